@@ -1,0 +1,42 @@
+"""Benchmark: `smt load cim10` of the real CIM-10 FR 2021 file (42,880 codes), end to end.
+
+Each run loads into a fresh SMT_HOME: loader, quality gate, compiled index, RDF graph, registry, commit.
+Prints the median of 3 runs. Target (Core issue): ≤ 10 s.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import machine, median_of, timed  # noqa: E402
+from loaders import run_loader  # noqa: E402
+from smt.config import data_dir  # noqa: E402
+from smt.store.releases import ReleaseStore  # noqa: E402
+
+SOURCE = data_dir() / "cim10" / "nomensland" / "cim10_fr_pmsi_2021.json.gz"
+
+
+def one_run(_: int) -> float:
+    with tempfile.TemporaryDirectory() as home:
+        store = ReleaseStore(Path(home))
+
+        def load() -> None:
+            for release in run_loader("cim10", SOURCE):
+                store.load(release)
+
+        return timed(load)
+
+
+def main() -> None:
+    median, values = median_of(3, one_run)
+    print(f"machine: {machine()}")
+    print(f"source: {SOURCE.name}")
+    print(f"load CIM-10 2021 end to end: median {median:.2f} s (runs: {', '.join(f'{v:.2f}' for v in values)})")
+
+
+if __name__ == "__main__":
+    main()

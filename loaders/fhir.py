@@ -1,0 +1,230 @@
+"""FHIR R4 JSON loader: CodeSystem, ValueSet and ConceptMap resources (single files, Bundles or folders).
+
+``codesystem_release`` turns a CodeSystem resource into the release model (nested ``concept`` trees,
+``parent``/``child`` properties and ``subsumedBy`` all become parents; ``status``/``inactive``/``deprecated``
+properties set the concept status; ``notSelectable`` marks abstract concepts). Value sets and concept maps
+are kept as their JSON resource (``ResourceRelease``). Also used for resources passed in requests
+(``tx-resource``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from loaders.sources import read_bytes, source_file
+from smt.errors import LoadError
+from smt.model import (
+    CodeSystemRelease,
+    Coding,
+    Concept,
+    ConceptProperty,
+    Designation,
+    PropertyDef,
+    PropertyValue,
+    Release,
+    ResourceRelease,
+)
+
+RESOURCE_TYPES = ("CodeSystem", "ValueSet", "ConceptMap")
+PARENT_PROPERTIES = {"parent", "subsumedBy"}
+CHILD_PROPERTIES = {"child"}
+VALUE_KEYS: dict[str, str] = {
+    "valueCode": "code", "valueCoding": "Coding", "valueString": "string", "valueInteger": "integer",
+    "valueBoolean": "boolean", "valueDateTime": "dateTime", "valueDecimal": "decimal",
+}
+
+
+def _oids(resource: dict) -> list[str]:
+    return [
+        ident["value"].removeprefix("urn:oid:")
+        for ident in resource.get("identifier", [])
+        if isinstance(ident, dict) and str(ident.get("value", "")).startswith("urn:oid:")
+    ]
+
+
+def _property_value(prop: dict, where: str) -> tuple[PropertyValue, str]:
+    for key, kind in VALUE_KEYS.items():
+        if key in prop:
+            value = prop[key]
+            if kind == "Coding":
+                return Coding(value.get("system"), value.get("code", ""), value.get("display")), kind
+            return value, kind
+    raise LoadError(f"property '{prop.get('code')}' has no supported value[x]", file=where, field="property")
+
+
+def _designation(raw: dict) -> Designation:
+    use = raw.get("use")
+    return Designation(
+        value=raw.get("value", ""),
+        language=raw.get("language"),
+        use=Coding(use.get("system"), use.get("code", ""), use.get("display")) if use else None,
+    )
+
+
+def _status_of(properties: list[ConceptProperty]) -> str:
+    for prop in properties:
+        if prop.code == "status" and str(prop.value) in ("retired", "inactive", "deprecated"):
+            return "retired" if prop.value == "retired" else "inactive"
+        if prop.code in ("inactive", "deprecated") and prop.value is True:
+            return "inactive"
+    return "active"
+
+
+def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Concept]:
+    """Flatten a (possibly nested) concept list; nesting and parent properties both give parents."""
+    for number, raw in enumerate(concepts, start=1):
+        code = raw.get("code")
+        if not isinstance(code, str) or not code.strip():
+            raise LoadError(f"concept #{number} has no code", file=where, field="concept.code")
+        properties: list[ConceptProperty] = []
+        parents: list[str] = [parent] if parent else []
+        for prop in raw.get("property", []):
+            value, kind = _property_value(prop, where)
+            if prop.get("code") in PARENT_PROPERTIES and isinstance(value, str):
+                if value not in parents:
+                    parents.append(value)
+                continue
+            if prop.get("code") in CHILD_PROPERTIES:
+                continue
+            properties.append(ConceptProperty(prop["code"], value, kind))  # type: ignore[arg-type]
+        abstract = any(p.code == "notSelectable" and p.value is True for p in properties)
+        yield Concept(
+            code=code,
+            display=raw.get("display") or code,
+            definition=raw.get("definition"),
+            designations=[_designation(d) for d in raw.get("designation", [])],
+            properties=properties,
+            parents=parents,
+            status=_status_of(properties),  # type: ignore[arg-type]
+            abstract=abstract,
+            origin=f"{where}#concept[{code}]",
+        )
+        yield from _walk(raw.get("concept", []), code, where)
+
+
+def _child_links(concepts: list[dict]) -> dict[str, list[str]]:
+    """``child`` properties read as the reverse link (child → parent)."""
+    links: dict[str, list[str]] = {}
+    stack = list(concepts)
+    while stack:
+        raw = stack.pop()
+        for prop in raw.get("property", []):
+            if prop.get("code") in CHILD_PROPERTIES and "valueCode" in prop:
+                links.setdefault(prop["valueCode"], []).append(raw["code"])
+        stack.extend(raw.get("concept", []))
+    return links
+
+
+def codesystem_release(resource: dict, where: str = "CodeSystem", version: str | None = None,
+                       ) -> CodeSystemRelease:
+    """The release model of a FHIR CodeSystem resource."""
+    url = resource.get("url")
+    if not url:
+        raise LoadError("CodeSystem has no url", file=where, field="url")
+    concepts = list(_walk(resource.get("concept", []), None, where))
+    for child, parents in _child_links(resource.get("concept", [])).items():
+        for concept in concepts:
+            if concept.code == child:
+                concept.parents.extend(p for p in parents if p not in concept.parents)
+    return CodeSystemRelease(
+        url=url,
+        version=version or resource.get("version") or "0",
+        name=resource.get("name") or resource.get("id") or url.rsplit("/", 1)[-1],
+        title=resource.get("title") or resource.get("name") or url,
+        concepts=concepts,
+        publisher=resource.get("publisher"),
+        copyright=resource.get("copyright"),
+        oids=_oids(resource),
+        language=resource.get("language"),
+        status=resource.get("status") if resource.get("status") in ("draft", "active", "retired") else "active",
+        date=resource.get("date"),
+        description=resource.get("description"),
+        properties=[
+            PropertyDef(p["code"], p.get("type", "string"), p.get("uri"), p.get("description"))
+            for p in resource.get("property", []) if p.get("code") not in PARENT_PROPERTIES | CHILD_PROPERTIES
+        ],
+        hierarchy_meaning=resource.get("hierarchyMeaning", "is-a"),
+        case_sensitive=bool(resource.get("caseSensitive", True)),
+        content=resource.get("content", "complete"),
+        stats={"source_codes": len(concepts)},
+    )
+
+
+def resource_release(resource: dict, where: str = "resource", version: str | None = None) -> ResourceRelease:
+    """A ValueSet or ConceptMap kept as its JSON."""
+    kind = resource["resourceType"]
+    url = resource.get("url")
+    if not url:
+        raise LoadError(f"{kind} has no url", file=where, field="url")
+    status = resource.get("status")
+    return ResourceRelease(
+        kind=kind,
+        url=url,
+        version=version or resource.get("version") or "0",
+        name=resource.get("name") or resource.get("id") or url.rsplit("/", 1)[-1],
+        title=resource.get("title") or resource.get("name") or url,
+        resource=resource,
+        publisher=resource.get("publisher"),
+        copyright=resource.get("copyright"),
+        oids=_oids(resource),
+        language=resource.get("language"),
+        status=status if status in ("draft", "active", "retired") else "active",
+        date=resource.get("date"),
+        description=resource.get("description"),
+    )
+
+
+def release_from_resource(resource: dict, where: str, version: str | None = None) -> Release:
+    if resource.get("resourceType") == "CodeSystem":
+        return codesystem_release(resource, where, version)
+    return resource_release(resource, where, version)
+
+
+def resources_in(document: dict) -> Iterator[dict]:
+    """The terminology resources of a JSON document: itself, or the entries of a Bundle."""
+    kind = document.get("resourceType")
+    if kind == "Bundle":
+        for entry in document.get("entry", []):
+            resource = entry.get("resource", {})
+            if resource.get("resourceType") in RESOURCE_TYPES:
+                yield resource
+    elif kind in RESOURCE_TYPES:
+        yield document
+
+
+def parse_json_file(path: Path) -> dict:
+    """A JSON file's object; a syntax error names the line."""
+    data = read_bytes(path)
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise LoadError(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno) from exc
+    if not isinstance(document, dict):
+        raise LoadError("expected a JSON object (a FHIR resource)", file=str(path), line=1)
+    return document
+
+
+def json_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix == ".json" or p.name.endswith(".json.gz"))
+    return [path]
+
+
+def load(path: Path, version: str | None = None) -> list[Release]:
+    """Every CodeSystem, ValueSet and ConceptMap found in a file, a Bundle or a folder of JSON files."""
+    releases: list[Release] = []
+    for file in json_files(path):
+        document = parse_json_file(file)
+        found = list(resources_in(document))
+        if not found and not path.is_dir():
+            raise LoadError(f"no CodeSystem, ValueSet or ConceptMap (resourceType "
+                            f"{document.get('resourceType')!r})", file=str(file), field="resourceType")
+        checksum = source_file(file)
+        for resource in found:
+            release = release_from_resource(resource, str(file), version)
+            release.sources.append(checksum)
+            releases.append(release)
+    return releases

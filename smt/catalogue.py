@@ -1,0 +1,83 @@
+"""The declarative catalogue of terminologies (``terminologies/*.toml``).
+
+Each entry names a terminology's canonical URL, OIDs, publisher, licence, concept IRI base and loader. Loaders
+take their metadata from here so that a terminology is described in one place only.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from smt.config import CATALOGUE_DIR
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    key: str
+    url: str
+    name: str
+    title: str
+    loader: str | None = None
+    publisher: str | None = None
+    copyright: str | None = None
+    licence: str | None = None
+    description: str | None = None
+    language: str | None = None
+    oids: tuple[str, ...] = ()
+    concept_iri_base: str | None = None
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _entry(key: str, data: dict) -> CatalogueEntry:
+    return CatalogueEntry(
+        key=key,
+        url=data["url"],
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        loader=data.get("loader"),
+        publisher=data.get("publisher"),
+        copyright=data.get("copyright"),
+        licence=data.get("licence"),
+        description=data.get("description"),
+        language=data.get("language"),
+        oids=tuple(data.get("oids", ())),
+        concept_iri_base=data.get("concept_iri_base"),
+        aliases=tuple(data.get("aliases", ())),
+    )
+
+
+@cache
+def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, CatalogueEntry]:
+    """All catalogue entries by key (the file name without ``.toml``)."""
+    entries: dict[str, CatalogueEntry] = {}
+    for path in sorted(directory.glob("*.toml")):
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        for key, section in data.items():
+            entries[key] = _entry(key, section)
+    return entries
+
+
+def entry(key: str) -> CatalogueEntry:
+    """The catalogue entry named ``key`` (e.g. ``cim10``)."""
+    return load_catalogue()[key]
+
+
+def url_for_oid(oid: str) -> str | None:
+    """The canonical URL of the terminology an OID identifies, if the catalogue knows it."""
+    oid = oid.removeprefix("urn:oid:")
+    for item in load_catalogue().values():
+        if oid in item.oids:
+            return item.url
+    return None
+
+
+def oid_for_url(url: str) -> str | None:
+    """The first OID of the terminology with canonical URL ``url``."""
+    for item in load_catalogue().values():
+        if item.url == url or url in item.aliases:
+            return item.oids[0] if item.oids else None
+    return None

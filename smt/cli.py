@@ -1,0 +1,178 @@
+"""The ``smt`` command: load, list, publish, remove releases and serve the API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smt.config import SAMPLES_DIR, smt_home
+from smt.errors import QualityError, SmtError
+from smt.quality import enforce
+from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
+
+app = typer.Typer(help="SMT — Serveur Multi-Terminologies", no_args_is_help=True, add_completion=False)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+BUNDLED_SAMPLES: list[tuple[str, str]] = [("cim10", "cim10"), ("cisp2", "cisp2")]
+
+
+def _fail(message: str) -> None:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _store() -> ReleaseStore:
+    return ReleaseStore(smt_home())
+
+
+def _load(loader: str, path: Path, version: str | None, status: str | None) -> list[ReleaseInfo]:
+    from loaders import run_loader
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=errors, transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task(f"reading {path.name} with loader {loader}", total=None)
+        releases = run_loader(loader, path, version=version)
+        progress.update(task, description="quality gate")
+        for release in releases:
+            enforce(release)
+        store = _store()
+        loaded = []
+        for release in releases:
+            progress.update(task, description=f"storing {release.url} version {release.version}")
+            loaded.append(store.load(release, status=status))
+    return loaded
+
+
+@app.command()
+def load(
+    loader: Annotated[str, typer.Argument(help="cim10, cisp2, …")],
+    path: Annotated[Path, typer.Argument(help="source file or folder")],
+    version: Annotated[str | None, typer.Option(help="release version (default: from the source)")] = None,
+    status: Annotated[str | None, typer.Option(help="draft or active (default: the loader's)")] = None,
+) -> None:
+    """Load a source file into the store as one release per version it holds."""
+    from loaders import loader_names
+
+    if loader not in loader_names():
+        _fail(f"unknown loader '{loader}'; known loaders: {', '.join(loader_names())}")
+    if status is not None and status not in STATUSES:
+        _fail(f"--status must be one of {', '.join(STATUSES)}")
+    if not path.exists():
+        _fail(f"{path}: no such file or folder")
+    try:
+        loaded = _load(loader, path, version, status)
+    except QualityError as exc:
+        _fail(str(exc))
+    except SmtError as exc:
+        _fail(str(exc))
+    for info in loaded:
+        console.print(f"loaded {info.url} version {info.version} ({info.count} concepts, {info.status}) "
+                      f"as release {info.id}", highlight=False)
+        for warning in info.warnings:
+            console.print(f"  [yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command()
+def releases(
+    warnings: Annotated[bool, typer.Option("--warnings", help="print every quality warning")] = False,
+) -> None:
+    """List the releases in the store."""
+    infos = _store().list()
+    header = ("id", "type", "url", "version", "status", "concepts", "loaded", "warnings")
+    rows = [(i.id, i.kind, i.url, i.version, i.status, str(i.count), i.loaded_at, str(len(i.warnings)))
+            for i in infos]
+    if console.is_terminal:
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # plain tab-separated lines for scripts
+        for row in (header, *rows):
+            console.print("\t".join(row), highlight=False, markup=False)
+    if warnings:
+        for info in infos:
+            for warning in info.warnings:
+                console.print(f"{info.id}: {warning}", highlight=False)
+
+
+def _select(target: str, version: str | None) -> ReleaseInfo:
+    store = _store()
+    if version is None and (store.releases_dir / target).is_dir():
+        return store.get(target)
+    matches = store.find(target, version)
+    if not matches:
+        _fail(f"no release matches {target}" + (f" version {version}" if version else ""))
+    if len(matches) > 1:
+        _fail(f"{target} has several versions ({', '.join(m.version for m in matches)}); pass --version")
+    return matches[0]
+
+
+@app.command()
+def remove(
+    target: Annotated[str, typer.Argument(help="release id, or canonical URL (with --version)")],
+    version: Annotated[str | None, typer.Option(help="version of the URL to remove")] = None,
+) -> None:
+    """Remove a release from the store."""
+    info = _select(target, version)
+    _store().remove(info.id)
+    console.print(f"removed {info.url} version {info.version} (release {info.id})", highlight=False)
+
+
+@app.command()
+def status(
+    target: Annotated[str, typer.Argument(help="release id, or canonical URL (with --version)")],
+    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="draft, active or retired")],
+    version: Annotated[str | None, typer.Option(help="version of the URL")] = None,
+) -> None:
+    """Change a release's status (publish a draft, retire a release)."""
+    if new_status not in STATUSES:
+        _fail(f"status must be one of {', '.join(STATUSES)}")
+    info = _store().set_status(_select(target, version).id, new_status)
+    console.print(f"{info.url} version {info.version} is now {info.status}", highlight=False)
+
+
+@app.command("load-samples")
+def load_samples() -> None:
+    """Load the bundled sample terminologies (skips those already loaded)."""
+    from loaders import run_loader
+
+    store = _store()
+    for loader, folder in BUNDLED_SAMPLES:
+        for release in run_loader(loader, SAMPLES_DIR / folder):
+            if store.find(release.url, release.version):
+                console.print(f"sample {release.url} version {release.version} already loaded", highlight=False)
+                continue
+            info = store.load(release)
+            console.print(f"loaded sample {info.url} version {info.version} ({info.count} concepts)",
+                          highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the FHIR terminology API (and the other HTTP interfaces) over the store."""
+    import os
+
+    import uvicorn
+
+    os.environ["SMT_HOME"] = str(smt_home())
+    uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,203 @@
+"""Compile a code system release into its immutable read index (one SQLite file per release).
+
+Tables: ``concept`` (code, display, status, …), ``designation``, ``property``, ``edge`` (child → parent) and
+``closure`` (every ancestor → descendant pair, self excluded) for subsumption and descendant queries.
+The file holds no absolute paths, so a release folder can be copied to another machine and served.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from smt.model import CodeSystemRelease, Coding, PropertyValue, Release, ResourceRelease
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE concept (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    display TEXT,
+    definition TEXT,
+    status TEXT NOT NULL,
+    abstract INTEGER NOT NULL,
+    leaf INTEGER NOT NULL
+);
+CREATE TABLE designation (
+    concept INTEGER NOT NULL, language TEXT, use_system TEXT, use_code TEXT, use_display TEXT, value TEXT NOT NULL
+);
+CREATE TABLE property (concept INTEGER NOT NULL, code TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
+CREATE TABLE edge (child INTEGER NOT NULL, parent INTEGER NOT NULL, PRIMARY KEY (child, parent)) WITHOUT ROWID;
+CREATE TABLE closure (
+    ancestor INTEGER NOT NULL, descendant INTEGER NOT NULL, PRIMARY KEY (ancestor, descendant)
+) WITHOUT ROWID;
+"""
+
+INDEXES = """
+CREATE UNIQUE INDEX concept_code ON concept(code);
+CREATE INDEX concept_code_nocase ON concept(code COLLATE NOCASE);
+CREATE INDEX designation_concept ON designation(concept);
+CREATE INDEX property_concept ON property(concept);
+CREATE INDEX property_code_value ON property(code, value);
+CREATE INDEX edge_parent ON edge(parent, child);
+CREATE INDEX closure_descendant ON closure(descendant, ancestor);
+"""
+
+
+def encode_value(value: PropertyValue) -> str:
+    """Property values are stored as text; Codings as ``system|code|display`` JSON."""
+    if isinstance(value, Coding):
+        return orjson.dumps([value.system, value.code, value.display]).decode()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def resource_concept_count(resource: dict) -> int:
+    """Concepts a value set enumerates (compose concept lists, else expansion) or a concept map maps."""
+    if resource.get("resourceType") == "ConceptMap":
+        return sum(len(group.get("element", [])) for group in resource.get("group", []))
+    listed = sum(len(inc.get("concept", [])) for inc in resource.get("compose", {}).get("include", []))
+    return listed or len(resource.get("expansion", {}).get("contains", []))
+
+
+def release_meta(release: Release) -> dict[str, object]:
+    """Descriptive metadata of a release (what the registry and resource searches show)."""
+    if isinstance(release, ResourceRelease):
+        return {
+            "kind": release.kind, "url": release.url, "version": release.version, "name": release.name,
+            "title": release.title, "publisher": release.publisher, "copyright": release.copyright,
+            "oids": release.oids, "language": release.language, "date": release.date,
+            "description": release.description, "count": resource_concept_count(release.resource),
+            "stats": release.stats,
+        }
+    return {
+        "kind": release.kind,
+        "url": release.url,
+        "version": release.version,
+        "name": release.name,
+        "title": release.title,
+        "publisher": release.publisher,
+        "copyright": release.copyright,
+        "oids": release.oids,
+        "language": release.language,
+        "date": release.date,
+        "description": release.description,
+        "hierarchy_meaning": release.hierarchy_meaning,
+        "case_sensitive": release.case_sensitive,
+        "content": release.content,
+        "concept_iri_base": release.concept_iri_base,
+        "properties": [
+            {"code": p.code, "type": p.type, "uri": p.uri, "description": p.description}
+            for p in release.properties
+        ],
+        "count": len(release.concepts),
+        "stats": release.stats,
+    }
+
+
+def ancestor_sets(parents: list[list[int]]) -> Iterator[tuple[int, set[int]]]:
+    """For each concept id (index in ``parents``), the set of all its ancestors.
+
+    Ancestor sets are computed bottom-up in topological order and each is released once all its
+    descendants have used it, so memory stays proportional to the hierarchy's frontier.
+    """
+    count = len(parents)
+    children_left = [0] * count
+    for plist in parents:
+        for parent in plist:
+            children_left[parent] += 1
+    memo: dict[int, set[int]] = {}
+    order = _topological(parents)
+    for node in order:
+        acc: set[int] = set()
+        for parent in parents[node]:
+            acc.add(parent)
+            acc |= memo[parent]
+        memo[node] = acc
+        yield node, acc
+        for parent in parents[node]:
+            children_left[parent] -= 1
+            if children_left[parent] == 0:
+                memo.pop(parent, None)
+        if children_left[node] == 0:
+            memo.pop(node, None)
+
+
+def _topological(parents: list[list[int]]) -> list[int]:
+    """Concept ids ordered so that every parent comes before its children (the graph is acyclic)."""
+    remaining = [len(p) for p in parents]
+    children: list[list[int]] = [[] for _ in parents]
+    for child, plist in enumerate(parents):
+        for parent in plist:
+            children[parent].append(child)
+    ready = [i for i, n in enumerate(remaining) if n == 0]
+    order: list[int] = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for child in children[node]:
+            remaining[child] -= 1
+            if remaining[child] == 0:
+                ready.append(child)
+    return order
+
+
+def build_index(release: CodeSystemRelease, target: Path) -> None:
+    """Write the compiled index of ``release`` to ``target`` (a new SQLite file)."""
+    if target.exists():
+        target.unlink()
+    ids = {concept.code: number for number, concept in enumerate(release.concepts)}
+    parents = [[ids[p] for p in concept.parents] for concept in release.concepts]
+    has_children = [False] * len(release.concepts)
+    for plist in parents:
+        for parent in plist:
+            has_children[parent] = True
+    db = sqlite3.connect(target)
+    try:
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;")
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("schema", str(SCHEMA_VERSION)), ("release", orjson.dumps(release_meta(release)).decode())],
+        )
+        db.executemany(
+            "INSERT INTO concept VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (i, c.code, c.display, c.definition, c.status, int(c.abstract), int(not has_children[i]))
+                for i, c in enumerate(release.concepts)
+            ),
+        )
+        db.executemany(
+            "INSERT INTO designation VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (i, d.language, d.use.system if d.use else None, d.use.code if d.use else None,
+                 d.use.display if d.use else None, d.value)
+                for i, c in enumerate(release.concepts) for d in c.designations
+            ),
+        )
+        db.executemany(
+            "INSERT INTO property VALUES (?, ?, ?, ?)",
+            (
+                (i, p.code, p.type, encode_value(p.value))
+                for i, c in enumerate(release.concepts) for p in c.properties
+            ),
+        )
+        db.executemany(
+            "INSERT INTO edge VALUES (?, ?)",
+            ((child, parent) for child, plist in enumerate(parents) for parent in set(plist)),
+        )
+        db.executemany(
+            "INSERT INTO closure VALUES (?, ?)",
+            ((ancestor, node) for node, ancestors in ancestor_sets(parents) for ancestor in ancestors),
+        )
+        db.executescript(INDEXES)
+        db.execute("ANALYZE")
+        db.commit()
+    finally:
+        db.close()

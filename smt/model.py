@@ -1,0 +1,146 @@
+"""Release model: what every loader produces and what the store and index consume.
+
+A loader turns source files into one ``CodeSystemRelease`` (or several); nothing here touches storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PropertyType = Literal["code", "Coding", "string", "integer", "boolean", "dateTime", "decimal"]
+ReleaseStatus = Literal["draft", "active", "retired"]
+ConceptStatus = Literal["active", "inactive", "retired"]
+
+DESIGNATION_USE_SYSTEM = "http://snomed.info/sct"
+"""FHIR designation uses are usually SNOMED CT codes (900000000000003001 = FSN, 900000000000013009 = synonym)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    system: str | None
+    code: str
+    display: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Designation:
+    """One term for a concept: a label in a language, with an optional use (short label, FSN, …)."""
+
+    value: str
+    language: str | None = None
+    use: Coding | None = None
+
+
+PropertyValue = str | int | bool | float | Coding
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptProperty:
+    """A property value of a concept. ``type`` is the FHIR property type."""
+
+    code: str
+    value: PropertyValue
+    type: PropertyType = "string"
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDef:
+    """Declaration of a property the code system uses (CodeSystem.property)."""
+
+    code: str
+    type: PropertyType
+    uri: str | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class Concept:
+    """A concept of a code system release.
+
+    ``parents`` holds codes of the same release. ``origin`` ("file:line") lets the quality gate point at the
+    source line a problem comes from.
+    """
+
+    code: str
+    display: str
+    definition: str | None = None
+    designations: list[Designation] = field(default_factory=list)
+    properties: list[ConceptProperty] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
+    status: ConceptStatus = "active"
+    abstract: bool = False
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file a release was built from, with its checksum (provenance)."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(slots=True)
+class CodeSystemRelease:
+    """One version of one code system, complete, as a loader produced it."""
+
+    url: str
+    version: str
+    name: str
+    title: str
+    concepts: list[Concept]
+    publisher: str | None = None
+    copyright: str | None = None
+    oids: list[str] = field(default_factory=list)
+    language: str | None = "fr"
+    status: ReleaseStatus = "active"
+    date: str | None = None
+    description: str | None = None
+    properties: list[PropertyDef] = field(default_factory=list)
+    hierarchy_meaning: str | None = "is-a"
+    case_sensitive: bool = True
+    content: str = "complete"
+    concept_iri_base: str | None = None
+    sources: list[SourceFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    kind: str = "CodeSystem"
+
+    def concept_iri(self, code: str) -> str:
+        """The stable IRI of a concept: the same in every version of the code system."""
+        from urllib.parse import quote
+
+        base = self.concept_iri_base or (self.url.rstrip("/") + "/")
+        return base + quote(code, safe="")
+
+
+@dataclass(slots=True)
+class ResourceRelease:
+    """One version of a ValueSet or ConceptMap, kept as its FHIR R4 JSON resource.
+
+    ``resource`` is the complete resource (``compose`` and/or ``expansion`` for a value set, ``group`` for a
+    concept map); the other fields are the registry metadata read from it.
+    """
+
+    kind: str
+    url: str
+    version: str
+    name: str
+    title: str
+    resource: dict
+    publisher: str | None = None
+    copyright: str | None = None
+    oids: list[str] = field(default_factory=list)
+    language: str | None = "fr"
+    status: ReleaseStatus = "active"
+    date: str | None = None
+    description: str | None = None
+    sources: list[SourceFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+Release = CodeSystemRelease | ResourceRelease

@@ -1,0 +1,339 @@
+"""The RDF store of record (pyoxigraph, on disk): one named graph per release, plus a registry graph.
+
+Concepts are SKOS: ``skos:Concept`` with ``skos:notation``, ``skos:prefLabel``/``altLabel``/``definition`` with
+language tags, ``skos:broader`` and ``skos:inScheme`` (one ``skos:ConceptScheme`` per release). See
+``docs/rdf-model.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pyoxigraph as ox
+
+from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Release, ResourceRelease
+from smt.store.ntriples import blank, iri, literal, quad, typed
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+DCT = "http://purl.org/dc/terms/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SMT = "https://smt.esante.gouv.fr/def/smt#"
+REGISTRY = "urn:smt:registry"
+RELEASE_PREFIX = "urn:smt:release:"
+
+Triple = tuple[str, str, str]
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+P_TYPE = iri(RDF + "type")
+P_NOTATION = iri(SKOS + "notation")
+P_PREF = iri(SKOS + "prefLabel")
+P_ALT = iri(SKOS + "altLabel")
+P_DEF = iri(SKOS + "definition")
+P_BROADER = iri(SKOS + "broader")
+P_IN_SCHEME = iri(SKOS + "inScheme")
+P_TOP = iri(SKOS + "topConceptOf")
+C_CONCEPT = iri(SKOS + "Concept")
+C_SCHEME = iri(SKOS + "ConceptScheme")
+P_DEPRECATED = iri(OWL + "deprecated")
+P_VERSION_INFO = iri(OWL + "versionInfo")
+P_TITLE = iri(DCT + "title")
+P_PUBLISHER = iri(DCT + "publisher")
+P_RIGHTS = iri(DCT + "rights")
+P_DESCRIPTION = iri(DCT + "description")
+P_ISSUED = iri(DCT + "issued")
+P_CREATED = iri(DCT + "created")
+P_IDENTIFIER = iri(DCT + "identifier")
+P_SOURCE = iri(DCT + "source")
+P_LABEL = iri(RDFS + "label")
+P_COMMENT = iri(RDFS + "comment")
+P_SUBPROPERTY = iri(RDFS + "subPropertyOf")
+C_RELEASE = iri(SMT + "Release")
+C_VALUE_SET = iri(SMT + "ValueSet")
+C_CONCEPT_MAP = iri(SMT + "ConceptMap")
+P_CANONICAL = iri(SMT + "canonicalUrl")
+P_KIND = iri(SMT + "resourceType")
+P_STATUS = iri(SMT + "status")
+P_CONCEPT_STATUS = iri(SMT + "conceptStatus")
+P_ABSTRACT = iri(SMT + "notSelectable")
+P_GRAPH = iri(SMT + "graph")
+P_RELEASE_ID = iri(SMT + "releaseId")
+P_COUNT = iri(SMT + "conceptCount")
+P_SHA256 = iri(SMT + "sha256")
+P_SIZE = iri(SMT + "byteSize")
+P_WARNING = iri(SMT + "qualityWarning")
+P_DESIGNATION = iri(SMT + "designation")
+P_VALUE = iri(SMT + "value")
+P_CODE = iri(SMT + "code")
+P_SYSTEM = iri(SMT + "system")
+P_FHIR_JSON = iri(SMT + "fhirResource")
+P_MEMBER = iri(SMT + "includesConcept")
+
+T_BOOLEAN = iri(XSD + "boolean")
+T_INTEGER = iri(XSD + "integer")
+T_DECIMAL = iri(XSD + "decimal")
+T_DATETIME = iri(XSD + "dateTime")
+T_ANYURI = iri(XSD + "anyURI")
+T_JSON = iri(RDF + "JSON")
+TRUE = typed("true", T_BOOLEAN)
+
+
+def graph_name(release_id: str) -> str:
+    """Name of the graph holding a release (and IRI of its ConceptScheme)."""
+    return RELEASE_PREFIX + release_id
+
+
+def property_iri(url: str, code: str) -> str:
+    """Predicate IRI of a code system property: scoped by the code system's canonical URL."""
+    return f"{url.rstrip('/')}/property/{code}"
+
+
+def _property_object(prop: ConceptProperty) -> str:
+    value = prop.value
+    if isinstance(value, Coding):
+        return literal(f"{value.system or ''}|{value.code}")
+    if isinstance(value, bool):
+        return typed("true" if value else "false", T_BOOLEAN)
+    if isinstance(value, int):
+        return typed(str(value), T_INTEGER)
+    if isinstance(value, float):
+        return typed(repr(value), T_DECIMAL)
+    if prop.type == "dateTime":
+        return typed(str(value), T_DATETIME)
+    return literal(str(value))
+
+
+def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
+                     predicates: dict[str, str], uses: dict[Coding, str]) -> Iterator[Triple]:
+    node = iri(release.concept_iri(concept.code))
+    lang = release.language
+    yield node, P_TYPE, C_CONCEPT
+    yield node, P_IN_SCHEME, scheme
+    yield node, P_NOTATION, literal(concept.code)
+    yield node, P_PREF, literal(concept.display, lang)
+    if concept.definition:
+        yield node, P_DEF, literal(concept.definition, lang)
+    for parent in concept.parents:
+        yield node, P_BROADER, iri(release.concept_iri(parent))
+    if not concept.parents:
+        yield node, P_TOP, scheme
+    if concept.status != "active":
+        yield node, P_DEPRECATED, TRUE
+        yield node, P_CONCEPT_STATUS, literal(concept.status)
+    if concept.abstract:
+        yield node, P_ABSTRACT, TRUE
+    for designation in concept.designations:
+        term = literal(designation.value, designation.language)
+        if designation.value != concept.display or designation.language != lang:
+            yield node, P_ALT, term
+        if designation.use is None:
+            continue
+        use_predicate = uses.get(designation.use)
+        if use_predicate:
+            yield node, use_predicate, term
+            continue
+        holder = blank()
+        yield node, P_DESIGNATION, holder
+        yield holder, P_VALUE, term
+        if designation.use.system:
+            yield holder, P_SYSTEM, typed(designation.use.system, T_ANYURI)
+        yield holder, P_CODE, literal(designation.use.code)
+    for prop in concept.properties:
+        predicate = predicates.get(prop.code) or iri(property_iri(release.url, prop.code))
+        yield node, predicate, _property_object(prop)
+
+
+def designation_use_predicates(release: CodeSystemRelease) -> dict[Coding, str]:
+    """One predicate per designation use whose system is an absolute IRI: ``<{system}#{code}>``.
+
+    Each is declared ``rdfs:subPropertyOf skos:altLabel``, so a designation with a use is one statement.
+    """
+    uses = {d.use for c in release.concepts for d in c.designations if d.use is not None}
+    return {
+        use: iri(f"{use.system}#{use.code}")
+        for use in uses
+        if use.system and _ABSOLUTE.match(use.system) and "#" not in use.system
+    }
+
+
+def _use_declarations(uses: dict[Coding, str]) -> Iterator[Triple]:
+    for use, predicate in uses.items():
+        yield predicate, P_TYPE, iri(OWL + "DatatypeProperty")
+        yield predicate, P_SUBPROPERTY, P_ALT
+        yield predicate, P_LABEL, literal(use.display or use.code)
+        yield predicate, P_CODE, literal(use.code)
+        yield predicate, P_SYSTEM, typed(use.system or "", T_ANYURI)
+
+
+def _scheme_triples(release: CodeSystemRelease, scheme: str) -> Iterator[Triple]:
+    yield scheme, P_TYPE, C_SCHEME
+    yield scheme, P_CANONICAL, typed(release.url, T_ANYURI)
+    yield scheme, P_VERSION_INFO, literal(release.version)
+    yield scheme, P_TITLE, literal(release.title, release.language)
+    if release.publisher:
+        yield scheme, P_PUBLISHER, literal(release.publisher)
+    if release.copyright:
+        yield scheme, P_RIGHTS, literal(release.copyright)
+    if release.description:
+        yield scheme, P_DESCRIPTION, literal(release.description, release.language)
+    if release.date:
+        yield scheme, P_ISSUED, literal(release.date)
+    for oid in release.oids:
+        yield scheme, P_IDENTIFIER, literal(f"urn:oid:{oid}")
+    for prop in release.properties:
+        predicate = iri(property_iri(release.url, prop.code))
+        yield predicate, P_TYPE, iri(OWL + ("ObjectProperty" if prop.type == "Coding" else "DatatypeProperty"))
+        yield predicate, P_LABEL, literal(prop.code)
+        if prop.description:
+            yield predicate, P_COMMENT, literal(prop.description)
+
+
+def _resource_triples(release: ResourceRelease, node: str) -> Iterator[Triple]:
+    """A value set or concept map: its metadata, enumerated members, and the FHIR resource as rdf:JSON."""
+    yield node, P_TYPE, C_VALUE_SET if release.kind == "ValueSet" else C_CONCEPT_MAP
+    yield node, P_CANONICAL, typed(release.url, T_ANYURI)
+    yield node, P_VERSION_INFO, literal(release.version)
+    yield node, P_TITLE, literal(release.title, release.language)
+    if release.publisher:
+        yield node, P_PUBLISHER, literal(release.publisher)
+    if release.description:
+        yield node, P_DESCRIPTION, literal(release.description, release.language)
+    for oid in release.oids:
+        yield node, P_IDENTIFIER, literal(f"urn:oid:{oid}")
+    for include in release.resource.get("compose", {}).get("include", []):
+        for concept in include.get("concept", []):
+            member = blank()
+            yield node, P_MEMBER, member
+            yield member, P_SYSTEM, typed(include.get("system", ""), T_ANYURI)
+            yield member, P_CODE, literal(str(concept["code"]))
+            if concept.get("display"):
+                yield member, P_LABEL, literal(concept["display"], release.language)
+    yield node, P_FHIR_JSON, typed(orjson.dumps(release.resource).decode(), T_JSON)
+
+
+def release_nquads(release: Release, release_id: str) -> Iterator[str]:
+    """Every statement of the release's named graph, as N-Quads lines."""
+    graph = iri(graph_name(release_id))
+    if isinstance(release, ResourceRelease):
+        triples: Iterator[Triple] = _resource_triples(release, graph)
+    else:
+        predicates = {p.code: iri(property_iri(release.url, p.code)) for p in release.properties}
+        uses = designation_use_predicates(release)
+        triples = itertools.chain(
+            _scheme_triples(release, graph),
+            _use_declarations(uses),
+            (t for concept in release.concepts
+             for t in _concept_triples(release, concept, graph, predicates, uses)),
+        )
+    for s, p, o in triples:
+        yield f"{s} {p} {o} {graph} .\n"
+
+
+def registry_nquads(release: Release, release_id: str, status: str, loaded_at: str,
+                    warnings: list[str]) -> str:
+    """The registry entry of a release (in the registry graph), as an N-Quads document."""
+    node = iri(graph_name(release_id))
+    concept_count = len(release.concepts) if isinstance(release, CodeSystemRelease) else 0
+    triples: list[Triple] = [
+        (node, P_TYPE, C_RELEASE),
+        (node, P_RELEASE_ID, literal(release_id)),
+        (node, P_KIND, literal(release.kind)),
+        (node, P_CANONICAL, typed(release.url, T_ANYURI)),
+        (node, P_VERSION_INFO, literal(release.version)),
+        (node, P_STATUS, literal(status)),
+        (node, P_GRAPH, node),
+        (node, P_COUNT, typed(str(concept_count), T_INTEGER)),
+        (node, P_CREATED, typed(loaded_at, T_DATETIME)),
+    ]
+    if release.publisher:
+        triples.append((node, P_PUBLISHER, literal(release.publisher)))
+    if release.copyright:
+        triples.append((node, P_RIGHTS, literal(release.copyright)))
+    if release.date:
+        triples.append((node, P_ISSUED, literal(release.date)))
+    triples += [(node, P_IDENTIFIER, literal(f"urn:oid:{oid}")) for oid in release.oids]
+    for source in release.sources:
+        holder = blank()
+        triples += [
+            (node, P_SOURCE, holder),
+            (holder, P_LABEL, literal(source.name)),
+            (holder, P_SHA256, literal(source.sha256)),
+            (holder, P_SIZE, typed(str(source.size), T_INTEGER)),
+        ]
+    triples += [(node, P_WARNING, literal(w)) for w in warnings]
+    graph = iri(REGISTRY)
+    return "".join(quad(s, p, o, graph) for s, p, o in triples)
+
+
+_REGISTRY = ox.NamedNode(REGISTRY)
+
+
+class RdfStore:
+    """Thin wrapper over the on-disk pyoxigraph store, opened for one unit of work."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+
+    def write_release(self, release: Release, release_id: str, work: Path) -> None:
+        """Write the release graph (bulk, not yet registered: invisible until ``register``).
+
+        The statements are spooled to an N-Quads file in the load's work folder, then bulk-loaded.
+        """
+        self.store.remove_graph(ox.NamedNode(graph_name(release_id)))
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=work, suffix=".nq") as spool:
+            spool.writelines(release_nquads(release, release_id))
+            spool.flush()
+            self.store.bulk_load(path=spool.name, format=ox.RdfFormat.N_QUADS, lenient=True)
+        self.store.flush()
+
+    def register(self, nquads: str) -> None:
+        """Add a registry entry in one transaction."""
+        self.store.load(nquads, format=ox.RdfFormat.N_QUADS)
+        self.store.flush()
+
+    def set_status(self, release_id: str, status: str) -> None:
+        node = ox.NamedNode(graph_name(release_id))
+        predicate = ox.NamedNode(SMT + "status")
+        for old in list(self.store.quads_for_pattern(node, predicate, None, _REGISTRY)):
+            self.store.remove(old)
+        self.store.add(ox.Quad(node, predicate, ox.Literal(status), _REGISTRY))
+        self.store.flush()
+
+    def drop_release(self, release_id: str) -> None:
+        """Remove a release graph and its registry entry (blank nodes of its sources included)."""
+        node = ox.NamedNode(graph_name(release_id))
+        for link in list(self.store.quads_for_pattern(node, ox.NamedNode(DCT + "source"), None, _REGISTRY)):
+            for inner in list(self.store.quads_for_pattern(link.object, None, None, _REGISTRY)):
+                self.store.remove(inner)
+        for statement in list(self.store.quads_for_pattern(node, None, None, _REGISTRY)):
+            self.store.remove(statement)
+        if self.store.contains_named_graph(node):
+            self.store.remove_graph(node)
+        self.store.flush()
+
+    def registered_ids(self) -> set[str]:
+        predicate = ox.NamedNode(SMT + "releaseId")
+        return {q.object.value for q in self.store.quads_for_pattern(None, predicate, None, _REGISTRY)}
+
+    def release_graph_ids(self) -> set[str]:
+        return {
+            g.value.removeprefix(RELEASE_PREFIX)
+            for g in self.store.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value.startswith(RELEASE_PREFIX)
+        }
+
+    def graph_size(self, release_id: str) -> int:
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <urn:smt:release:{release_id}> {{ ?s ?p ?o }} }}"
+        return int(next(iter(self.store.query(query)))["n"].value)
+
+    def close(self) -> None:
+        self.store.flush()
+        del self.store

@@ -1,0 +1,237 @@
+"""Release store: atomic loads, listing, status changes and removal of releases under ``SMT_HOME``.
+
+Layout::
+
+    SMT_HOME/oxigraph/            RDF store of record (one named graph per release + registry graph)
+    SMT_HOME/releases/<id>/       compiled, relocatable release: manifest.json + index.sqlite
+    SMT_HOME/tmp/                 work folders of loads in progress
+    SMT_HOME/write.lock           one writer at a time
+
+A load builds the release folder under ``tmp/``, writes the RDF graph and registry entry, and commits by
+renaming the folder into ``releases/``. A release exists only when both its folder and its registry entry
+exist; ``reconcile`` removes what a killed load left behind, so a partial release is never listed or served.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from smt.errors import NotFound, ReleaseExists
+from smt.index.build import build_index, release_meta
+from smt.model import CodeSystemRelease, Release
+from smt.quality import enforce
+from smt.store.rdf import RdfStore, registry_nquads
+
+MANIFEST = "manifest.json"
+INDEX = "index.sqlite"
+RESOURCE = "resource.json"
+STATUSES = ("draft", "active", "retired")
+
+
+@dataclass(slots=True)
+class ReleaseInfo:
+    """A stored release as its manifest describes it."""
+
+    id: str
+    kind: str
+    url: str
+    version: str
+    status: str
+    name: str
+    title: str
+    loaded_at: str
+    count: int
+    path: Path
+    stats: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+
+    @property
+    def index_path(self) -> Path:
+        return self.path / INDEX
+
+    def resource(self) -> dict:
+        """The stored FHIR JSON of a value set or concept map release."""
+        return orjson.loads((self.path / RESOURCE).read_bytes())
+
+
+def compile_release(release: Release, work: Path) -> None:
+    """Write the release's serving artefacts: a compiled index for a code system, the resource otherwise."""
+    if isinstance(release, CodeSystemRelease):
+        build_index(release, work / INDEX)
+    else:
+        (work / RESOURCE).write_bytes(orjson.dumps(release.resource))
+
+
+def release_id(url: str, version: str) -> str:
+    """A readable, filesystem-safe and collision-free id for (canonical URL, version)."""
+    tail = url.rstrip("/").rsplit("/", 1)[-1] or "release"
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{tail}-{version.rsplit('/', 1)[-1]}").strip("-").lower()[:60]
+    digest = hashlib.sha256(f"{url}|{version}".encode()).hexdigest()[:10]
+    return f"{slug}-{digest}"
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    with tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def _read_manifest(folder: Path) -> ReleaseInfo | None:
+    try:
+        data = orjson.loads((folder / MANIFEST).read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return None
+    return ReleaseInfo(
+        id=folder.name, kind=data["kind"], url=data["url"], version=data["version"], status=data["status"],
+        name=data.get("name", ""), title=data.get("title", ""), loaded_at=data["loaded_at"],
+        count=data.get("count", 0), path=folder, stats=data.get("stats", {}),
+        warnings=data.get("warnings", []), sources=data.get("sources", []),
+    )
+
+
+class ReleaseStore:
+    """Write side of the store (used by the CLI and, later, the write API) and release listing."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.releases_dir = home / "releases"
+        self.tmp_dir = home / "tmp"
+        self.rdf_dir = home / "oxigraph"
+        for folder in (self.releases_dir, self.tmp_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    def list(self) -> list[ReleaseInfo]:
+        """Every complete release, ordered by URL then load time."""
+        infos = [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
+        return sorted(infos, key=lambda r: (r.url, r.loaded_at))
+
+    def get(self, release: str) -> ReleaseInfo:
+        """A release by id."""
+        info = _read_manifest(self.releases_dir / release)
+        if info is None:
+            raise NotFound(f"no release with id {release}")
+        return info
+
+    def find(self, url: str, version: str | None = None) -> list[ReleaseInfo]:
+        """Releases of ``url`` (all versions, or the one named)."""
+        url = url.rstrip("/")
+        return [r for r in self.list() if r.url.rstrip("/") == url and version in (None, r.version)]
+
+    # -- writing --------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        with (self.home / "write.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _rdf(self) -> Iterator[RdfStore]:
+        rdf = RdfStore(self.rdf_dir)
+        try:
+            yield rdf
+        finally:
+            rdf.close()
+
+    def reconcile(self) -> list[str]:
+        """Remove what interrupted loads left: temp folders, unregistered graphs, entries with no folder."""
+        removed: list[str] = []
+        for leftover in self.tmp_dir.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(f"tmp/{leftover.name}")
+        folders = {f.name for f in self.releases_dir.iterdir() if (f / MANIFEST).exists()}
+        with self._rdf() as rdf:
+            registered = rdf.registered_ids()
+            for orphan in (registered | rdf.release_graph_ids()) - folders:
+                rdf.drop_release(orphan)
+                removed.append(f"graph {orphan}")
+            for folder in folders - registered:
+                shutil.rmtree(self.releases_dir / folder, ignore_errors=True)
+                removed.append(f"releases/{folder}")
+        return removed
+
+    def load(self, release: Release, status: str | None = None) -> ReleaseInfo:
+        """Quality-check, compile and store ``release`` atomically; return its registry entry."""
+        status = status or release.status
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        warnings = enforce(release)
+        rid = release_id(release.url, release.version)
+        with self._write_lock():
+            self.reconcile()
+            if (self.releases_dir / rid).exists():
+                raise ReleaseExists(
+                    f"{release.url} version {release.version} is already loaded (release {rid}); "
+                    "remove it first with `smt remove`")
+            work = self.tmp_dir / f"{rid}.{os.getpid()}"
+            work.mkdir()
+            try:
+                compile_release(release, work)
+                loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
+                manifest = {
+                    **release_meta(release),
+                    "id": rid,
+                    "status": status,
+                    "loaded_at": loaded_at,
+                    "warnings": warnings,
+                    "sources": [{"name": s.name, "sha256": s.sha256, "size": s.size} for s in release.sources],
+                }
+                _write_json_atomic(work / MANIFEST, manifest)
+                with self._rdf() as rdf:
+                    rdf.write_release(release, rid, work)
+                    rdf.register(registry_nquads(release, rid, status, loaded_at, warnings))
+                work.rename(self.releases_dir / rid)
+            except BaseException:
+                shutil.rmtree(work, ignore_errors=True)
+                with self._rdf() as rdf:
+                    rdf.drop_release(rid)
+                raise
+        return self.get(rid)
+
+    def set_status(self, release: str, status: str) -> ReleaseInfo:
+        """Change a release's status (draft → active → retired) in the registry and its manifest."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        with self._write_lock():
+            info = self.get(release)
+            manifest = orjson.loads((info.path / MANIFEST).read_bytes())
+            manifest["status"] = status
+            with self._rdf() as rdf:
+                rdf.set_status(info.id, status)
+            _write_json_atomic(info.path / MANIFEST, manifest)
+            self._touch()
+        return self.get(release)
+
+    def _touch(self) -> None:
+        """Mark the release listing as changed so that running servers re-read it."""
+        os.utime(self.releases_dir)
+
+    def remove(self, release: str) -> ReleaseInfo:
+        """Delete a release: its folder first (it stops being served), then its graph and registry entry."""
+        with self._write_lock():
+            info = self.get(release)
+            trash = self.tmp_dir / f"removed-{info.id}"
+            info.path.rename(trash)
+            with self._rdf() as rdf:
+                rdf.drop_release(info.id)
+            shutil.rmtree(trash, ignore_errors=True)
+        return info
