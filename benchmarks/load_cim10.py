@@ -1,21 +1,18 @@
 """Benchmark: `smt load cim10` of the real CIM-10 FR 2021 file (42,880 codes), end to end.
 
 Each run loads into a fresh SMT_HOME: loader, quality gate, compiled index, RDF graph, registry, commit.
-Prints the median of 3 runs. Target (Core issue): ≤ 10 s.
+Prints the median of 3 runs. Target (Core issue): ≤ 10 s. Run: ``python -m benchmarks.load_cim10``.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.common import machine, median_of, timed  # noqa: E402
-from loaders import run_loader  # noqa: E402
-from smt.config import data_dir  # noqa: E402
-from smt.store.releases import ReleaseStore  # noqa: E402
+from benchmarks.common import machine, median_of, timed
+from loaders import run_loader
+from smt.config import data_dir
+from smt.store.releases import ReleaseStore
 
 SOURCE = data_dir() / "cim10" / "nomensland" / "cim10_fr_pmsi_2021.json.gz"
 

@@ -31,6 +31,7 @@ from smt.errors import NotFound, ReleaseExists
 from smt.index.build import build_index, release_meta
 from smt.model import CodeSystemRelease, Release
 from smt.quality import enforce
+from smt.search.build import build_search_index
 from smt.store.rdf import RdfStore, registry_nquads
 
 MANIFEST = "manifest.json"
@@ -70,6 +71,7 @@ def compile_release(release: Release, work: Path) -> None:
     """Write the release's serving artefacts: a compiled index for a code system, the resource otherwise."""
     if isinstance(release, CodeSystemRelease):
         build_index(release, work / INDEX)
+        build_search_index(release, work / "search")
     else:
         (work / RESOURCE).write_bytes(orjson.dumps(release.resource))
 

@@ -1,0 +1,32 @@
+"""The FastAPI application: ``create_app(home)`` wires one registry, the routers and the error handlers.
+
+Run with ``uvicorn --factory fhir_api.app:create_app`` (the store is ``SMT_HOME``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+import smt
+from fhir_api import codesystem_ops, codesystem_read, metadata, valueset
+from fhir_api.errors import install_error_handlers
+from fhir_api.search import router as search_router
+from fhir_api.svs import router as svs_router
+from smt.config import smt_home
+from smt.registry import Registry
+
+
+def create_app(home: Path | None = None) -> FastAPI:
+    """A FHIR R4 terminology API over the store at ``home`` (default ``smt_home()``)."""
+    app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__)
+    app.state.registry = Registry(home or smt_home())
+    install_error_handlers(app)
+    app.include_router(metadata.router)
+    app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
+    app.include_router(codesystem_read.router)
+    app.include_router(valueset.router)
+    app.include_router(svs_router)  # IHE SVS (ITI-48, ITI-60) under /svs
+    app.include_router(search_router)  # GET /search (full-text, every terminology)
+    return app

@@ -1,0 +1,154 @@
+"""CodeSystem operations ``$lookup``, ``$validate-code`` and ``$subsumes`` (type and instance level).
+
+Each answers GET (query parameters) and POST (a ``Parameters`` body or a form). At instance level
+(``/fhir/CodeSystem/{id}/$op``) the release named by the id gives the system and version.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from fhir_api.deps import get_registry, negotiate, operation_route
+from fhir_api.errors import FhirError
+from fhir_api.params import CodingValue, OperationParams, read_params
+from fhir_api.responses import fhir_json
+from fhir_api.results import lookup_parameters, subsumes_parameters, validation_parameters
+from smt.engines import codesystem as engine
+from smt.engines.codesystem import CodeSystemVersion, CodingInput
+from smt.registry import Registry, normalise_system
+
+router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
+
+
+def _required(name: str, text: str) -> FhirError:
+    return FhirError(400, "required", text, expression=[name])
+
+
+def _display_language(request: Request, params: OperationParams) -> str | None:
+    return params.string("displayLanguage") or request.headers.get("accept-language")
+
+
+def _target(instance: CodeSystemVersion | None, system: str | None,
+            version: str | None) -> tuple[str | None, str | None]:
+    """System and version to use: the instance's when the call is instance-level."""
+    if instance is None:
+        return system, version
+    if system and normalise_system(system) != instance.url.rstrip("/"):
+        raise FhirError(400, "invalid", f"System '{system}' does not match CodeSystem/{instance.info.id} "
+                                        f"({instance.url})", expression=["system"])
+    return instance.url, instance.version
+
+
+def _instance(registry: Registry, resource_id: str) -> CodeSystemVersion:
+    return engine.by_id(registry, resource_id)
+
+
+# -- $lookup ------------------------------------------------------------------------------------------------
+
+
+def _lookup(request: Request, params: OperationParams, registry: Registry,
+            instance: CodeSystemVersion | None = None) -> Response:
+    coding = params.coding("coding") or CodingValue(None, None)
+    code = params.string("code") or coding.code
+    system, version = _target(instance, params.string("system") or coding.system,
+                              coding.version or params.string("version"))
+    if not code:
+        raise _required("code", "$lookup needs a code (parameter 'code' or 'coding')")
+    if not system:
+        raise _required("system", "$lookup needs the code system (parameter 'system' or 'coding')")
+    result = engine.lookup(registry, system, code, version, params.strings("property"),
+                           _display_language(request, params))
+    return fhir_json(request, lookup_parameters(result))
+
+
+@operation_route(router, "/$lookup")
+def lookup(request: Request, params: OperationParams = Depends(read_params),
+           registry: Registry = Depends(get_registry)) -> Response:
+    return _lookup(request, params, registry)
+
+
+@operation_route(router, "/{resource_id}/$lookup")
+def lookup_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
+                    registry: Registry = Depends(get_registry)) -> Response:
+    return _lookup(request, params, registry, _instance(registry, resource_id))
+
+
+# -- $validate-code -----------------------------------------------------------------------------------------
+
+
+def _validate(request: Request, params: OperationParams, registry: Registry,
+              instance: CodeSystemVersion | None = None) -> Response:
+    language = _display_language(request, params)
+    system, version = _target(instance, params.string("url") or params.string("system"),
+                              params.string("version"))
+    display = params.string("display")
+    concept = params.codeable_concept("codeableConcept")
+    coding = params.coding("coding")
+    if concept is not None:
+        codings = [CodingInput(c.system or (system if instance else None), c.code,
+                               c.version or (version if instance else None), c.display)
+                   for c in concept.codings]
+        result = engine.validate_codings(registry, codings, language)
+    elif coding is not None:
+        coding_system = coding.system or system
+        if not coding.code or not coding_system:
+            raise _required("coding", "The coding needs a system and a code")
+        result = engine.validate_code(registry, coding_system, coding.code, coding.version or version,
+                                      coding.display or display, language, "Coding")
+    else:
+        code = params.string("code")
+        if not code:
+            raise _required("code", "$validate-code needs a code, a coding or a codeableConcept")
+        if not system:
+            raise _required("url", "$validate-code needs the code system (parameter 'url')")
+        result = engine.validate_code(registry, system, code, version, display, language)
+    return fhir_json(request, validation_parameters(result))
+
+
+@operation_route(router, "/$validate-code")
+def validate_code(request: Request, params: OperationParams = Depends(read_params),
+                  registry: Registry = Depends(get_registry)) -> Response:
+    return _validate(request, params, registry)
+
+
+@operation_route(router, "/{resource_id}/$validate-code")
+def validate_code_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
+                           registry: Registry = Depends(get_registry)) -> Response:
+    return _validate(request, params, registry, _instance(registry, resource_id))
+
+
+# -- $subsumes ----------------------------------------------------------------------------------------------
+
+
+def _subsumes(request: Request, params: OperationParams, registry: Registry,
+              instance: CodeSystemVersion | None = None) -> Response:
+    coding_a = params.coding("codingA") or CodingValue(None, None)
+    coding_b = params.coding("codingB") or CodingValue(None, None)
+    systems = {normalise_system(s) for s in (coding_a.system, coding_b.system) if s}
+    if len(systems) > 1:
+        raise FhirError(400, "invalid", "codingA and codingB are from different code systems",
+                        expression=["codingB"])
+    code_a = params.string("codeA") or coding_a.code
+    code_b = params.string("codeB") or coding_b.code
+    system, version = _target(instance, params.string("system") or coding_a.system or coding_b.system,
+                              params.string("version") or coding_a.version or coding_b.version)
+    for name, value in (("codeA", code_a), ("codeB", code_b)):
+        if not value:
+            raise _required(name, f"$subsumes needs {name} (or coding{name[-1]})")
+    if not system:
+        raise _required("system", "$subsumes needs the code system (parameter 'system' or the codings')")
+    outcome = engine.subsumes(registry, system, code_a, code_b, version)
+    return fhir_json(request, subsumes_parameters(outcome))
+
+
+@operation_route(router, "/$subsumes")
+def subsumes(request: Request, params: OperationParams = Depends(read_params),
+             registry: Registry = Depends(get_registry)) -> Response:
+    return _subsumes(request, params, registry)
+
+
+@operation_route(router, "/{resource_id}/$subsumes")
+def subsumes_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
+                      registry: Registry = Depends(get_registry)) -> Response:
+    return _subsumes(request, params, registry, _instance(registry, resource_id))

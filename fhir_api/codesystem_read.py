@@ -1,0 +1,102 @@
+"""CodeSystem read (``GET /fhir/CodeSystem/{id}``) and search (``GET /fhir/CodeSystem?…``).
+
+Each stored release is one CodeSystem resource whose id is the release id. Search parameters: ``_id``,
+``url`` and ``system`` (normalised: trailing slash, OIDs, aliases), ``version``, ``name`` and ``title``
+(case-insensitive, starts-with), ``status``, ``identifier`` (an OID, with or without ``urn:oid:``); result
+parameters ``_summary`` (true by default; false adds concepts; count gives the total only), ``_elements``,
+``_count`` and ``_offset``. Other parameters are ignored.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from fhir_api.codesystem_resource import code_system, only_elements
+from fhir_api.deps import get_registry, negotiate
+from fhir_api.errors import FhirError
+from fhir_api.params import OperationParams, read_params
+from fhir_api.responses import fhir_base, fhir_json
+from smt.engines.codesystem import CodeSystemVersion, by_id
+from smt.registry import Registry, normalise_system
+
+router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
+
+SUMMARY_VALUES = ("true", "false", "text", "data", "count")
+
+
+def _elements(params: OperationParams) -> list[str]:
+    return [e.strip() for value in params.strings("_elements") for e in value.split(",") if e.strip()]
+
+
+def _shape(cs: CodeSystemVersion, params: OperationParams) -> dict:
+    """The resource as ``_summary`` and ``_elements`` ask for it."""
+    summary = params.string("_summary") or "true"
+    if summary not in SUMMARY_VALUES:
+        raise FhirError(400, "invalid", f"Unknown _summary value '{summary}'", expression=["_summary"])
+    elements = _elements(params)
+    resource = code_system(cs, with_concepts=summary == "false" or "concept" in elements)
+    return only_elements(resource, elements) if elements else resource
+
+
+def _starts(value: str | None, prefix: str) -> bool:
+    return (value or "").casefold().startswith(prefix.casefold())
+
+
+def _matches(cs: CodeSystemVersion, params: OperationParams) -> bool:
+    info, meta = cs.info, cs.index.meta
+    tests = {
+        "_id": lambda v: info.id == v,
+        "url": lambda v: info.url.rstrip("/") == normalise_system(v),
+        "system": lambda v: info.url.rstrip("/") == normalise_system(v),
+        "version": lambda v: info.version == v,
+        "name": lambda v: _starts(meta.get("name") or info.name, v),
+        "title": lambda v: _starts(meta.get("title") or info.title, v),
+        "status": lambda v: info.status in v.split(","),
+        "identifier": lambda v: v.rpartition("|")[2].removeprefix("urn:oid:") in meta.get("oids", []),
+    }
+    return all(test(value) for name, test in tests.items() for value in params.strings(name))
+
+
+def _int(params: OperationParams, name: str, default: int) -> int:
+    value = params.string(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise FhirError(400, "invalid", f"{name} must be a non-negative integer", expression=[name])
+    return int(value)
+
+
+def _link(relation: str, url: str) -> dict:
+    return {"relation": relation, "url": url}
+
+
+@router.get("")
+@router.post("/_search")
+def search(request: Request, params: OperationParams = Depends(read_params),
+           registry: Registry = Depends(get_registry)) -> Response:
+    """Search-type interaction: a searchset Bundle of the matching releases."""
+    releases = [CodeSystemVersion(info, registry.index(info)) for info in registry.code_systems()]
+    found = [cs for cs in releases if _matches(cs, params)]
+    found.sort(key=lambda cs: (cs.url, cs.info.loaded_at))
+    count, offset = _int(params, "_count", 100), _int(params, "_offset", 0)
+    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
+                    "link": [_link("self", str(request.url))]}
+    if params.string("_summary") == "count":
+        return fhir_json(request, bundle)
+    page = found[offset:offset + count]
+    if offset + count < len(found):
+        bundle["link"].append(_link("next", str(request.url.include_query_params(_offset=offset + count))))
+    base = fhir_base(request)
+    bundle["entry"] = [{"fullUrl": f"{base}/CodeSystem/{cs.info.id}", "resource": _shape(cs, params),
+                        "search": {"mode": "match"}} for cs in page]
+    return fhir_json(request, bundle)
+
+
+@router.get("/{resource_id}")
+def read(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
+         registry: Registry = Depends(get_registry)) -> Response:
+    """Read interaction: one release as a CodeSystem (concepts only when asked)."""
+    if resource_id.startswith("$"):
+        raise FhirError(404, "not-supported", f"Operation {resource_id} is not supported on CodeSystem")
+    return fhir_json(request, _shape(by_id(registry, resource_id), params))

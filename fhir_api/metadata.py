@@ -1,0 +1,130 @@
+"""``GET /fhir/metadata``: the CapabilityStatement, or with ``mode=terminology`` the TerminologyCapabilities.
+
+Only what is implemented is listed: the CapabilityStatement's resources, interactions (read, search-type)
+and operations are read from the app's own routes (its OpenAPI paths), so what a router serves is listed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+import smt
+from fhir_api.deps import get_registry, negotiate
+from fhir_api.errors import FhirError
+from fhir_api.responses import FHIR_JSON, fhir_base, fhir_json
+from fhir_api.valueset import EXPANSION_CAPABILITIES
+from smt.registry import Registry
+from smt.store.releases import ReleaseInfo
+
+router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])
+
+SOFTWARE = {"name": "SMT — Serveur Multi-Terminologies", "version": smt.__version__}
+SEARCH_PARAMS = [
+    ("_id", "http://hl7.org/fhir/SearchParameter/Resource-id", "token"),
+    ("url", "http://hl7.org/fhir/SearchParameter/conformance-url", "uri"),
+    ("version", "http://hl7.org/fhir/SearchParameter/conformance-version", "token"),
+    ("name", "http://hl7.org/fhir/SearchParameter/conformance-name", "string"),
+    ("title", "http://hl7.org/fhir/SearchParameter/conformance-title", "string"),
+    ("status", "http://hl7.org/fhir/SearchParameter/conformance-status", "token"),
+    ("identifier", "http://hl7.org/fhir/SearchParameter/conformance-identifier", "token"),
+]
+"""Search parameters of every terminology resource type; ``EXTRA_SEARCH_PARAMS`` adds per-type ones."""
+EXTRA_SEARCH_PARAMS = {"CodeSystem": [("system", "http://hl7.org/fhir/SearchParameter/CodeSystem-system", "uri")]}
+_ROUTE = re.compile(r"/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<id>/\{[^}/]+\})?(?:/\$(?P<op>[a-z-]+))?")
+
+
+def _date(registry: Registry) -> str:
+    """The date of the latest load (what the capabilities depend on), else today."""
+    loaded = [r.loaded_at for r in registry.code_systems()]
+    return max(loaded) if loaded else datetime.now(UTC).date().isoformat()
+
+
+def _common(request: Request, registry: Registry, name: str, title: str) -> dict:
+    return {
+        "id": "smt", "version": smt.__version__, "name": name, "title": title, "status": "active",
+        "experimental": False, "date": _date(registry), "publisher": "SMT", "kind": "instance",
+        "software": SOFTWARE,
+        "implementation": {"description": "SMT FHIR R4 terminology server", "url": fhir_base(request)},
+    }
+
+
+def served_resources(request: Request) -> list[dict]:
+    """CapabilityStatement.rest.resource entries for the resource types the app has routes for."""
+    served: dict[str, dict[str, list[str]]] = {}
+    for path in request.app.openapi().get("paths", {}):
+        match = _ROUTE.fullmatch(path)
+        if not match:
+            continue
+        entry = served.setdefault(match["type"], {"interaction": [], "operation": []})
+        kind, name = ("operation", match["op"]) if match["op"] else (
+            "interaction", "read" if match["id"] else "search-type")
+        if name not in entry[kind]:
+            entry[kind].append(name)
+    resources = []
+    for kind, entry in sorted(served.items()):
+        item: dict = {"type": kind, "profile": f"http://hl7.org/fhir/StructureDefinition/{kind}"}
+        if entry["interaction"]:
+            item["interaction"] = [{"code": code} for code in sorted(entry["interaction"])]
+        if "search-type" in entry["interaction"]:
+            params = SEARCH_PARAMS + EXTRA_SEARCH_PARAMS.get(kind, [])
+            item["searchParam"] = [{"name": n, "definition": d, "type": t} for n, d, t in params]
+        if entry["operation"]:
+            item["operation"] = [{"name": op, "definition": f"http://hl7.org/fhir/OperationDefinition/{kind}-{op}"}
+                                 for op in entry["operation"]]
+        resources.append(item)
+    return resources
+
+
+def capability_statement(request: Request, registry: Registry) -> dict:
+    return {
+        "resourceType": "CapabilityStatement",
+        **_common(request, registry, "SMTCapabilityStatement", "SMT FHIR terminology server"),
+        "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
+        "fhirVersion": "4.0.1",
+        "format": [FHIR_JSON, "json"],
+        "rest": [{"mode": "server", "resource": served_resources(request)}],
+    }
+
+
+def terminology_capabilities(request: Request, registry: Registry) -> dict:
+    systems: dict[str, list[dict]] = {}
+    for info in registry.code_systems():
+        if info.url not in systems:
+            default = registry.resolve(info.url).id
+            systems[info.url] = [{
+                "code": r.version, "isDefault": r.id == default, "compositional": False,
+                **_language_and_properties(registry, r),
+            } for r in registry.versions_of(info.url)]
+    body = {
+        "resourceType": "TerminologyCapabilities",
+        **_common(request, registry, "SMTTerminologyCapabilities", "SMT terminology capabilities"),
+        "codeSystem": [{"uri": url, "version": versions, "subsumption": True}
+                       for url, versions in sorted(systems.items())],
+        "expansion": EXPANSION_CAPABILITIES,
+        "validateCode": {"translations": False},
+    }
+    return {k: v for k, v in body.items() if v != []}
+
+
+def _language_and_properties(registry: Registry, info: ReleaseInfo) -> dict:
+    meta = registry.index(info).meta
+    found: dict = {}
+    if meta.get("language"):
+        found["language"] = [meta["language"]]
+    codes = [p["code"] for p in meta.get("properties", [])]
+    found["property"] = list(dict.fromkeys(["parent", "child", "inactive", *codes]))
+    return found
+
+
+@router.get("/metadata")
+def metadata(request: Request, mode: str | None = None, registry: Registry = Depends(get_registry)) -> Response:
+    if mode in (None, "full", "normative"):
+        return fhir_json(request, capability_statement(request, registry))
+    if mode == "terminology":
+        return fhir_json(request, terminology_capabilities(request, registry))
+    raise FhirError(400, "invalid", f"Unknown mode '{mode}' (full, normative or terminology)",
+                    expression=["mode"])

@@ -1,0 +1,33 @@
+"""``GET /search``: French-first full-text search over every loaded code system (see docs/search.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from fhir_api.deps import get_registry
+from smt.registry import Registry
+from smt.search.service import MAX_COUNT, search
+
+router = APIRouter(tags=["Search"])
+
+
+@router.get("/search", summary="Search concepts by text or code across terminologies and versions")
+def search_concepts(
+    registry: Annotated[Registry, Depends(get_registry)],
+    q: Annotated[str, Query(min_length=1, max_length=500, description="Words, word prefixes or a code")],
+    system: Annotated[str | None, Query(description="Code system URL or OID (default: all)")] = None,
+    version: Annotated[str | None, Query(description="A version, or 'all' (default: each default version)")] = None,
+    lang: Annotated[str | None, Query(description="Language of the matched term (fr, en, nl…)")] = None,
+    active: Annotated[bool | None, Query(description="true: active concepts only; false: inactive only")] = None,
+    within: Annotated[str | None, Query(description="Only this concept and its descendants (a code)")] = None,
+    count: Annotated[int, Query(ge=0, le=MAX_COUNT)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """``{total, results: [{system, version, code, display, matched, language, score, active}]}``."""
+    page = search(registry, q, system=system, version=version, language=lang, active=active, within=within,
+                  count=count, offset=offset)
+    return Response(orjson.dumps(page.as_dict()), media_type="application/json")

@@ -1,0 +1,151 @@
+"""Value set engine results shaped as FHIR R4 JSON: expansions, validation Parameters, OperationOutcomes.
+
+R5 elements that R4 lacks (``expansion.property``, ``contains.property``) are written as the standard
+cross-version extensions, so the JSON stays valid R4 and R5 clients read them back.
+"""
+
+from __future__ import annotations
+
+from fhir_api.params import OperationParams
+from fhir_api.results import coding_json, typed_value
+from smt.engines.codesystem import Issue, ValidationResult
+from smt.engines.expand import Expansion, ExpansionEntry
+
+TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
+EXT_EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
+EXT_CONTAINS_PROPERTY = (
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property")
+
+ECHOED: dict[str, str] = {
+    "activeOnly": "valueBoolean", "count": "valueInteger", "offset": "valueInteger",
+    "excludeNested": "valueBoolean", "excludeNotForUI": "valueBoolean", "excludePostCoordinated": "valueBoolean",
+    "includeDesignations": "valueBoolean", "includeDefinition": "valueBoolean", "displayLanguage": "valueCode",
+    "designation": "valueString", "filter": "valueString", "system-version": "valueUri",
+    "force-system-version": "valueUri", "check-system-version": "valueUri",
+    "default-to-latest-version": "valueBoolean", "default-valueset-version": "valueUri",
+    "valueSetVersion": "valueString",
+}
+"""Request parameters echoed in ``expansion.parameter``, with their FHIR value type."""
+
+_BOOLEAN_TEXT = {"true": True, "false": False}
+
+
+def _echo_value(kind: str, value: object) -> object:
+    if kind == "valueBoolean" and isinstance(value, str):
+        return _BOOLEAN_TEXT.get(value.lower(), value)
+    if kind == "valueInteger" and isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def echo_parameters(params: OperationParams) -> list[dict]:
+    """The request's expansion parameters, as ``expansion.parameter`` entries."""
+    found = []
+    for name, value in params.items:
+        kind = ECHOED.get(name)
+        if kind is not None and not isinstance(value, dict):
+            found.append({"name": name, kind: _echo_value(kind, value)})
+    return found
+
+
+def _contains(entry: ExpansionEntry) -> dict:
+    item: dict = {"system": entry.system}
+    if entry.version:
+        item["version"] = entry.version
+    if entry.abstract:
+        item["abstract"] = True
+    if entry.inactive:
+        item["inactive"] = True
+    item["code"] = entry.code
+    if entry.display:
+        item["display"] = entry.display
+    if entry.designations:
+        item["designation"] = [
+            {k: v for k, v in (("language", d.language), ("use", coding_json(d.use) if d.use else None),
+                               ("value", d.value)) if v is not None}
+            for d in entry.designations
+        ]
+    extensions = []
+    if entry.definition:
+        extensions.append({"url": "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition",
+                           "valueString": entry.definition})
+    for prop in entry.properties:
+        extensions.append({"url": EXT_CONTAINS_PROPERTY, "extension": [
+            {"url": "code", "valueCode": prop.code},
+            {"url": "value", **typed_value(prop.type, prop.value)},
+        ]})
+    if extensions:
+        item["extension"] = extensions
+    if entry.contains:
+        item["contains"] = [_contains(child) for child in entry.contains]
+    return item
+
+
+def expansion_value_set(expansion: Expansion, params: OperationParams, resource_id: str | None = None) -> dict:
+    """The expanded ValueSet resource: the source's metadata plus ``expansion`` (no ``compose``, as tx.fhir.org)."""
+    source = expansion.value_set
+    vs = {k: v for k, v in source.items() if k not in ("expansion", "text", "contained", "meta", "compose")}
+    vs["resourceType"] = "ValueSet"
+    if resource_id:
+        vs["id"] = resource_id
+    if "status" not in vs:
+        vs["status"] = "active"
+    parameter = echo_parameters(params)
+    parameter += [{"name": "used-codesystem", "valueUri": u} for u in expansion.used_code_systems]
+    parameter += [{"name": "used-valueset", "valueUri": u} for u in expansion.used_value_sets]
+    body: dict = {"identifier": expansion.identifier, "timestamp": expansion.timestamp,
+                  "total": expansion.total}
+    if expansion.offset or expansion.count is not None:
+        body["offset"] = expansion.offset
+    if parameter:
+        body["parameter"] = parameter
+    if expansion.properties:
+        body["extension"] = [{"url": EXT_EXPANSION_PROPERTY, "extension": [
+            {"url": "code", "valueCode": code}, *([{"url": "uri", "valueUri": uri}] if uri else [])]}
+            for code, uri in expansion.properties]
+    if expansion.contains:
+        body["contains"] = [_contains(entry) for entry in expansion.contains]
+    vs["expansion"] = body
+    return vs
+
+
+# -- issues and validation results ------------------------------------------------------------------------------
+
+
+def issue_json(issue: Issue) -> dict:
+    item: dict = {"severity": issue.severity, "code": issue.code, "details": {"text": issue.text}}
+    if issue.tx_code:
+        item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": issue.tx_code}]
+    if issue.expression:
+        item["location"] = [issue.expression]
+        item["expression"] = [issue.expression]
+    return item
+
+
+def outcome(issues: list[Issue]) -> dict:
+    return {"resourceType": "OperationOutcome", "issue": [issue_json(i) for i in issues]}
+
+
+def validation_parameters(result: ValidationResult, codeable_concept: dict | None = None) -> dict:
+    """A ValueSet ``$validate-code`` answer (parameters in the order tx.fhir.org gives them)."""
+    items: list[dict] = []
+
+    def add(name: str, key: str, value: object) -> None:
+        if value is not None and value != "":
+            items.append({"name": name, key: value})
+
+    if codeable_concept is not None:
+        add("codeableConcept", "valueCodeableConcept", codeable_concept)
+    add("code", "valueCode", result.code)
+    add("display", "valueString", result.display)
+    if result.inactive:
+        add("inactive", "valueBoolean", True)
+    if result.issues:
+        items.append({"name": "issues", "resource": outcome(result.issues)})
+    add("message", "valueString", result.message)
+    add("result", "valueBoolean", result.result)
+    add("system", "valueUri", result.system)
+    add("version", "valueString", result.version)
+    if result.unknown_system:
+        add("x-caused-by-unknown-system", "valueCanonical", result.unknown_system)
+    return {"resourceType": "Parameters", "parameter": items}

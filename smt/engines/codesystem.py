@@ -1,0 +1,381 @@
+"""CodeSystem engine: $lookup, $validate-code and $subsumes over the registry, with no HTTP or FHIR JSON.
+
+* No version = the latest active release (``Registry.resolve``); system URLs are normalised (trailing slash,
+  ``urn:oid:``, catalogue aliases).
+* Unknown system, version or code raise ``NotFound`` subclasses whose messages follow tx.fhir.org wording.
+* Code look-ups (``$lookup``, ``$subsumes``) try the code as given, then the system's entry in
+  ``CODE_NORMALISERS`` (CIM-10: "E119" → "E11.9"). ``$validate-code`` is strict: a code that only matches
+  after normalisation is invalid, and the message names the canonical code.
+* Display language: ``displayLanguage`` or an ``Accept-Language``-style list with q-values; the release's
+  own language gives the default display, another language the first designation in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from smt.errors import NotFound
+from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, SubsumptionOutcome
+from smt.model import PropertyValue
+from smt.registry import Registry, normalise_system
+from smt.store.releases import ReleaseInfo
+
+CIM10_URL = "https://smt.esante.gouv.fr/terminologie-cim-10"
+
+
+def dotted_cim10(code: str) -> str:
+    """CIM-10 code in its dotted form: "e119" → "E11.9"; dotted codes and ranges are only upper-cased."""
+    code = code.strip().upper()
+    if "." in code or "-" in code or len(code) <= 3:
+        return code
+    return f"{code[:3]}.{code[3:]}"
+
+
+CODE_NORMALISERS: dict[str, Callable[[str], str]] = {CIM10_URL: dotted_cim10}
+"""Per-system fallback for code look-ups, keyed by canonical URL. Others may register their own."""
+
+
+# -- errors -------------------------------------------------------------------------------------------------
+
+
+class UnknownCodeSystem(NotFound):
+    """No release of ``system`` (or none with ``version``)."""
+
+    def __init__(self, system: str, version: str | None = None, known: Iterable[str] = ()) -> None:
+        self.system = system
+        self.version = version
+        self.known = list(known)
+        super().__init__(self.describe())
+
+    def describe(self, consequence: str = "") -> str:
+        """The message, with an optional consequence (", so the code cannot be validated")."""
+        if self.version is None:
+            return f"A definition for CodeSystem '{self.system}' could not be found{consequence}"
+        versions = " or ".join(self.known)
+        return (f"A definition for CodeSystem '{self.system}' version '{self.version}' could not be found"
+                f"{consequence}. Valid versions: {versions}")
+
+    @property
+    def canonical(self) -> str:
+        """``url|version`` as FHIR's ``x-caused-by-unknown-system`` names it."""
+        return f"{self.system}|{self.version}" if self.version else self.system
+
+
+class UnknownCode(NotFound):
+    """The release exists but has no such code."""
+
+    def __init__(self, code: str, system: str, version: str, hint: str | None = None) -> None:
+        self.code = code
+        self.system = system
+        self.version = version
+        self.hint = hint
+        message = f"Unknown code '{code}' in the CodeSystem '{system}' version '{version}'"
+        super().__init__(message + (f" (did you mean '{hint}'?)" if hint else ""))
+
+
+# -- resolution ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSystemVersion:
+    """One resolved release: its registry entry and its index."""
+
+    info: ReleaseInfo
+    index: CodeSystemIndex
+
+    @property
+    def url(self) -> str:
+        return self.info.url
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    @property
+    def name(self) -> str:
+        return self.index.meta.get("name") or self.info.name
+
+    @property
+    def language(self) -> str | None:
+        return self.index.meta.get("language")
+
+
+def resolve(registry: Registry, system: str, version: str | None = None) -> CodeSystemVersion:
+    """The release ``system`` (+ ``version``) means; ``UnknownCodeSystem`` when there is none."""
+    releases = registry.versions_of(system)
+    if not releases:
+        raise UnknownCodeSystem(system)
+    try:
+        info = registry.resolve(normalise_system(system), version)
+    except NotFound:
+        raise UnknownCodeSystem(system, version, [r.version for r in releases]) from None
+    return CodeSystemVersion(info, registry.index(info))
+
+
+def by_id(registry: Registry, release_id: str) -> CodeSystemVersion:
+    """The code system release with this id (the CodeSystem resource id)."""
+    for info in registry.code_systems():
+        if info.id == release_id:
+            return CodeSystemVersion(info, registry.index(info))
+    raise NotFound(f"CodeSystem/{release_id} is not known to this server")
+
+
+def find_concept(cs: CodeSystemVersion, code: str, normalise: bool = True) -> ConceptRecord | None:
+    """The concept with ``code``, else (when ``normalise``) with the system's normalised form of it."""
+    concept = cs.index.concept(code)
+    normaliser = CODE_NORMALISERS.get(cs.url)
+    if concept is None and normalise and normaliser is not None:
+        alternative = normaliser(code)
+        if alternative != code:
+            concept = cs.index.concept(alternative)
+    return concept
+
+
+def require_concept(cs: CodeSystemVersion, code: str) -> ConceptRecord:
+    concept = find_concept(cs, code)
+    if concept is None:
+        raise UnknownCode(code, cs.url, cs.version)
+    return concept
+
+
+# -- display language ---------------------------------------------------------------------------------------
+
+_Q = re.compile(r"q\s*=\s*([0-9.]+)")
+
+
+def language_preferences(value: str | None) -> list[str]:
+    """Tags of a ``displayLanguage`` / ``Accept-Language`` value, best first; ``q=0`` tags are dropped."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((value or "").split(",")):
+        tag, *params = (p.strip() for p in item.split(";"))
+        quality = 1.0
+        for param in params:
+            if match := _Q.fullmatch(param):
+                try:
+                    quality = float(match.group(1))
+                except ValueError:
+                    quality = 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag.lower()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def _primary(tag: str | None) -> str:
+    return (tag or "").lower().split("-")[0]
+
+
+def choose_display(cs: CodeSystemVersion, concept: ConceptRecord, designations: list[DesignationRecord],
+                   display_language: str | None) -> str | None:
+    """The display in the best requested language available, else the concept's default display."""
+    own = (cs.language or "").lower()
+    for tag in language_preferences(display_language):
+        if tag == "*" or tag == own:
+            return concept.display
+        exact = [d for d in designations if (d.language or "").lower() == tag]
+        if exact:
+            return exact[0].value
+        if own and _primary(tag) == _primary(own):
+            return concept.display
+        close = [d for d in designations if d.language and _primary(d.language) == _primary(tag)]
+        if close:
+            return close[0].value
+    return concept.display
+
+
+# -- $lookup ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LookupProperty:
+    """A property of the looked-up concept; ``type`` is the FHIR type (code, Coding, string, boolean, …)."""
+
+    code: str
+    value: PropertyValue
+    type: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    system: str
+    name: str
+    version: str
+    code: str
+    display: str | None
+    definition: str | None
+    abstract: bool
+    inactive: bool
+    designations: list[DesignationRecord] = field(default_factory=list)
+    properties: list[LookupProperty] = field(default_factory=list)
+
+
+def _wanted(properties: Iterable[str] | None) -> Callable[[str], bool]:
+    """Filter of requested property codes: none requested or ``*`` = all."""
+    codes = {p for p in (properties or ()) if p}
+    if not codes or "*" in codes:
+        return lambda code: True
+    return codes.__contains__
+
+
+def _designations(records: list[DesignationRecord], properties: Iterable[str] | None) -> list[DesignationRecord]:
+    """Designations asked for: all by default or with ``designation``; ``lang.X`` keeps language X."""
+    codes = {p for p in (properties or ()) if p}
+    if not codes or codes & {"*", "designation"}:
+        return records
+    languages = {c.removeprefix("lang.").lower() for c in codes if c.startswith("lang.")}
+    return [d for d in records if (d.language or "").lower() in languages]
+
+
+def lookup(registry: Registry, system: str, code: str, version: str | None = None,
+           properties: Iterable[str] | None = None, display_language: str | None = None) -> LookupResult:
+    """``$lookup``: the concept's display, designations and properties (incl. parent, child, inactive)."""
+    cs = resolve(registry, system, version)
+    concept = require_concept(cs, code)
+    index = cs.index
+    want = _wanted(properties)
+    designations = index.designations(concept)
+    stored = index.properties(concept)
+    found: list[LookupProperty] = []
+    if want("parent"):
+        found += [LookupProperty("parent", p.code, "code", p.display) for p in index.parents(concept)]
+    if want("child"):
+        found += [LookupProperty("child", c.code, "code", c.display) for c in index.children(concept)]
+    if want("inactive"):
+        found.append(LookupProperty("inactive", not concept.active, "boolean"))
+    if want("status") and concept.status != "active":
+        found.append(LookupProperty("status", concept.status, "code"))
+    found += [LookupProperty(p.code, p.value, p.type) for p in stored if want(p.code)]
+    not_selectable = any(p.code == "notSelectable" and p.value is True for p in stored)
+    return LookupResult(
+        system=cs.url, name=cs.name, version=cs.version, code=concept.code,
+        display=choose_display(cs, concept, designations, display_language),
+        definition=concept.definition, abstract=concept.abstract or not_selectable,
+        inactive=not concept.active, designations=_designations(designations, properties), properties=found,
+    )
+
+
+# -- $validate-code -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One finding of a validation: FHIR issue severity and type, tx-issue-type code, text and location."""
+
+    severity: str
+    code: str
+    tx_code: str
+    text: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodingInput:
+    """A code to validate, as a code + system or a Coding gives it."""
+
+    system: str | None
+    code: str | None
+    version: str | None = None
+    display: str | None = None
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    result: bool
+    message: str | None = None
+    display: str | None = None
+    code: str | None = None
+    system: str | None = None
+    version: str | None = None
+    inactive: bool = False
+    issues: list[Issue] = field(default_factory=list)
+    unknown_system: str | None = None
+    """``url`` or ``url|version`` of a code system that could not be found."""
+
+
+def _path(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _display_issue(given: str, valid: list[tuple[str, str | None]], cs: CodeSystemVersion,
+                   concept: ConceptRecord, display_language: str | None, where: str) -> Issue:
+    """The error for a display that is neither the concept's display nor one of its designations."""
+    squeeze = " ".join(given.split())
+    wrong = "Wrong whitespace in Display Name" if squeeze in (v for v, _ in valid) else "Wrong Display Name"
+    choices = list(dict.fromkeys(valid))
+    shown = " or ".join(f"'{value}' ({language or '--'})" for value, language in choices)
+    valid_text = f"is {shown}" if len(choices) == 1 else f"is one of {len(choices)} choices: {shown}"
+    requested = ", ".join(language_preferences(display_language)) or "--"
+    text = (f"{wrong} '{given}' for {cs.url}#{concept.code}. Valid display {valid_text} "
+            f"(for the language(s) '{requested}')")
+    return Issue("error", "invalid", "invalid-display", text, _path(where, "display"))
+
+
+def validate_code(registry: Registry, system: str, code: str, version: str | None = None,
+                  display: str | None = None, display_language: str | None = None,
+                  where: str = "") -> ValidationResult:
+    """``$validate-code`` of one code: never raises for unknown systems or codes, reports them instead.
+
+    ``where`` is the FHIRPath prefix of the issues' locations ("Coding", "CodeableConcept.coding[0]").
+    """
+    try:
+        cs = resolve(registry, system, version)
+    except UnknownCodeSystem as exc:
+        text = exc.describe(", so the code cannot be validated")
+        issue = Issue("error", "not-found", "not-found", text, _path(where, "system"))
+        return ValidationResult(False, text, code=code, system=system, issues=[issue],
+                                unknown_system=exc.canonical)
+    concept = find_concept(cs, code, normalise=False)
+    if concept is None:
+        hint = find_concept(cs, code)
+        text = str(UnknownCode(code, cs.url, cs.version, hint.code if hint else None))
+        issue = Issue("error", "code-invalid", "invalid-code", text, _path(where, "code"))
+        return ValidationResult(False, text, code=code, system=cs.url, version=cs.version, issues=[issue])
+    designations = cs.index.designations(concept)
+    result = ValidationResult(
+        True, display=choose_display(cs, concept, designations, display_language), code=concept.code,
+        system=cs.url, version=cs.version, inactive=not concept.active)
+    valid = [(concept.display, cs.language), *((d.value, d.language) for d in designations)]
+    valid = [(value, language) for value, language in valid if value]
+    if display is not None and display not in (value for value, _ in valid):
+        result.issues.append(_display_issue(display, valid, cs, concept, display_language, where))
+        result.result = False
+    if not concept.active:
+        text = f"The concept '{concept.code}' has a status of {concept.status} and its use should be reviewed"
+        result.issues.append(Issue("warning", "business-rule", "code-comment", text, _path(where, "code")))
+    result.message = "; ".join(i.text for i in result.issues) or None
+    return result
+
+
+def validate_codings(registry: Registry, codings: list[CodingInput], display_language: str | None = None,
+                     where: str = "CodeableConcept") -> ValidationResult:
+    """``$validate-code`` of a CodeableConcept: valid when one of its codings is valid."""
+    results: list[ValidationResult] = []
+    for number, coding in enumerate(codings):
+        path = f"{where}.coding[{number}]"
+        if not coding.system or not coding.code:
+            text = f"Coding {number} has no system or no code, so it cannot be validated"
+            issue = Issue("error", "invalid", "invalid-data", text, path)
+            results.append(ValidationResult(False, text, code=coding.code, system=coding.system, issues=[issue]))
+            continue
+        results.append(validate_code(registry, coding.system, coding.code, coding.version, coding.display,
+                                     display_language, path))
+    if not results:
+        issue = Issue("error", "required", "invalid-data", "The CodeableConcept has no coding", where)
+        return ValidationResult(False, issue.text, issues=[issue])
+    chosen = next((r for r in results if r.result), results[0])
+    issues = [i for r in results for i in r.issues if chosen.result is False or i.severity != "error"]
+    chosen.issues = issues
+    chosen.message = "; ".join(i.text for i in issues) or None
+    return chosen
+
+
+# -- $subsumes ----------------------------------------------------------------------------------------------
+
+
+def subsumes(registry: Registry, system: str, code_a: str, code_b: str,
+             version: str | None = None) -> SubsumptionOutcome:
+    """``$subsumes``: equivalent, subsumes (A is an ancestor of B), subsumed-by or not-subsumed."""
+    cs = resolve(registry, system, version)
+    return cs.index.subsumes(require_concept(cs, code_a), require_concept(cs, code_b))

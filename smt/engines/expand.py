@@ -1,0 +1,421 @@
+"""ValueSet expansion over code system providers (no HTTP, no FHIR JSON output).
+
+The compose is evaluated into an ordered list of member keys ``(system, version, concept id)`` once:
+includes in order (listed concepts in their order, filters and whole systems in load order), nested value
+sets intersected, excludes removed, inactive / not-for-UI / text filters applied. Only the requested page of
+keys is then turned into concepts with their displays, designations and properties. ``Compose`` also answers
+membership questions for ``$validate-code`` without expanding.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from smt.engines.codesystem import UnknownCodeSystem
+from smt.engines.filters import filter_ids, text_filter
+from smt.engines.provider import CodeSystemProvider, ResourceContext, preferred_display
+from smt.engines.version_rules import split_canonical
+from smt.engines.vs_errors import CircularReference, TooCostly, ValueSetError
+from smt.index.reader import ConceptRecord, DesignationRecord
+from smt.model import Coding, PropertyValue
+
+DEFAULT_MAX_EXPANSION = 10_000
+"""Largest expansion returned without paging (``count``); above it the answer is ``too-costly``."""
+
+PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "preferredForLanguage",
+                                "Preferred For Language")
+CONCEPT_PROPERTY_URI = "http://hl7.org/fhir/concept-properties#"
+
+Key = tuple[str, str, int]
+"""A member of an expansion: code system URL, version and concept id in that provider."""
+
+
+class CodeSystemNotFound(ValueSetError):
+    """A code system the value set needs is not known (or not in the version it names)."""
+
+    status = 404
+    code = "not-found"
+    tx_code = "not-found"
+
+    def __init__(self, error: UnknownCodeSystem, consequence: str = ", so the value set cannot be expanded"):
+        self.unknown = error
+        super().__init__(error.describe(consequence))
+
+
+@dataclass(slots=True)
+class ExpandOptions:
+    """``$expand`` parameters the engine acts on (the API echoes the request's parameters itself)."""
+
+    count: int | None = None
+    offset: int = 0
+    active_only: bool = False
+    exclude_nested: bool | None = None
+    exclude_not_for_ui: bool = False
+    include_designations: bool = False
+    designations: list[str] = field(default_factory=list)
+    display_language: str | None = None
+    include_definition: bool = False
+    properties: list[str] = field(default_factory=list)
+    filter: str | None = None
+    max_size: int = DEFAULT_MAX_EXPANSION
+
+
+@dataclass(slots=True)
+class ContainsProperty:
+    code: str
+    value: PropertyValue
+    type: str
+
+
+@dataclass(slots=True)
+class ExpansionEntry:
+    """One ``expansion.contains`` item."""
+
+    system: str
+    version: str | None
+    code: str
+    display: str | None
+    abstract: bool = False
+    inactive: bool = False
+    definition: str | None = None
+    designations: list[DesignationRecord] = field(default_factory=list)
+    properties: list[ContainsProperty] = field(default_factory=list)
+    contains: list[ExpansionEntry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Expansion:
+    """The result of ``$expand``: the source value set, the page of entries and what was used."""
+
+    value_set: dict
+    identifier: str
+    timestamp: str
+    total: int
+    offset: int
+    count: int | None
+    contains: list[ExpansionEntry]
+    used_code_systems: list[str]
+    used_value_sets: list[str]
+    properties: list[tuple[str, str | None]]
+    display_language: str | None = None
+
+
+def canonical_of(resource: dict) -> str:
+    url = resource.get("url") or ""
+    return f"{url}|{resource['version']}" if resource.get("version") and url else url
+
+
+# -- compose evaluation -------------------------------------------------------------------------------------
+
+
+class Compose:
+    """Evaluates value set composes for one request (providers, used resources and membership)."""
+
+    def __init__(self, ctx: ResourceContext) -> None:
+        self.ctx = ctx
+        self.providers: dict[tuple[str, str], CodeSystemProvider] = {}
+        self.used_code_systems: list[str] = []
+        self.used_value_sets: list[str] = []
+        self.display_overrides: dict[Key, str] = {}
+
+    def provider(self, system: str, version: str | None) -> CodeSystemProvider:
+        try:
+            provider = self.ctx.code_system(system, version)
+        except UnknownCodeSystem as exc:
+            raise CodeSystemNotFound(exc) from None
+        self.providers[(provider.url, provider.version)] = provider
+        used = f"{provider.url}|{provider.version}"
+        if used not in self.used_code_systems:
+            self.used_code_systems.append(used)
+        return provider
+
+    def value_set(self, reference: str, container: dict, path: tuple[str, ...]) -> dict:
+        """A value set referenced by ``include.valueSet`` (``#id`` = contained in ``container``)."""
+        if reference.startswith("#"):
+            for contained in container.get("contained", []):
+                if contained.get("resourceType") == "ValueSet" and contained.get("id") == reference[1:]:
+                    return contained
+        resource = self.ctx.value_set(reference)
+        canonical = canonical_of(resource)
+        if canonical in path or (resource.get("url") and resource.get("url") in {p.split("|")[0] for p in path}):
+            chain = ", ".join(path)
+            raise CircularReference(f"Found a circularity pointing to {canonical} processing ValueSet with "
+                                    f"pathway [{chain}]")
+        if canonical not in self.used_value_sets:
+            self.used_value_sets.append(canonical)
+        return resource
+
+    # -- members ----------------------------------------------------------------------------------------------
+
+    def members(self, vs: dict, path: tuple[str, ...] = ()) -> list[Key]:
+        """Ordered, de-duplicated member keys of a value set."""
+        path = (*path, canonical_of(vs) or vs.get("id") or "#")
+        compose = vs.get("compose")
+        if compose is None:
+            return self._expansion_members(vs)
+        keys: dict[Key, None] = {}
+        for number, include in enumerate(compose.get("include", [])):
+            keys.update(dict.fromkeys(self._set_members(include, vs, path, f"ValueSet.compose.include[{number}]")))
+        excluded: set[Key] = set()
+        for number, exclude in enumerate(compose.get("exclude", [])):
+            excluded.update(self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]"))
+        ordered = [k for k in keys if k not in excluded]
+        if compose.get("inactive") is False:
+            ordered = self.keep(ordered, lambda c: c.active)
+        return ordered
+
+    def _expansion_members(self, vs: dict) -> list[Key]:
+        """Members of a value set that has only an ``expansion`` (its contains, flattened)."""
+        keys: dict[Key, None] = {}
+        stack = list(reversed(vs.get("expansion", {}).get("contains", [])))
+        while stack:
+            item = stack.pop()
+            if item.get("system") and item.get("code"):
+                provider = self.provider(item["system"], item.get("version"))
+                concept = provider.concept(item["code"])
+                if concept is not None:
+                    keys[(provider.url, provider.version, concept.id)] = None
+            stack.extend(reversed(item.get("contains", [])))
+        return list(keys)
+
+    def _set_members(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> list[Key]:
+        system_keys: list[Key] | None = None
+        if item.get("system"):
+            provider = self.provider(item["system"], item.get("version"))
+            ids = self._system_ids(provider, item, where)
+            system_keys = [(provider.url, provider.version, i) for i in ids]
+            for listed in item.get("concept", []):
+                if listed.get("display"):
+                    concept = provider.concept(listed.get("code", ""))
+                    if concept is not None:
+                        self.display_overrides[(provider.url, provider.version, concept.id)] = listed["display"]
+        nested = [self.members(self.value_set(ref, container, path), path) for ref in item.get("valueSet", [])]
+        if system_keys is None:
+            if not nested:
+                return []
+            system_keys, nested = nested[0], nested[1:]
+        for other in nested:
+            allowed = set(other)
+            system_keys = [k for k in system_keys if k in allowed]
+        return system_keys
+
+    def _system_ids(self, provider: CodeSystemProvider, item: dict, where: str) -> list[int]:
+        if item.get("concept"):
+            ids: dict[int, None] = {}
+            for listed in item["concept"]:
+                concept = provider.concept(listed.get("code", ""))
+                if concept is not None:
+                    ids[concept.id] = None
+            return list(ids)
+        filters = item.get("filter", [])
+        if not filters:
+            return [c.id for c in provider.concepts()]
+        selected = filter_ids(provider, filters[0], f"{where}.filter[0]")
+        for number, flt in enumerate(filters[1:], start=1):
+            allowed = set(filter_ids(provider, flt, f"{where}.filter[{number}]"))
+            selected = [i for i in selected if i in allowed]
+        return selected
+
+    # -- helpers over keys ------------------------------------------------------------------------------------
+
+    def records(self, keys: list[Key]) -> dict[Key, ConceptRecord]:
+        """The concept records of ``keys`` (loaded per provider in batches)."""
+        by_provider: dict[tuple[str, str], list[int]] = {}
+        for system, version, number in keys:
+            by_provider.setdefault((system, version), []).append(number)
+        found: dict[Key, ConceptRecord] = {}
+        for (system, version), ids in by_provider.items():
+            for record in self.providers[(system, version)].concepts(ids):
+                found[(system, version, record.id)] = record
+        return found
+
+    def keep(self, keys: list[Key], test) -> list[Key]:
+        records = self.records(keys)
+        return [k for k in keys if test(records[k])]
+
+    def text_filtered(self, keys: list[Key], query: str) -> list[Key]:
+        by_provider: dict[tuple[str, str], list[int]] = {}
+        for system, version, number in keys:
+            by_provider.setdefault((system, version), []).append(number)
+        allowed: set[Key] = set()
+        for (system, version), ids in by_provider.items():
+            allowed.update((system, version, i) for i in text_filter(self.providers[(system, version)], ids, query))
+        return [k for k in keys if k in allowed]
+
+
+# -- expansion ----------------------------------------------------------------------------------------------
+
+
+def _hierarchy_possible(vs: dict) -> bool:
+    """A compose whose includes are whole systems or is-a / descendent-of filters keeps its hierarchy."""
+    compose = vs.get("compose") or {}
+    if not compose.get("include") or compose.get("exclude"):
+        return False
+    for include in compose["include"]:
+        if not include.get("system") or include.get("concept") or include.get("valueSet"):
+            return False
+        if any(f.get("op") not in ("is-a", "descendent-of") for f in include.get("filter", [])):
+            return False
+    return True
+
+
+def _designations_wanted(records: list[DesignationRecord], wanted: list[str]) -> list[DesignationRecord]:
+    """Designations kept by the ``designation`` parameter (language tags or ``system|code`` uses)."""
+    if not wanted:
+        return records
+    kept = []
+    for record in records:
+        for token in wanted:
+            system, _, code = token.rpartition("|")
+            if "|" in token and record.use and record.use.code == code and (not system or record.use.system == system):
+                kept.append(record)
+                break
+            if "|" not in token and record.language and record.language.lower().startswith(token.lower()):
+                kept.append(record)
+                break
+    return kept
+
+
+class _EntryBuilder:
+    """Turns concept records into expansion entries according to the options."""
+
+    def __init__(self, compose: Compose, options: ExpandOptions, show_version: bool) -> None:
+        self.compose = compose
+        self.options = options
+        self.show_version = show_version
+        self.declared: dict[str, str | None] = {}
+
+    def entry(self, key: Key, concept: ConceptRecord) -> ExpansionEntry:
+        options = self.options
+        provider = self.compose.providers[(key[0], key[1])]
+        designations = provider.designations(concept)
+        display, source = preferred_display(provider, concept, designations, options.display_language)
+        if source is None and key in self.compose.display_overrides:
+            display = self.compose.display_overrides[key]
+        entry = ExpansionEntry(
+            system=provider.url, version=provider.version if self.show_version else None, code=concept.code,
+            display=display, abstract=concept.abstract, inactive=not concept.active,
+            definition=concept.definition if options.include_definition else None)
+        if options.include_designations or options.designations:
+            shown = [d for d in designations if d is not source]
+            if source is not None and concept.display:
+                language = provider.meta.get("language")
+                shown.insert(0, DesignationRecord(concept.display, language, PREFERRED_FOR_LANGUAGE))
+            entry.designations = _designations_wanted(shown, options.designations)
+        entry.properties = self.properties(provider, concept)
+        return entry
+
+    def properties(self, provider: CodeSystemProvider, concept: ConceptRecord) -> list[ContainsProperty]:
+        stored = provider.properties(concept)
+        found: list[ContainsProperty] = []
+        uris = {p["code"]: p.get("uri") for p in provider.meta.get("properties", [])}
+        for code in self.options.properties:
+            values: list[ContainsProperty] = []
+            if code == "definition" and concept.definition:
+                values = [ContainsProperty(code, concept.definition, "string")]
+            elif code == "parent":
+                values = [ContainsProperty(code, p.code, "code") for p in provider.parents(concept)]
+            elif code == "child":
+                values = [ContainsProperty(code, c.code, "code") for c in provider.children(concept)]
+            elif code == "inactive":
+                values = [ContainsProperty(code, not concept.active, "boolean")]
+            else:
+                values = [ContainsProperty(p.code, p.value, p.type) for p in stored if p.code == code]
+            if values:
+                default = CONCEPT_PROPERTY_URI + code if code in ("definition", "parent", "child", "inactive") else None
+                self.declared.setdefault(code, uris.get(code) or default)
+            found += values
+        if not concept.active and "status" not in self.options.properties:
+            status = [p for p in stored if p.code == "status"]
+            value = status[0].value if status else concept.status
+            found.append(ContainsProperty("status", value, "code"))
+            self.declared.setdefault("status", CONCEPT_PROPERTY_URI + "status")
+        return found
+
+
+def _nest(entries: list[tuple[Key, ExpansionEntry]], compose: Compose,
+          records: dict[Key, ConceptRecord]) -> list[ExpansionEntry]:
+    """Entries arranged under their direct parents when the parent is a member too."""
+    present = {key: entry for key, entry in entries}
+    top: list[ExpansionEntry] = []
+    for key, entry in entries:
+        provider = compose.providers[(key[0], key[1])]
+        parent = next((present[(key[0], key[1], p.id)] for p in provider.parents(records[key])
+                       if (key[0], key[1], p.id) in present), None)
+        (parent.contains if parent is not None else top).append(entry)
+    return top
+
+
+def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None) -> Expansion:
+    """``$expand`` of a ValueSet resource; raises ``ValueSetError`` subclasses."""
+    options = options or ExpandOptions()
+    compose = Compose(ctx)
+    keys = compose.members(vs)
+    if options.active_only:
+        keys = compose.keep(keys, lambda c: c.active)
+    if options.exclude_not_for_ui:
+        keys = compose.keep(keys, lambda c: not c.abstract)
+    if options.filter:
+        keys = compose.text_filtered(keys, options.filter)
+    total = len(keys)
+    paged = options.count is not None or options.offset > 0
+    if not paged and total > options.max_size:
+        raise TooCostly(f"The value set '{canonical_of(vs)}' expansion has too many codes to produce "
+                        f"(>{options.max_size})")
+    start = max(options.offset, 0)
+    end = total if options.count is None else start + max(options.count, 0)
+    page = keys[start:end]
+    records = compose.records(page)
+    versions_per_system: dict[str, set[str]] = {}
+    for system, version in compose.providers:
+        versions_per_system.setdefault(system, set()).add(version)
+    show_version = any(len(v) > 1 for v in versions_per_system.values())
+    builder = _EntryBuilder(compose, options, show_version)
+    entries = [(key, builder.entry(key, records[key])) for key in page]
+    nested = options.exclude_nested is False and not paged and not options.filter and _hierarchy_possible(vs)
+    contains = _nest(entries, compose, records) if nested else [e for _, e in entries]
+    return Expansion(
+        value_set=vs, identifier=f"urn:uuid:{uuid.uuid4()}",
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"), total=total, offset=start,
+        count=options.count, contains=contains, used_code_systems=compose.used_code_systems,
+        used_value_sets=compose.used_value_sets, properties=list(builder.declared.items()),
+        display_language=options.display_language)
+
+
+def resolve_value_set(ctx: ResourceContext, url: str | None, resource: dict | None,
+                      version: str | None = None) -> dict:
+    """The value set a request names: the ``valueSet`` resource given, else ``url`` (+ ``valueSetVersion``)."""
+    if resource is not None:
+        for contained in resource.get("contained", []):
+            if contained.get("resourceType") in ("CodeSystem", "ValueSet"):
+                ctx.add_resource(contained)
+        return resource
+    if not url:
+        raise ValueSetError("No value set: give a url or a valueSet resource")
+    plain, pinned = split_canonical(url)
+    return ctx.value_set(plain, version or pinned)
+
+
+def compose_parameters(vs: dict) -> dict[str, str]:
+    """Expansion parameters a value set sets itself (``valueset-expansion-parameter`` extensions)."""
+    found: dict[str, str] = {}
+    for ext in (vs.get("compose") or {}).get("extension", []):
+        if ext.get("url") != "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter":
+            continue
+        parts = {e.get("url"): e for e in ext.get("extension", [])}
+        name = parts.get("name", {}).get("valueCode")
+        value_part = parts.get("value", {})
+        value = next((v for k, v in value_part.items() if k.startswith("value")), None)
+        if name and value is not None:
+            found[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return found
+
+
+def iter_entries(entries: Iterable[ExpansionEntry]) -> Iterable[ExpansionEntry]:
+    """Every entry, nested ones included (depth first)."""
+    for entry in entries:
+        yield entry
+        yield from iter_entries(entry.contains)

@@ -1,0 +1,271 @@
+"""Code system providers and the resolution context of one request.
+
+``CodeSystemProvider`` is what the value set engines read: the compiled ``CodeSystemIndex`` of a stored
+release satisfies it, and so does ``MemoryCodeSystem`` (a code system passed in the request as a
+``tx-resource`` or contained in a value set). ``ResourceContext`` resolves ``system`` + ``version`` and value
+set canonicals for one request: request resources first, then the registry, following the version rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import Protocol, runtime_checkable
+
+from loaders.fhir import codesystem_release
+from smt.engines.codesystem import UnknownCodeSystem, language_preferences
+from smt.engines.version_rules import VersionRules, select_version, split_canonical
+from smt.errors import NotFound
+from smt.index.build import ancestor_sets, release_meta
+from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord
+from smt.model import CodeSystemRelease
+from smt.registry import Registry, normalise_system
+
+
+@runtime_checkable
+class CodeSystemProvider(Protocol):
+    """Read access to one code system version (concept ids are dense, in load order)."""
+
+    meta: dict
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def count(self) -> int: ...
+
+    def concept(self, code: str) -> ConceptRecord | None: ...
+
+    def concept_by_id(self, concept_id: int) -> ConceptRecord: ...
+
+    def concepts(self, ids: list[int] | None = None) -> Iterator[ConceptRecord]: ...
+
+    def designations(self, concept: ConceptRecord) -> list[DesignationRecord]: ...
+
+    def properties(self, concept: ConceptRecord) -> list[PropertyRecord]: ...
+
+    def parents(self, concept: ConceptRecord) -> list[ConceptRecord]: ...
+
+    def children(self, concept: ConceptRecord) -> list[ConceptRecord]: ...
+
+    def roots(self) -> list[ConceptRecord]: ...
+
+    def descendant_ids(self, concept: ConceptRecord) -> list[int]: ...
+
+    def ancestor_ids(self, concept: ConceptRecord) -> list[int]: ...
+
+    def is_descendant(self, descendant: ConceptRecord, ancestor: ConceptRecord) -> bool: ...
+
+
+class MemoryCodeSystem:
+    """A code system release held in memory, with the same read interface as ``CodeSystemIndex``."""
+
+    def __init__(self, release: CodeSystemRelease) -> None:
+        self.release = release
+        self.meta: dict = release_meta(release)
+        source = release.concepts
+        self._ids = {c.code: i for i, c in enumerate(source)}
+        self._folded = {c.code.casefold(): i for i, c in enumerate(source)}
+        self._parents = [[self._ids[p] for p in dict.fromkeys(c.parents) if p in self._ids] for c in source]
+        self._children: list[list[int]] = [[] for _ in source]
+        for child, plist in enumerate(self._parents):
+            for parent in plist:
+                self._children[parent].append(child)
+        self._records = [
+            ConceptRecord(i, c.code, c.display, c.definition, c.status, c.abstract, not self._children[i])
+            for i, c in enumerate(source)
+        ]
+
+    @classmethod
+    def from_resource(cls, resource: dict) -> MemoryCodeSystem:
+        """A provider for a FHIR CodeSystem JSON resource."""
+        return cls(codesystem_release(resource, where=f"CodeSystem {resource.get('url')}"))
+
+    @property
+    def url(self) -> str:
+        return self.release.url
+
+    @property
+    def version(self) -> str:
+        return self.release.version
+
+    @property
+    def count(self) -> int:
+        return len(self._records)
+
+    @cached_property
+    def _ancestors(self) -> list[set[int]]:
+        table: list[set[int]] = [set() for _ in self._records]
+        for node, ancestors in ancestor_sets(self._parents):
+            table[node] = set(ancestors)
+        return table
+
+    def concept(self, code: str) -> ConceptRecord | None:
+        number = self._ids.get(code)
+        if number is None and not self.release.case_sensitive:
+            number = self._folded.get(code.casefold())
+        return self._records[number] if number is not None else None
+
+    def concept_by_id(self, concept_id: int) -> ConceptRecord:
+        return self._records[concept_id]
+
+    def concepts(self, ids: list[int] | None = None) -> Iterator[ConceptRecord]:
+        if ids is None:
+            yield from self._records
+        else:
+            yield from (self._records[i] for i in ids)
+
+    def designations(self, concept: ConceptRecord) -> list[DesignationRecord]:
+        return [DesignationRecord(d.value, d.language, d.use)
+                for d in self.release.concepts[concept.id].designations]
+
+    def properties(self, concept: ConceptRecord) -> list[PropertyRecord]:
+        return [PropertyRecord(p.code, p.type, p.value) for p in self.release.concepts[concept.id].properties]
+
+    def parents(self, concept: ConceptRecord) -> list[ConceptRecord]:
+        return [self._records[i] for i in sorted(self._parents[concept.id])]
+
+    def children(self, concept: ConceptRecord) -> list[ConceptRecord]:
+        return [self._records[i] for i in sorted(self._children[concept.id])]
+
+    def roots(self) -> list[ConceptRecord]:
+        return [r for r in self._records if not self._parents[r.id]]
+
+    def descendant_ids(self, concept: ConceptRecord) -> list[int]:
+        found: list[int] = []
+        seen: set[int] = set()
+        stack = list(self._children[concept.id])
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                found.append(node)
+                stack.extend(self._children[node])
+        return found
+
+    def ancestor_ids(self, concept: ConceptRecord) -> list[int]:
+        return sorted(self._ancestors[concept.id])
+
+    def is_descendant(self, descendant: ConceptRecord, ancestor: ConceptRecord) -> bool:
+        return ancestor.id in self._ancestors[descendant.id]
+
+
+def code_system_language(provider: CodeSystemProvider) -> str | None:
+    return provider.meta.get("language")
+
+
+def _primary(tag: str | None) -> str:
+    return (tag or "").lower().split("-")[0]
+
+
+def preferred_display(provider: CodeSystemProvider, concept: ConceptRecord,
+                      designations: list[DesignationRecord], display_language: str | None,
+                      ) -> tuple[str | None, DesignationRecord | None]:
+    """The display in the best requested language, and the designation it comes from (None = default)."""
+    own = (code_system_language(provider) or "").lower()
+    for tag in language_preferences(display_language):
+        if tag == "*" or tag == own:
+            return concept.display, None
+        exact = [d for d in designations if (d.language or "").lower() == tag]
+        if exact:
+            return exact[0].value, exact[0]
+        if own and _primary(tag) == _primary(own):
+            return concept.display, None
+        close = [d for d in designations if d.language and _primary(d.language) == _primary(tag)]
+        if close:
+            return close[0].value, close[0]
+    return concept.display, None
+
+
+class UnknownValueSet(NotFound):
+    """A value set canonical that neither the request nor the store defines."""
+
+    def __init__(self, url: str, version: str | None = None) -> None:
+        self.url = url
+        self.version = version
+        shown = f"{url}|{version}" if version else url
+        super().__init__(f"A definition for the value Set '{shown}' could not be found")
+
+
+class ResourceContext:
+    """Resolution of code systems and value sets for one request."""
+
+    def __init__(self, registry: Registry | None, tx_resources: Iterable[dict] = (),
+                 rules: VersionRules | None = None) -> None:
+        self.registry = registry
+        self.rules = rules or VersionRules()
+        self._code_systems: dict[str, dict[str, CodeSystemProvider]] = {}
+        self._value_sets: dict[str, dict[str, dict]] = {}
+        for resource in tx_resources:
+            self.add_resource(resource)
+
+    def add_resource(self, resource: dict) -> None:
+        """Make a request CodeSystem or ValueSet resolvable (it takes precedence over the store)."""
+        kind = resource.get("resourceType")
+        url = str(resource.get("url") or "").rstrip("/")
+        if not url:
+            return
+        version = resource.get("version") or "0"
+        if kind == "CodeSystem" and resource.get("content", "complete") != "supplement":
+            self._code_systems.setdefault(url, {})[version] = MemoryCodeSystem.from_resource(resource)
+        elif kind == "ValueSet":
+            self._value_sets.setdefault(url, {})[version] = resource
+
+    # -- code systems ---------------------------------------------------------------------------------------
+
+    def code_system_versions(self, system: str) -> list[str]:
+        """Every known version of ``system`` (request resources and store)."""
+        local = list(self._code_systems.get(system.rstrip("/"), {}))
+        stored = [r.version for r in self.registry.versions_of(system)] if self.registry else []
+        return list(dict.fromkeys(local + stored))
+
+    def code_system(self, system: str, version: str | None = None) -> CodeSystemProvider:
+        """The provider ``system`` + ``version`` means under the request's version rules.
+
+        Raises ``UnknownCodeSystem`` (no such system or version) or ``VersionNotAllowed``.
+        """
+        wanted = self.rules.effective(system, version)
+        provider = self._find_code_system(system, wanted)
+        self.rules.check(system, provider.version)
+        return provider
+
+    def _find_code_system(self, system: str, version: str | None) -> CodeSystemProvider:
+        key = system.rstrip("/")
+        local = self._code_systems.get(key, {})
+        chosen = select_version(local, version) if local else None
+        if chosen is not None:
+            return local[chosen]
+        if self.registry is not None:
+            stored = self.registry.versions_of(system)
+            if stored:
+                if version is None:
+                    return self.registry.index(self.registry.resolve(normalise_system(system)))
+                picked = select_version([r.version for r in stored], version)
+                if picked is not None:
+                    info = next(r for r in reversed(stored) if r.version == picked)
+                    return self.registry.index(info)
+        known = self.code_system_versions(system)
+        if not known or version is None:
+            raise UnknownCodeSystem(system)
+        raise UnknownCodeSystem(system, version, known)
+
+    # -- value sets -----------------------------------------------------------------------------------------
+
+    def value_set(self, canonical: str, version: str | None = None) -> dict:
+        """The ValueSet resource of a canonical (``url`` or ``url|version``); ``UnknownValueSet`` if none."""
+        url, pinned = split_canonical(canonical)
+        wanted = self.rules.value_set(url, version or pinned)
+        local = self._value_sets.get(url, {})
+        chosen = select_version(local, wanted) if local else None
+        if chosen is not None:
+            return local[chosen]
+        if self.registry is not None:
+            stored = self.registry.versions_of(url, "ValueSet")
+            picked = select_version([r.version for r in stored], wanted) if stored else None
+            if picked is not None:
+                info = next(r for r in reversed(stored) if r.version == picked)
+                return info.resource()
+        raise UnknownValueSet(url, wanted)

@@ -1,0 +1,172 @@
+"""Text analysis shared by the index builder and the searcher (French first, English second).
+
+Every designation is indexed through tantivy analysers registered on the index:
+
+* ``smt_fold`` — words split on anything not a letter or digit (hyphens and apostrophes included),
+  lower-cased, ASCII-folded (é→e, œ→oe, ç→c, ß→ss). No stop words, no stemming: exact words, prefixes,
+  phrases and typo tolerance use it.
+* ``smt_fr`` — ``smt_fold`` + French stop words (articles, prepositions and the letters left by elision:
+  l', d', qu'…) + Snowball French stemmer ("cardiaques" → "cardiaqu" ← "cardiaque").
+* ``smt_en`` — ``smt_fold`` + tantivy's English stop words + Snowball English stemmer.
+
+Stemming runs after folding so that "diabète" and "diabete" give the same stem. Query words are analysed
+one by one with the same analysers (``query_words``), so index and query agree by construction.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tantivy
+
+FOLD = "smt_fold"
+FRENCH = "smt_fr"
+ENGLISH = "smt_en"
+
+STEMMED_LANGUAGES = ("fr", "en")
+"""Languages with a stemmed field; other languages are matched on folded words only."""
+
+FRENCH_STOP_WORDS = frozenset((
+    "a", "au", "aux", "avec", "c", "chez", "d", "dans", "de", "des", "du", "en", "et", "j", "jusqu", "l", "la",
+    "le", "les", "lorsqu", "m", "n", "ou", "par", "pour", "puisqu", "qu", "quoiqu", "s", "sur", "t", "un", "une",
+))
+"""Folded French stop words: articles, prepositions, conjunctions and what elision leaves (l', d', qu'…).
+
+Negations and qualifiers ("sans", "non", "autre") are kept, they change what a term means; so are pronouns
+and demonstratives ("ce" is also the abbreviation of "corps étranger").
+"""
+
+ENGLISH_STOP_WORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "of", "on",
+    "or", "s", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will",
+    "with",
+))
+"""Lucene's English stop words without the negations "no" and "not", plus the "s" of possessives."""
+
+ENGLISH_QUERY_STOP_WORDS = frozenset((
+    "an", "and", "are", "at", "by", "for", "in", "is", "of", "on", "or", "the", "to", "with",
+))
+"""English words that are optional in a query (kept small: "as", "it", "be"… can be French words)."""
+
+_APOSTROPHES = ("’", "ʼ", "`", "´", "‘")
+_ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])'(?=\w)", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"(?<=\w)'s\b", re.IGNORECASE)
+_COMPOUND = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+
+
+def _builder() -> tantivy.TextAnalyzerBuilder:
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()))
+
+
+def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
+    return {
+        FOLD: _builder().build(),
+        FRENCH: _builder().filter(tantivy.Filter.custom_stopword(sorted(FRENCH_STOP_WORDS)))
+        .filter(tantivy.Filter.stemmer("french")).build(),
+        ENGLISH: _builder().filter(tantivy.Filter.custom_stopword(sorted(ENGLISH_STOP_WORDS)))
+        .filter(tantivy.Filter.stemmer("english")).build(),
+    }
+
+
+_ANALYZERS = _analyzers()
+
+
+def analyzers() -> dict[str, tantivy.TextAnalyzer]:
+    """The three analysers, by the tokenizer name the index schema refers to."""
+    return _ANALYZERS
+
+
+def register(index: tantivy.Index) -> None:
+    """Register the analysers on an index (needed after every ``Index`` creation or ``Index.open``)."""
+    for name, analyzer in analyzers().items():
+        index.register_tokenizer(name, analyzer)
+
+
+def primary_language(language: str | None, default: str = "fr") -> str:
+    """``fr-FR`` → ``fr``; missing → the release language."""
+    return (language or default or "fr").split("-")[0].split("_")[0].lower()
+
+
+def prepare(text: str) -> str:
+    """Normalise Unicode and apostrophes, drop French elisions (l', d', qu'…) and English possessives."""
+    text = unicodedata.normalize("NFC", text)
+    for apostrophe in _APOSTROPHES:
+        if apostrophe in text:
+            text = text.replace(apostrophe, "'")
+    if "'" in text:
+        text = _POSSESSIVE.sub("", _ELISION.sub("", text))
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """A single word folded like ``smt_fold`` does ("Fémur" → "femur", "Cœur" → "coeur")."""
+    return "".join(_ANALYZERS[FOLD].analyze(word))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, language: str) -> str | None:
+    """Stem of one folded word in ``language`` ("fr"/"en"), or None for a stop word of that language."""
+    name = FRENCH if language == "fr" else ENGLISH
+    tokens = _ANALYZERS[name].analyze(word)
+    return "".join(tokens) or None
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text, after elision removal (the unit of counting and highlighting)."""
+    return _ANALYZERS[FOLD].analyze(prepare(text))
+
+
+def compounds(text: str) -> list[str]:
+    """Hyphenated words written as one ("insulino-dépendant" → "insulinodépendant"), indexed as extras."""
+    return [c.replace("-", "") for c in _COMPOUND.findall(text)] if "-" in text else []
+
+
+def fuzzy_distance(word: str) -> int:
+    """Edit distance tolerated for a query word in the fuzzy pass: none under 4 letters, 1 up to 7, then 2."""
+    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+
+
+def is_stop(word: str) -> bool:
+    """Stop word of a query: optional (a bonus when present), never required."""
+    return word in FRENCH_STOP_WORDS or word in ENGLISH_QUERY_STOP_WORDS
+
+
+def term_key(text: str, language: str) -> str:
+    """Order-free key of a term: its sorted distinct stems without stop words.
+
+    Two texts with the same key are the same term for ranking ("fracture du col du fémur" = "fracture col
+    femur" = "Fracture du col du fémur"). Elided letters need no special care here: the tokenizer splits
+    "l'artère" at the apostrophe and "l" is a stop word. Languages without a stemmer use folded words.
+    """
+    if language in STEMMED_LANGUAGES:
+        tokens = _ANALYZERS[FRENCH if language == "fr" else ENGLISH].analyze(text)
+    else:
+        tokens = [w for w in _ANALYZERS[FOLD].analyze(text) if not is_stop(w)]
+    return " ".join(sorted(set(tokens or _ANALYZERS[FOLD].analyze(text))))
+
+
+@dataclass(frozen=True, slots=True)
+class QueryWord:
+    """One word of a query: folded form, position in the query, stop-word flag and stems."""
+
+    text: str
+    position: int
+    stop: bool
+    stems: dict[str, str]
+
+
+def query_words(text: str) -> list[QueryWord]:
+    """Analyse a query into words. When every word is a stop word, none is treated as one."""
+    folded = words(text)
+    all_stop = all(is_stop(w) for w in folded)
+    result = []
+    for position, word in enumerate(folded):
+        stop = is_stop(word) and not all_stop
+        stems = {} if stop else {lang: s for lang in STEMMED_LANGUAGES if (s := stem(word, lang))}
+        result.append(QueryWord(word, position, stop, stems))
+    return result

@@ -1,0 +1,128 @@
+"""Build the full-text index of one code system release (a tantivy index inside the release folder).
+
+One document per distinct term of a concept: its display (``pref`` = true) and every other designation
+(synonyms, short/long labels, other languages). Each document carries the concept's code, display, status,
+the term's language and the codes of the concept and all its ancestors (``within`` filter). The folder holds
+no absolute path, so it moves with the release folder; ``smt-search.json`` records what it was built from.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import orjson
+import tantivy
+
+from smt.index.build import ancestor_sets
+from smt.model import CodeSystemRelease, Concept
+from smt.search import analysis
+
+SCHEMA_VERSION = 1
+META = "smt-search.json"
+BREVITY_MAX = 0.002
+"""Largest ``brevity`` weight: tantivy multiplies scores by log2(2 + brevity), i.e. by at most 1.0014."""
+
+_CODE_NOISE = re.compile(r"[\s.]")
+
+
+def code_key(code: str) -> str:
+    """Code as matched by search: upper case, no dots or spaces ("e11.9", "E119" → "E119")."""
+    return _CODE_NOISE.sub("", code).upper()
+
+
+def schema() -> tantivy.Schema:
+    """Fields of a search index (see docs/search.md)."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("code_key", tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("concept", stored=True, fast=True)
+    builder.add_text_field("plain", stored=True, tokenizer_name=analysis.FOLD)
+    builder.add_text_field("stem_fr", tokenizer_name=analysis.FRENCH, index_option="basic")
+    builder.add_text_field("stem_en", tokenizer_name=analysis.ENGLISH, index_option="basic")
+    builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("lang", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_boolean_field("pref", stored=True, indexed=True)
+    builder.add_boolean_field("active", stored=True, indexed=True)
+    builder.add_text_field("within", tokenizer_name="raw", index_option="basic")
+    builder.add_float_field("brevity", fast=True)
+    return builder.build()
+
+
+def brevity(term: str) -> float:
+    """Tie-break weight: fewer words first, then fewer characters."""
+    return BREVITY_MAX / ((len(term.split()) or 1) + len(term) / 1000)
+
+
+def concept_terms(concept: Concept, default_language: str) -> Iterator[tuple[str, str, bool]]:
+    """Distinct (term, language, preferred) of a concept: the display first, then its designations."""
+    display = (concept.display or "").strip()
+    seen = {(display.casefold(), default_language)}
+    if display:
+        yield display, default_language, True
+    for designation in concept.designations:
+        value = (designation.value or "").strip()
+        language = _language(designation.language, default_language)
+        marker = (value.casefold(), language)
+        if value and marker not in seen:
+            seen.add(marker)
+            yield value, language, value == display
+
+
+@lru_cache(maxsize=256)
+def _language(language: str | None, default: str) -> str:
+    return analysis.primary_language(language, default)
+
+
+def _within(release: CodeSystemRelease) -> list[list[str]]:
+    """For each concept, the code keys of itself and all its ancestors."""
+    ids = {concept.code: number for number, concept in enumerate(release.concepts)}
+    parents = [[ids[p] for p in concept.parents if p in ids] for concept in release.concepts]
+    keys = [code_key(concept.code) for concept in release.concepts]
+    within: list[list[str]] = [[key] for key in keys]
+    for node, ancestors in ancestor_sets(parents):
+        within[node].extend(keys[a] for a in ancestors)
+    return within
+
+
+def _document(number: int, within: list[str], term: str, language: str, pref: bool, active: bool) -> str:
+    """One index document as JSON (``IndexWriter.add_json`` is several times faster than ``Document``)."""
+    plain = [term, *analysis.compounds(term)]
+    fields: dict[str, object] = {
+        "code_key": within[0], "concept": number, "plain": plain, "key": analysis.term_key(term, language),
+        "lang": language, "pref": pref, "active": active, "within": within, "brevity": brevity(term),
+    }
+    if language in analysis.STEMMED_LANGUAGES:
+        fields[f"stem_{language}"] = plain
+    return orjson.dumps(fields).decode()
+
+
+def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = 256) -> int:
+    """Write the search index of ``release`` into the folder ``target``; return the number of documents."""
+    from smt.store.releases import release_id  # the store calls this module: import at call time
+
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    index = tantivy.Index(schema(), path=str(target))
+    analysis.register(index)
+    writer = index.writer(heap_mb * 1_000_000, threads)
+    language = analysis.primary_language(release.language)
+    within = _within(release)
+    documents = 0
+    for number, concept in enumerate(release.concepts):
+        active = concept.status == "active"
+        for term, term_language, pref in concept_terms(concept, language):
+            writer.add_json(_document(number, within[number], term, term_language, pref, active))
+            documents += 1
+    writer.commit()
+    writer.wait_merging_threads()
+    meta = {
+        "schema": SCHEMA_VERSION, "url": release.url, "version": release.version,
+        "release": release_id(release.url, release.version), "language": language,
+        "concepts": len(release.concepts), "documents": documents,
+    }
+    (target / META).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+    return documents

@@ -1,0 +1,251 @@
+"""Search one release's index: query construction, ranking and grouping of hits per concept.
+
+Scores are sums of fixed weights (no BM25), so they mean the same in every release and can be merged:
+
+============================  ==========  =====================================================
+component                     weight      when
+============================  ==========  =====================================================
+code match                    100 000     the query is the concept's code ("E11.9", "e119")
+code prefix                   50 000      the code starts with the query ("E11" → E11.x)
+exact term                    20 000      same stems as the term, in any order, stop words aside
+preferred term                10 000      the matching term is the concept's display
+phrase                        500         the words appear in order (at most 2 words in between)
+each query word               300/200/100 exact word / same stem / word prefix (best of the three)
+fuzzy word (fallback)         50          within edit distance 1 (4–7 letters) or 2 (8 and more)
+optional stop word present    20          "du", "de", "the"… never required
+============================  ==========  =====================================================
+
+The total is multiplied by log2(2 + brevity) (at most ×1.0014): shorter terms first among equals.
+Three passes, each only when the previous found nothing: every word must match (``strict``); every word
+must match, typos allowed (``fuzzy``); any word may match, more matched words first (``partial``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import orjson
+import tantivy
+
+from smt.search import analysis
+from smt.search.build import META, SCHEMA_VERSION, code_key, schema
+
+Query = tantivy.Query
+Occur = tantivy.Occur
+
+CODE_EXACT = 100_000.0
+CODE_PREFIX = 50_000.0
+EXACT_TERM = 20_000.0
+PREFERRED = 10_000.0
+PHRASE = 500.0
+WORD = 300.0
+STEM = 200.0
+PREFIX = 100.0
+FUZZY = 50.0
+OPTIONAL = 20.0
+
+PASSES = ("strict", "fuzzy", "partial")
+PHRASE_SLOP = 2
+_CODE_LIKE = re.compile(r"[A-Za-z0-9+\-.*/_]{1,20}")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions inside one release: term language, concept status, subtree (code, self included)."""
+
+    language: str | None = None
+    active: bool | None = None
+    within: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Best-scoring term of one concept (``concept`` is the concept's ordinal in its release)."""
+
+    score: float
+    concept: int
+    address: tantivy.DocAddress
+
+
+@dataclass(slots=True)
+class Matches:
+    matches: list[Match]
+    total: int
+    mode: str
+
+
+def is_code_like(text: str) -> bool:
+    """A single token with a digit, or typed in capitals ("E11.9", "-30", "SA11", "PROC")."""
+    return bool(_CODE_LIKE.fullmatch(text)) and (any(c.isdigit() for c in text) or text.isupper())
+
+
+@lru_cache(maxsize=1)
+def shared_schema() -> tantivy.Schema:
+    """The schema of every search index of this schema version: queries are built once for all releases."""
+    return schema()
+
+
+class QueryBuilder:
+    """Builds the tantivy query of each pass of one search (valid for every index of the current schema)."""
+
+    def __init__(self, text: str, filters: Filters = Filters()) -> None:
+        self.schema = shared_schema()
+        self.text = text.strip()
+        self.filters = filters
+        self.words = analysis.query_words(self.text)
+        self.required = [w for w in self.words if not w.stop]
+        self.optional = [w for w in self.words if w.stop]
+
+    def modes(self) -> list[str]:
+        """The passes worth trying, in order (``partial`` only helps with two words or more)."""
+        if not self.text:
+            return []
+        return [m for m in PASSES if m != "partial" or len(self.required) >= 2]
+
+    def _const(self, query: tantivy.Query, score: float) -> tantivy.Query:
+        return Query.const_score_query(query, score)
+
+    def _term(self, field: str, value: object) -> tantivy.Query:
+        return Query.term_query(self.schema, field, value)
+
+    def word_clause(self, word: analysis.QueryWord, mode: str) -> tantivy.Query:
+        """Best of: exact word, same stem (French or English), word prefix, and (fallback) a near spelling."""
+        options = [self._const(self._term("plain", word.text), WORD)]
+        options += [self._const(self._term(f"stem_{lang}", s), STEM) for lang, s in word.stems.items()]
+        if len(word.text) >= 2:
+            prefix = Query.fuzzy_term_query(self.schema, "plain", word.text, 0, True, True)
+            options.append(self._const(prefix, PREFIX))
+        if mode != "strict" and (distance := analysis.fuzzy_distance(word.text)):
+            fuzzy = Query.fuzzy_term_query(self.schema, "plain", word.text, distance, True, False)
+            options.append(self._const(fuzzy, FUZZY))
+        return options[0] if len(options) == 1 else Query.disjunction_max_query(options)
+
+    def code_clauses(self) -> list[tantivy.Query]:
+        if not is_code_like(self.text):
+            return []
+        key = code_key(self.text)
+        clauses = [self._const(self._term("code_key", key), CODE_EXACT)]
+        if len(key) >= 2 and any(c.isdigit() for c in key):
+            prefix = Query.fuzzy_term_query(self.schema, "code_key", key, 0, True, True)
+            clauses.append(self._const(prefix, CODE_PREFIX))
+        return clauses
+
+    def text_clause(self, mode: str) -> tantivy.Query | None:
+        clauses = [self.word_clause(w, mode) for w in self.required]
+        if not clauses:
+            return None
+        occur = Occur.Should if mode == "partial" else Occur.Must
+        return Query.boolean_query([(occur, c) for c in clauses])
+
+    def filter_clauses(self) -> list[tantivy.Query]:
+        f = self.filters
+        clauses = []
+        if f.language:
+            clauses.append(self._term("lang", analysis.primary_language(f.language)))
+        if f.active is not None:
+            clauses.append(self._term("active", f.active))
+        if f.within:
+            clauses.append(self._term("within", code_key(f.within)))
+        return [self._const(c, 0.0) for c in clauses]
+
+    def bonus_clauses(self) -> list[tantivy.Query]:
+        keys = sorted({analysis.term_key(self.text, lang) for lang in (*analysis.STEMMED_LANGUAGES, "und")})
+        bonuses = [
+            self._const(self._term("pref", True), PREFERRED),
+            self._const(Query.term_set_query(self.schema, "key", keys), EXACT_TERM),
+        ]
+        if len(self.required) >= 2:
+            first = self.required[0].position
+            words = [(w.position - first, w.text) for w in self.required]
+            bonuses.append(self._const(Query.phrase_query(self.schema, "plain", words, PHRASE_SLOP), PHRASE))
+        bonuses += [self._const(self._term("plain", w.text), OPTIONAL) for w in self.optional]
+        return bonuses
+
+    def build(self, mode: str) -> tantivy.Query | None:
+        """The query of one pass, or None when the pass cannot match anything."""
+        text = self.text_clause(mode)
+        codes = self.code_clauses() if mode == "strict" else []
+        alternatives = ([text] if text else []) + codes
+        if not alternatives:
+            return None
+        matching = alternatives[0] if len(alternatives) == 1 else Query.boolean_query(
+            [(Occur.Should, a) for a in alternatives])
+        clauses = [(Occur.Must, matching)] + [(Occur.Must, c) for c in self.filter_clauses()]
+        clauses += [(Occur.Should, b) for b in self.bonus_clauses()]
+        return Query.boolean_query(clauses)
+
+
+class SearchIndex:
+    """An opened release search index (immutable: opened once, shared by all threads)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.meta: dict = orjson.loads((path / META).read_bytes())
+        self.index = tantivy.Index.open(str(path))
+        analysis.register(self.index)
+        self.searcher = self.index.searcher()
+
+    def run(self, query: tantivy.Query, limit: int) -> Matches:
+        """Run one pass: the best match of each concept, best first, ``limit`` concepts at most."""
+        fetch = max(2 * limit + 10, 50)
+        while True:
+            result = self.searcher.search(query, fetch, weight_by_field="brevity")
+            addresses = [address for _, address in result.hits]
+            concepts = self.searcher.fast_field_values("concept", addresses) if addresses else []
+            best: dict[int, Match] = {}
+            for (score, address), concept in zip(result.hits, concepts, strict=True):
+                if concept not in best:
+                    best[concept] = Match(score, concept, address)
+            complete = result.count <= fetch
+            if complete or len(best) >= limit:
+                break
+            fetch *= 4
+        total = len(best) if complete else max(len(best), round(self.searcher.cardinality(query, "concept")))
+        return Matches(list(best.values())[:limit], total, "strict")
+
+    def search(self, text: str, limit: int, filters: Filters = Filters()) -> Matches:
+        """All passes on this index alone, stopping at the first that finds something."""
+        builder = QueryBuilder(text, filters)
+        for mode in builder.modes():
+            query = builder.build(mode)
+            found = self.run(query, limit) if query is not None and limit > 0 else None
+            if found and found.total:
+                found.mode = mode
+                return found
+        return Matches([], 0, "strict")
+
+    def stored_term(self, address: tantivy.DocAddress) -> tuple[str, str]:
+        """The matched term and its language."""
+        doc = self.searcher.doc(address)
+        return doc.get_first("plain"), doc.get_first("lang")
+
+
+_OPEN: dict[Path, SearchIndex] = {}
+_LOCK = threading.Lock()
+
+
+def open_index(path: Path) -> SearchIndex | None:
+    """The search index in ``path`` (cached), or None when the release has none of the current schema."""
+    index = _OPEN.get(path)
+    if index is None:
+        try:
+            meta = orjson.loads((path / META).read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return None
+        if meta.get("schema") != SCHEMA_VERSION:
+            return None
+        with _LOCK:
+            index = _OPEN.get(path) or SearchIndex(path)
+            _OPEN[path] = index
+    return index
+
+
+def forget_except(live: set[Path]) -> None:
+    """Drop cached indexes of releases that are gone."""
+    with _LOCK:
+        for path in set(_OPEN) - live:
+            _OPEN.pop(path, None)

@@ -1,0 +1,149 @@
+"""Search across releases: which releases a request covers, one merged ranking, result rows.
+
+``search`` serves ``GET /search``; ``search_concept_ids`` serves ``ValueSet/$expand?filter=`` for one release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from smt.index.reader import CodeSystemIndex
+from smt.registry import Registry, normalise_system, version_key
+from smt.search.highlight import highlight
+from smt.search.query import Filters, Match, QueryBuilder, SearchIndex, forget_except, open_index
+from smt.store.releases import ReleaseInfo
+
+SEARCH_DIR = "search"
+"""Folder of a release's search index, next to its ``index.sqlite``."""
+
+MAX_COUNT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One concept found: its best matching term, highlighted."""
+
+    system: str
+    version: str
+    code: str
+    display: str | None
+    matched: str
+    language: str
+    score: float
+    active: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "system": self.system, "version": self.version, "code": self.code, "display": self.display,
+            "matched": self.matched, "language": self.language, "score": round(self.score, 3),
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    total: int
+    results: list[SearchResult]
+
+    def as_dict(self) -> dict:
+        return {"total": self.total, "results": [r.as_dict() for r in self.results]}
+
+
+def search_path(info: ReleaseInfo) -> Path:
+    return info.path / SEARCH_DIR
+
+
+def select_releases(registry: Registry, system: str | None = None, version: str | None = None) -> list[ReleaseInfo]:
+    """Releases a search covers: each code system's default version, the one named, or all (``version=all``).
+
+    A version without a system selects the releases having exactly that version. Unknown systems or versions
+    raise ``NotFound``.
+    """
+    if system:
+        if version == "all":
+            return registry.versions_of(system)
+        return [registry.resolve(system, version or None)]
+    code_systems = registry.code_systems()
+    if version == "all":
+        return code_systems
+    if version:
+        return [r for r in code_systems if r.version == version]
+    urls = sorted({normalise_system(r.url) for r in code_systems})
+    return [registry.resolve(url) for url in urls]
+
+
+@dataclass(slots=True)
+class _Found:
+    match: Match
+    release: ReleaseInfo
+    index: SearchIndex
+    mode: str
+    rank: int
+
+    def sort_key(self) -> tuple:
+        """Score, then system URL and newest version first, then load order of the concept."""
+        return (-self.match.score, self.rank, self.match.concept)
+
+
+def _release_ranks(releases: list[ReleaseInfo]) -> dict[str, int]:
+    newest_first = sorted(releases, key=lambda r: version_key(r.version), reverse=True)
+    return {r.id: rank for rank, r in enumerate(sorted(newest_first, key=lambda r: r.url))}
+
+
+def search(registry: Registry, text: str, *, system: str | None = None, version: str | None = None,
+           language: str | None = None, active: bool | None = None, within: str | None = None,
+           count: int = 20, offset: int = 0) -> SearchPage:
+    """Concepts matching ``text`` in the selected releases, best first, one row per concept."""
+    count = max(0, min(count, MAX_COUNT))
+    offset = max(0, offset)
+    releases = select_releases(registry, system, version)
+    forget_except({search_path(r) for r in registry.code_systems()})
+    indexes = [(info, index) for info in releases if (index := open_index(search_path(info)))]
+    ranks = _release_ranks(releases)
+    builder = QueryBuilder(text, Filters(language=language, active=active, within=within))
+    found: list[_Found] = []
+    total = 0
+    for mode in builder.modes():  # a pass runs on every release; the next only when all found nothing
+        query = builder.build(mode)
+        if query is None:
+            continue
+        for info, index in indexes:
+            matches = index.run(query, offset + count)
+            total += matches.total
+            found += [_Found(m, info, index, mode, ranks[info.id]) for m in matches.matches]
+        if total:
+            break
+    found.sort(key=_Found.sort_key)
+    return SearchPage(total, [_result(registry.index(f.release), f, text) for f in found[offset:offset + count]])
+
+
+def _result(concepts: CodeSystemIndex, found: _Found, text: str) -> SearchResult:
+    concept = concepts.concept_by_id(found.match.concept)
+    term, language = found.index.stored_term(found.match.address)
+    return SearchResult(
+        system=found.release.url, version=found.release.version, code=concept.code, display=concept.display,
+        matched=highlight(term, language, text, fuzzy=found.mode != "strict"), language=language,
+        score=found.match.score, active=concept.active,
+    )
+
+
+def search_concept_ids(release_info: ReleaseInfo, text: str, limit: int = 1000, *, language: str | None = None,
+                       active: bool | None = None, within: str | None = None,
+                       index: CodeSystemIndex | None = None) -> list[str]:
+    """Codes of the concepts of one release matching ``text``, best first (for ``$expand?filter=``).
+
+    Same analysis and ranking as ``GET /search``. ``index`` (the release's compiled index, e.g.
+    ``Registry.index(info)``) is opened from the release folder when not given. A release without a search
+    index gives an empty list.
+    """
+    searcher = open_index(search_path(release_info))
+    if searcher is None or limit <= 0:
+        return []
+    matches = searcher.search(text, limit, Filters(language=language, active=active, within=within))
+    concepts = index or CodeSystemIndex(release_info.index_path)
+    try:
+        return [c.code for c in concepts.concepts([m.concept for m in matches.matches])]
+    finally:
+        if index is None:
+            concepts.close()
