@@ -10,9 +10,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import smt
-from fhir_api import codesystem_ops, codesystem_read, metadata, valueset
+from fhir_api import admin, audit, codesystem_ops, codesystem_read, metadata, valueset
 from fhir_api.errors import install_error_handlers
 from fhir_api.search import router as search_router
+from fhir_api.security import install_security
 from fhir_api.svs import router as svs_router
 from smt.config import smt_home
 from smt.registry import Registry
@@ -23,10 +24,13 @@ def create_app(home: Path | None = None) -> FastAPI:
     app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__)
     app.state.registry = Registry(home or smt_home())
     install_error_handlers(app)
+    install_security(app)
     app.include_router(metadata.router)
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
     app.include_router(codesystem_read.router)
     app.include_router(valueset.router)
     app.include_router(svs_router)  # IHE SVS (ITI-48, ITI-60) under /svs
     app.include_router(search_router)  # GET /search (full-text, every terminology)
+    app.include_router(audit.router)  # AuditEvent: the audit trail of writes
+    app.include_router(admin.router)  # writes (bearer token): last, so that reads and operations match first
     return app

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import orjson
 
+from smt.audit import AuditLog, AuditRecord, local_agent
 from smt.errors import NotFound, ReleaseExists
 from smt.index.build import build_index, release_meta
 from smt.model import CodeSystemRelease, Release
@@ -57,6 +58,7 @@ class ReleaseInfo:
     stats: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
+    publisher: str | None = None
 
     @property
     def index_path(self) -> Path:
@@ -101,8 +103,14 @@ def _read_manifest(folder: Path) -> ReleaseInfo | None:
         id=folder.name, kind=data["kind"], url=data["url"], version=data["version"], status=data["status"],
         name=data.get("name", ""), title=data.get("title", ""), loaded_at=data["loaded_at"],
         count=data.get("count", 0), path=folder, stats=data.get("stats", {}),
-        warnings=data.get("warnings", []), sources=data.get("sources", []),
+        warnings=data.get("warnings", []), sources=data.get("sources", []), publisher=data.get("publisher"),
     )
+
+
+def _summary(info: ReleaseInfo) -> dict:
+    """What an audit record keeps of a release's state."""
+    return {"status": info.status, "count": info.count, "loaded_at": info.loaded_at,
+            "sources": [s.get("sha256") for s in info.sources]}
 
 
 class ReleaseStore:
@@ -115,6 +123,7 @@ class ReleaseStore:
         self.rdf_dir = home / "oxigraph"
         for folder in (self.releases_dir, self.tmp_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        self.audit = AuditLog(home)
 
     # -- reading --------------------------------------------------------------------------------------------
 
@@ -171,7 +180,13 @@ class ReleaseStore:
                 removed.append(f"releases/{folder}")
         return removed
 
-    def load(self, release: Release, status: str | None = None) -> ReleaseInfo:
+    def _record(self, action: str, agent: str | None, info: ReleaseInfo, before: dict | None,
+                after: dict | None) -> None:
+        self.audit.append(AuditRecord(action=action, agent=agent or local_agent(), release_id=info.id,
+                                      url=info.url, version=info.version, kind=info.kind, before=before,
+                                      after=after))
+
+    def load(self, release: Release, status: str | None = None, agent: str | None = None) -> ReleaseInfo:
         """Quality-check, compile and store ``release`` atomically; return its registry entry."""
         status = status or release.status
         if status not in STATUSES:
@@ -207,9 +222,11 @@ class ReleaseStore:
                 with self._rdf() as rdf:
                     rdf.drop_release(rid)
                 raise
-        return self.get(rid)
+            info = self.get(rid)
+            self._record("create", agent, info, None, _summary(info))
+        return info
 
-    def set_status(self, release: str, status: str) -> ReleaseInfo:
+    def set_status(self, release: str, status: str, agent: str | None = None) -> ReleaseInfo:
         """Change a release's status (draft → active → retired) in the registry and its manifest."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
@@ -221,13 +238,15 @@ class ReleaseStore:
                 rdf.set_status(info.id, status)
             _write_json_atomic(info.path / MANIFEST, manifest)
             self._touch()
-        return self.get(release)
+            after = self.get(release)
+            self._record("update", agent, after, _summary(info), _summary(after))
+        return after
 
     def _touch(self) -> None:
         """Mark the release listing as changed so that running servers re-read it."""
         os.utime(self.releases_dir)
 
-    def remove(self, release: str) -> ReleaseInfo:
+    def remove(self, release: str, agent: str | None = None) -> ReleaseInfo:
         """Delete a release: its folder first (it stops being served), then its graph and registry entry."""
         with self._write_lock():
             info = self.get(release)
@@ -236,4 +255,5 @@ class ReleaseStore:
             with self._rdf() as rdf:
                 rdf.drop_release(info.id)
             shutil.rmtree(trash, ignore_errors=True)
+            self._record("delete", agent, info, _summary(info), None)
         return info

@@ -1,0 +1,181 @@
+"""Write API for curators — the same code paths as the CLI, behind a bearer token.
+
+* ``POST /releases`` (multipart: ``file``, ``loader``, optional ``version``, ``status``): runs the loader and the
+  quality gate on an uploaded source file (a zip for multi-file sources) and stores draft releases, answering
+  their reports.
+* ``POST /fhir/{CodeSystem|ValueSet|ConceptMap}``: a FHIR resource becomes a draft release.
+* ``PUT /fhir/{type}/{id}``: change a release's status (publish: active, retire: retired). Releases are
+  immutable otherwise: content changes are a new version.
+* ``DELETE /fhir/{type}/{id}``: remove a release.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import orjson
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from fhir_api.deps import get_registry
+from fhir_api.errors import FhirError, issue, operation_outcome
+from fhir_api.responses import fhir_json
+from fhir_api.security import authorise, max_request_bytes, require_writer
+from loaders import get_loader, loader_names
+from loaders.fhir import release_from_resource
+from smt.auth import Principal
+from smt.errors import LoadError, QualityError, ReleaseExists
+from smt.model import Release
+from smt.quality import enforce
+from smt.registry import Registry
+from smt.store.releases import STATUSES, ReleaseInfo
+
+router = APIRouter()
+RESOURCE_TYPES = ("CodeSystem", "ValueSet", "ConceptMap")
+
+
+def _report(info: ReleaseInfo) -> dict:
+    return {"id": info.id, "resourceType": info.kind, "url": info.url, "version": info.version,
+            "status": info.status, "count": info.count, "warnings": info.warnings}
+
+
+def _store_all(request: Request, registry: Registry, principal: Principal, releases: list[Release],
+               status: str) -> list[ReleaseInfo]:
+    """Authorise, quality-check every release, then store them (all checks pass before anything is written)."""
+    for release in releases:
+        authorise(request, principal, release.publisher)
+        enforce(release)
+    try:
+        return [registry.store.load(r, status=status, agent=principal.subject) for r in releases]
+    except ReleaseExists as exc:
+        raise FhirError(409, "duplicate", str(exc)) from exc
+
+
+def _load_errors(exc: Exception) -> FhirError:
+    if isinstance(exc, QualityError):
+        return FhirError(422, "business-rule", str(exc))
+    return FhirError(422, "invalid", str(exc))
+
+
+@router.post("/releases", status_code=201)
+def upload_release(request: Request, file: UploadFile = File(...), loader: str = Form(...),
+                   version: str | None = Form(None), status: str = Form("draft"),
+                   principal: Principal = Depends(require_writer),
+                   registry: Registry = Depends(get_registry)) -> Response:
+    """Load an uploaded source file as draft release(s); answers each release's quality report."""
+    if loader not in loader_names():
+        raise FhirError(400, "invalid", f"unknown loader '{loader}'; known loaders: {', '.join(loader_names())}")
+    if status not in STATUSES:
+        raise FhirError(400, "invalid", f"status must be one of {', '.join(STATUSES)}")
+    folder = Path(tempfile.mkdtemp(prefix="smt-upload-"))
+    try:
+        target = folder / Path(file.filename or "upload").name
+        with target.open("wb") as out:
+            shutil.copyfileobj(file.file, out, length=1 << 20)
+        if target.stat().st_size > max_request_bytes():
+            raise FhirError(413, "too-costly", "uploaded file over the size limit")
+        try:
+            releases = get_loader(loader)(_unpacked(target), version=version)
+        except (LoadError, QualityError) as exc:
+            raise _load_errors(exc) from exc
+        try:
+            stored = _store_all(request, registry, principal, releases, status)
+        except QualityError as exc:
+            raise _load_errors(exc) from exc
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return fhir_json(request, {"releases": [_report(info) for info in stored]}, status=201)
+
+
+def _unpacked(upload: Path) -> Path:
+    """A zip upload is extracted (a multi-file source, e.g. RF2 or CISP-2 tables): its single top folder or
+    the extraction folder is what the loader reads. Entries escaping the folder are refused."""
+    if not zipfile.is_zipfile(upload):
+        return upload
+    target = upload.parent / "unpacked"
+    with zipfile.ZipFile(upload) as archive:
+        for name in archive.namelist():
+            if not (target / name).resolve().is_relative_to(target.resolve()):
+                raise FhirError(400, "invalid", f"zip entry {name!r} points outside the archive")
+        archive.extractall(target)
+    entries = list(target.iterdir())
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else target
+
+
+def _body(raw: bytes, resource_type: str) -> dict:
+    try:
+        resource = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise FhirError(400, "invalid", f"request body is not JSON: {exc}") from exc
+    if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
+        raise FhirError(400, "invalid", f"request body must be a {resource_type} resource")
+    return resource
+
+
+def _release(registry: Registry, resource_type: str, release_id: str) -> ReleaseInfo:
+    info = next((r for r in registry.releases() if r.id == release_id and r.kind == resource_type), None)
+    if info is None:
+        raise FhirError(404, "not-found", f"{resource_type}/{release_id} is not known to this server")
+    return info
+
+
+def _check_type(resource_type: str) -> None:
+    if resource_type not in RESOURCE_TYPES:
+        raise FhirError(404, "not-supported", f"writes are not supported for {resource_type}")
+
+
+@router.post("/fhir/{resource_type}", status_code=201)
+async def create_resource(request: Request, resource_type: str, principal: Principal = Depends(require_writer),
+                          registry: Registry = Depends(get_registry)) -> Response:
+    """A CodeSystem, ValueSet or ConceptMap resource becomes a new draft release."""
+    _check_type(resource_type)
+    resource = _body(await request.body(), resource_type)
+    if not resource.get("version"):
+        raise FhirError(422, "required", f"{resource_type}.version is required: each release is one version")
+    try:
+        release = release_from_resource(resource, f"{resource_type} in request")
+    except LoadError as exc:
+        raise _load_errors(exc) from exc
+    try:
+        info = _store_all(request, registry, principal, [release], "draft")[0]
+    except QualityError as exc:
+        raise _load_errors(exc) from exc
+    location = f"{str(request.base_url).rstrip('/')}/fhir/{resource_type}/{info.id}"
+    body = operation_outcome(issue("informational", f"created draft release {info.id}", severity="information"))
+    return fhir_json(request, body, status=201, headers={"Location": location})
+
+
+@router.put("/fhir/{resource_type}/{release_id}")
+async def update_status(request: Request, resource_type: str, release_id: str,
+                        principal: Principal = Depends(require_writer),
+                        registry: Registry = Depends(get_registry)) -> Response:
+    """Change a release's status (draft → active → retired); any other change is refused."""
+    _check_type(resource_type)
+    info = _release(registry, resource_type, release_id)
+    authorise(request, principal, info.publisher)
+    resource = _body(await request.body(), resource_type)
+    if resource.get("url", info.url) != info.url or resource.get("version", info.version) != info.version:
+        raise FhirError(422, "business-rule", "a release's url and version cannot change; load a new version")
+    status = resource.get("status")
+    if status not in STATUSES:
+        raise FhirError(422, "required", f"status must be one of {', '.join(STATUSES)}")
+    before = info.status
+    updated = registry.store.set_status(info.id, status, agent=principal.subject)
+    text = f"status of {resource_type}/{info.id} changed from {before} to {updated.status}"
+    return fhir_json(request, operation_outcome(issue("informational", text, severity="information")))
+
+
+@router.delete("/fhir/{resource_type}/{release_id}")
+def delete_release(request: Request, resource_type: str, release_id: str,
+                   principal: Principal = Depends(require_writer),
+                   registry: Registry = Depends(get_registry)) -> Response:
+    """Remove a release (its graph, registry entry and files)."""
+    _check_type(resource_type)
+    info = _release(registry, resource_type, release_id)
+    authorise(request, principal, info.publisher)
+    registry.store.remove(info.id, agent=principal.subject)
+    text = f"deleted {resource_type}/{info.id} ({info.url} version {info.version})"
+    return fhir_json(request, operation_outcome(issue("informational", text, severity="information")))
