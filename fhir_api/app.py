@@ -10,7 +10,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import smt
-from fhir_api import admin, audit, codesystem_ops, codesystem_read, metadata, valueset
+from fhir_api import admin, audit, codesystem_ops, codesystem_read, linked_data, metadata, releases, sparql, valueset
+from fhir_api.conceptmap import router as conceptmap_router
 from fhir_api.errors import install_error_handlers
 from fhir_api.search import router as search_router
 from fhir_api.security import install_security
@@ -29,8 +30,12 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
     app.include_router(codesystem_read.router)
     app.include_router(valueset.router)
+    app.include_router(conceptmap_router)  # ConceptMap read/search/$translate/$export, POST /fhir/$closure
     app.include_router(svs_router)  # IHE SVS (ITI-48, ITI-60) under /svs
     app.include_router(search_router)  # GET /search (full-text, every terminology)
     app.include_router(audit.router)  # AuditEvent: the audit trail of writes
+    app.include_router(releases.router)  # publication: /releases, downloads, diffs, /changes, /feed.xml
+    app.include_router(sparql.router)  # read-only SPARQL 1.1 endpoint /sparql
+    app.include_router(linked_data.router)  # /concept?iri=, /id/{path}
     app.include_router(admin.router)  # writes (bearer token): last, so that reads and operations match first
     return app

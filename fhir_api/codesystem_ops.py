@@ -13,9 +13,13 @@ from fhir_api.deps import get_registry, negotiate, operation_route
 from fhir_api.errors import FhirError
 from fhir_api.params import CodingValue, OperationParams, read_params
 from fhir_api.responses import fhir_json
-from fhir_api.results import lookup_parameters, subsumes_parameters, validation_parameters
+from fhir_api.results import lookup_parameters, subsumes_parameters
+from fhir_api.valueset import concept_json as _concept_json
+from fhir_api.valueset import request_context
+from fhir_api.valueset_json import validation_parameters
 from smt.engines import codesystem as engine
 from smt.engines.codesystem import CodeSystemVersion, CodingInput
+from smt.engines.validate_vs import ValidateOptions, code_system_validator, validate_in_code_systems
 from smt.registry import Registry, normalise_system
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
@@ -57,8 +61,8 @@ def _lookup(request: Request, params: OperationParams, registry: Registry,
         raise _required("code", "$lookup needs a code (parameter 'code' or 'coding')")
     if not system:
         raise _required("system", "$lookup needs the code system (parameter 'system' or 'coding')")
-    result = engine.lookup(registry, system, code, version, params.strings("property"),
-                           _display_language(request, params))
+    provider = request_context(registry, params).code_system(system, version)
+    result = engine.lookup_in(provider, code, params.strings("property"), _display_language(request, params))
     return fhir_json(request, lookup_parameters(result))
 
 
@@ -89,20 +93,26 @@ def _validate(request: Request, params: OperationParams, registry: Registry,
         codings = [CodingInput(c.system or (system if instance else None), c.code,
                                c.version or (version if instance else None), c.display)
                    for c in concept.codings]
-        result = engine.validate_codings(registry, codings, language)
     elif coding is not None:
-        coding_system = coding.system or system
-        if not coding.code or not coding_system:
+        codings = [CodingInput(coding.system or system, coding.code, coding.version or version,
+                               coding.display or display)]
+        if not coding.code or not codings[0].system:
             raise _required("coding", "The coding needs a system and a code")
-        result = engine.validate_code(registry, coding_system, coding.code, coding.version or version,
-                                      coding.display or display, language, "Coding")
+        system = codings[0].system
     else:
         code = params.string("code")
         if not code:
             raise _required("code", "$validate-code needs a code, a coding or a codeableConcept")
         if not system:
             raise _required("url", "$validate-code needs the code system (parameter 'url')")
-        result = engine.validate_code(registry, system, code, version, display, language)
+        codings = [CodingInput(system, code, version, display)]
+    options = ValidateOptions(display_language=language)
+    ctx = request_context(registry, params)
+    if concept is not None:
+        result = validate_in_code_systems(ctx, codings, options)
+        return fhir_json(request, validation_parameters(result, _concept_json(concept)))
+    result = code_system_validator(ctx, system, codings[0].version, options).validate(
+        codings[0], "Coding" if coding is not None else "")
     return fhir_json(request, validation_parameters(result))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -21,6 +22,11 @@ from smt.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])
+
+def _release_date() -> str:
+    """The date of the installed ``smt`` package (its files' modification date): this build's release date."""
+    return datetime.fromtimestamp(Path(smt.__file__).stat().st_mtime, UTC).date().isoformat()
+
 
 SOFTWARE = {"name": "SMT — Serveur Multi-Terminologies", "version": smt.__version__}
 SEARCH_PARAMS = [
@@ -83,6 +89,7 @@ def capability_statement(request: Request, registry: Registry) -> dict:
     return {
         "resourceType": "CapabilityStatement",
         **_common(request, registry, "SMTCapabilityStatement", "SMT FHIR terminology server"),
+        "software": {**SOFTWARE, "releaseDate": _release_date()},  # R4: only CapabilityStatement has it
         "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
         "fhirVersion": "4.0.1",
         "format": [FHIR_JSON, "json"],

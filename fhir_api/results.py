@@ -59,7 +59,7 @@ def property_part(prop: LookupProperty) -> dict:
 def lookup_parameters(result: LookupResult) -> dict:
     return parameters(
         _param("name", "valueString", result.name),
-        _param("version", "valueString", result.version),
+        _param("version", "valueString", result.version) if result.version else None,
         _param("display", "valueString", result.display or result.code),
         _param("system", "valueUri", result.system),
         _param("code", "valueCode", result.code),

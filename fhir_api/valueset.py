@@ -69,7 +69,7 @@ def _guard(request: Request, action: Callable[[], Response]) -> Response:
     except UnknownValueSet as exc:
         return _outcome_response(request, 404, Issue("error", "not-found", "not-found", str(exc), ""))
     except VersionNotAllowed as exc:
-        return _outcome_response(request, 400, Issue("error", "invalid", "vs-invalid", str(exc), ""))
+        return _outcome_response(request, 400, Issue("error", "exception", "version-error", str(exc), ""))
 
 
 # -- request → engine inputs ---------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ def _int(params: OperationParams, name: str) -> int | None:
     return number
 
 
-def _resources(params: OperationParams, name: str) -> list[dict]:
+def resources(params: OperationParams, name: str) -> list[dict]:
     found = []
     for value in params.all(name):
         if isinstance(value, dict) and isinstance(value.get("resource"), dict):
@@ -98,12 +98,13 @@ def _resources(params: OperationParams, name: str) -> list[dict]:
     return found
 
 
-def _context(registry: Registry, params: OperationParams) -> ResourceContext:
+def request_context(registry: Registry, params: OperationParams) -> ResourceContext:
+    """The resolution context of a terminology call: its ``tx-resource`` resources and version rules."""
     rules = VersionRules.from_params(
         params.strings("system-version"), params.strings("force-system-version"),
         params.strings("check-system-version"), params.boolean("default-to-latest-version"),
         params.string("valueSetVersion"), params.strings("default-valueset-version"))
-    return ResourceContext(registry, _resources(params, "tx-resource"), rules)
+    return ResourceContext(registry, resources(params, "tx-resource"), rules)
 
 
 def _stored_value_set(registry: Registry, resource_id: str) -> ReleaseInfo:
@@ -119,7 +120,7 @@ def _value_set(registry: Registry, ctx: ResourceContext, params: OperationParams
     if resource_id is not None:
         info = _stored_value_set(registry, resource_id)
         return info.resource(), info.id
-    given = _resources(params, "valueSet")
+    given = resources(params, "valueSet")
     url = params.string("url")
     if not given and not url:
         raise FhirError(400, "required", "Give the value set: parameter 'url' or 'valueSet'", expression=["url"])
@@ -160,7 +161,7 @@ def _expand(request: Request, params: OperationParams, registry: Registry, resou
                         expression=["context"])
 
     def run() -> Response:
-        ctx = _context(registry, params)
+        ctx = request_context(registry, params)
         vs, rid = _value_set(registry, ctx, params, resource_id)
         expansion = expand(vs, ctx, _expand_options(request, params, vs))
         return fhir_json(request, expansion_value_set(expansion, params, rid))
@@ -187,7 +188,7 @@ def _coding_input(value: CodingValue, version: str | None = None) -> CodingInput
     return CodingInput(value.system, value.code, value.version or version, value.display)
 
 
-def _concept_json(concept: CodeableConceptValue) -> dict:
+def concept_json(concept: CodeableConceptValue) -> dict:
     codings = [{k: v for k, v in (("system", c.system), ("version", c.version), ("code", c.code),
                                   ("display", c.display)) if v is not None} for c in concept.codings]
     return {k: v for k, v in (("coding", codings), ("text", concept.text)) if v}
@@ -196,7 +197,7 @@ def _concept_json(concept: CodeableConceptValue) -> dict:
 def validation_answer(request: Request, params: OperationParams, registry: Registry,
                       resource_id: str | None = None) -> dict:
     """The Parameters answer of one ValueSet ``$validate-code`` call (raises engine errors)."""
-    ctx = _context(registry, params)
+    ctx = request_context(registry, params)
     vs, _ = _value_set(registry, ctx, params, resource_id)
     abstract = params.boolean("abstract")
     options = ValidateOptions(
@@ -208,7 +209,7 @@ def validation_answer(request: Request, params: OperationParams, registry: Regis
     concept = params.codeable_concept("codeableConcept")
     if concept is not None:
         result = validator.validate_codeable_concept([_coding_input(c, version) for c in concept.codings])
-        return validation_parameters(result, _concept_json(concept))
+        return validation_parameters(result, concept_json(concept))
     coding = params.coding("coding")
     if coding is not None:
         result = validator.validate(_coding_input(coding, version), "Coding")
@@ -243,7 +244,7 @@ def batch_validate(request: Request, params: OperationParams = Depends(read_para
     """Validate each ``validation`` Parameters with the call's shared parameters (url, tx-resource, …)."""
     shared = [(name, value) for name, value in params.items if name != "validation"]
     answers = []
-    for item in _resources(params, "validation"):
+    for item in resources(params, "validation"):
         one = OperationParams(shared + from_parameters(item).items)
         try:
             answer = validation_answer(request, one, registry)

@@ -20,12 +20,11 @@ ECHOED: dict[str, str] = {
     "activeOnly": "valueBoolean", "count": "valueInteger", "offset": "valueInteger",
     "excludeNested": "valueBoolean", "excludeNotForUI": "valueBoolean", "excludePostCoordinated": "valueBoolean",
     "includeDesignations": "valueBoolean", "includeDefinition": "valueBoolean", "displayLanguage": "valueCode",
-    "designation": "valueString", "filter": "valueString", "system-version": "valueUri",
-    "force-system-version": "valueUri", "check-system-version": "valueUri",
-    "default-to-latest-version": "valueBoolean", "default-valueset-version": "valueUri",
-    "valueSetVersion": "valueString",
+    "designation": "valueString", "filter": "valueString", "default-to-latest-version": "valueBoolean",
+    "default-valueset-version": "valueUri",
 }
-"""Request parameters echoed in ``expansion.parameter``, with their FHIR value type."""
+"""Request parameters echoed in ``expansion.parameter``, with their FHIR value type. The version parameters
+(``system-version``, ``force-``, ``check-``) are echoed only when they decided a version (``Expansion.rules``)."""
 
 _BOOLEAN_TEXT = {"true": True, "false": False}
 
@@ -66,9 +65,6 @@ def _contains(entry: ExpansionEntry) -> dict:
             for d in entry.designations
         ]
     extensions = []
-    if entry.definition:
-        extensions.append({"url": "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition",
-                           "valueString": entry.definition})
     for prop in entry.properties:
         extensions.append({"url": EXT_CONTAINS_PROPERTY, "extension": [
             {"url": "code", "valueCode": prop.code},
@@ -81,16 +77,26 @@ def _contains(entry: ExpansionEntry) -> dict:
     return item
 
 
+OMITTED = ("expansion", "text", "contained", "meta", "compose", "publisher", "description")
+"""Source value set elements an expansion leaves out (as tx.fhir.org: the definition, narrative, descriptions)."""
+
+
 def expansion_value_set(expansion: Expansion, params: OperationParams, resource_id: str | None = None) -> dict:
-    """The expanded ValueSet resource: the source's metadata plus ``expansion`` (no ``compose``, as tx.fhir.org)."""
+    """The expanded ValueSet resource: the source's metadata (minus ``OMITTED``) plus ``expansion``.
+
+    The display language in effect is echoed even when it came from the value set or ``Accept-Language``.
+    """
     source = expansion.value_set
-    vs = {k: v for k, v in source.items() if k not in ("expansion", "text", "contained", "meta", "compose")}
+    vs = {k: v for k, v in source.items() if k not in OMITTED}
     vs["resourceType"] = "ValueSet"
     if resource_id:
         vs["id"] = resource_id
     if "status" not in vs:
         vs["status"] = "active"
     parameter = echo_parameters(params)
+    if expansion.display_language and not params.all("displayLanguage"):
+        parameter.append({"name": "displayLanguage", "valueCode": expansion.display_language})
+    parameter += [{"name": name, "valueUri": canonical} for name, canonical in expansion.version_parameters]
     parameter += [{"name": "used-codesystem", "valueUri": u} for u in expansion.used_code_systems]
     parameter += [{"name": "used-valueset", "valueUri": u} for u in expansion.used_value_sets]
     body: dict = {"identifier": expansion.identifier, "timestamp": expansion.timestamp,
@@ -148,4 +154,6 @@ def validation_parameters(result: ValidationResult, codeable_concept: dict | Non
     add("version", "valueString", result.version)
     if result.unknown_system:
         add("x-caused-by-unknown-system", "valueCanonical", result.unknown_system)
+    if result.missing_system:
+        add("x-unknown-system", "valueCanonical", result.missing_system)
     return {"resourceType": "Parameters", "parameter": items}

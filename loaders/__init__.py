@@ -17,8 +17,11 @@ Loader = Callable[..., list[Release]]
 LOADER_MODULES: dict[str, str] = {
     "cim10": "loaders.cim10",
     "cisp2": "loaders.cisp2",
+    "cisp2-cim10": "loaders.cisp2_cim10",
     "fhir": "loaders.fhir",
     "nos": "loaders.nos",
+    "snomed": "loaders.snomed",
+    "sssom": "loaders.sssom",
 }
 
 

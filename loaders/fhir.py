@@ -120,7 +120,7 @@ def _child_links(concepts: list[dict]) -> dict[str, list[str]]:
 
 def codesystem_release(resource: dict, where: str = "CodeSystem", version: str | None = None,
                        ) -> CodeSystemRelease:
-    """The release model of a FHIR CodeSystem resource."""
+    """The release model of a FHIR CodeSystem resource (version ``""`` when it has none: see ``load``)."""
     url = resource.get("url")
     if not url:
         raise LoadError("CodeSystem has no url", file=where, field="url")
@@ -131,7 +131,7 @@ def codesystem_release(resource: dict, where: str = "CodeSystem", version: str |
                 concept.parents.extend(p for p in parents if p not in concept.parents)
     return CodeSystemRelease(
         url=url,
-        version=version or resource.get("version") or "0",
+        version=version or resource.get("version") or "",
         name=resource.get("name") or resource.get("id") or url.rsplit("/", 1)[-1],
         title=resource.get("title") or resource.get("name") or url,
         concepts=concepts,
@@ -154,7 +154,7 @@ def codesystem_release(resource: dict, where: str = "CodeSystem", version: str |
 
 
 def resource_release(resource: dict, where: str = "resource", version: str | None = None) -> ResourceRelease:
-    """A ValueSet or ConceptMap kept as its JSON."""
+    """A ValueSet or ConceptMap kept as its JSON (version ``""`` when it has none)."""
     kind = resource["resourceType"]
     url = resource.get("url")
     if not url:
@@ -163,7 +163,7 @@ def resource_release(resource: dict, where: str = "resource", version: str | Non
     return ResourceRelease(
         kind=kind,
         url=url,
-        version=version or resource.get("version") or "0",
+        version=version or resource.get("version") or "",
         name=resource.get("name") or resource.get("id") or url.rsplit("/", 1)[-1],
         title=resource.get("title") or resource.get("name") or url,
         resource=resource,
@@ -214,7 +214,10 @@ def json_files(path: Path) -> list[Path]:
 
 
 def load(path: Path, version: str | None = None) -> list[Release]:
-    """Every CodeSystem, ValueSet and ConceptMap found in a file, a Bundle or a folder of JSON files."""
+    """Every CodeSystem, ValueSet and ConceptMap found in a file, a Bundle or a folder of JSON files.
+
+    Stored releases need a version: a resource without one is refused unless ``version`` is given.
+    """
     releases: list[Release] = []
     for file in json_files(path):
         document = parse_json_file(file)
@@ -225,6 +228,9 @@ def load(path: Path, version: str | None = None) -> list[Release]:
         checksum = source_file(file)
         for resource in found:
             release = release_from_resource(resource, str(file), version)
+            if not release.version:
+                raise LoadError(f"{release.kind} {release.url} has no version: give one (--version)",
+                                file=str(file), field="version")
             release.sources.append(checksum)
             releases.append(release)
     return releases

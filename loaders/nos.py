@@ -4,7 +4,7 @@ Reads FHIR R4 JSON (``*.json``, see ``loaders.nos_fhir``) and IHE SVS XML (``*.x
 Empty files, files of other types (e.g. ``SVS.xsd``), non-terminology JSON and XML that is not SVS in a folder,
 and SVS tables that cannot be loaded (ASS_, placeholders only) are skipped and reported; a malformed file
 (syntax error, a concept without code) stops the whole load with the file and line, so a failed load stores
-nothing. Value set code systems given by OID are resolved after every file is read (``smt.oids``): catalogue,
+nothing. The code system OIDs of SVS value sets are resolved after every file is read (``smt.oids``): catalogue,
 then the code systems of this load, then those already in the store, so file order does not matter. When a
 store exists, a release whose URL and version are already stored is refused before anything is written.
 """
@@ -127,6 +127,8 @@ def scan(path: Path, version: str | None = None, registry: Registry | None = Non
     for file in source_files(path):
         name = file.name.lower()
         if not name.endswith(JSON_SUFFIXES + XML_SUFFIXES):
+            if not in_folder:
+                raise LoadError("not a NOS file: expected FHIR JSON (.json) or IHE SVS XML (.xml)", file=str(file))
             result.skipped.append(f"{file}: not a .json or .xml file")
             continue
         data = read_bytes(file)

@@ -36,10 +36,10 @@ class AuditLog:
     def __init__(self, home: Path) -> None:
         self.path = home / AUDIT_FILE
 
-    def append(self, record: AuditRecord) -> None:
-        line = orjson.dumps(asdict(record)) + b"\n"
+    def append(self, *records: AuditRecord) -> None:
+        lines = b"".join(orjson.dumps(asdict(record)) + b"\n" for record in records)
         with self.path.open("ab") as handle:
-            handle.write(line)
+            handle.write(lines)
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -13,7 +13,6 @@ from rich.table import Table
 
 from smt.config import SAMPLES_DIR, smt_home
 from smt.errors import QualityError, SmtError
-from smt.quality import enforce
 from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
 
 app = typer.Typer(help="SMT — Serveur Multi-Terminologies", no_args_is_help=True, add_completion=False)
@@ -39,15 +38,8 @@ def _load(loader: str, path: Path, version: str | None, status: str | None) -> l
                   console=errors, transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task(f"reading {path.name} with loader {loader}", total=None)
         releases = run_loader(loader, path, version=version)
-        progress.update(task, description="quality gate")
-        for release in releases:
-            enforce(release)
-        store = _store()
-        loaded = []
-        for release in releases:
-            progress.update(task, description=f"storing {release.url} version {release.version}")
-            loaded.append(store.load(release, status=status))
-    return loaded
+        progress.update(task, description=f"storing {len(releases)} release(s)")
+        return _store().load_many(releases, status=status)
 
 
 @app.command()

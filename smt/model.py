@@ -6,7 +6,7 @@ A loader turns source files into one ``CodeSystemRelease`` (or several); nothing
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 PropertyType = Literal["code", "Coding", "string", "integer", "boolean", "dateTime", "decimal"]
 ReleaseStatus = Literal["draft", "active", "retired"]
@@ -25,11 +25,19 @@ class Coding:
 
 @dataclass(frozen=True, slots=True)
 class Designation:
-    """One term for a concept: a label in a language, with an optional use (short label, FSN, …)."""
+    """One term for a concept: a label in a language, with an optional use (short label, FSN, …).
+
+    Optional, for terminologies that have them (SNOMED CT): ``id`` of the term in the source (description
+    id), ``active`` (an inactive term is kept but is not a valid display) and ``acceptability`` per dialect,
+    e.g. ``(("en-US", "preferred"), ("en-GB", "acceptable"))``.
+    """
 
     value: str
     language: str | None = None
     use: Coding | None = None
+    id: str | None = None
+    active: bool = True
+    acceptability: tuple[tuple[str, str], ...] = ()
 
 
 PropertyValue = str | int | bool | float | Coding
@@ -83,6 +91,24 @@ class SourceFile:
 
 
 @dataclass(slots=True)
+class ReleaseTables:
+    """Optional columnar tables of a code system release (polars DataFrames), compiled into the index.
+
+    For description-logic terminologies (SNOMED CT); codes are concept codes of the release, as text:
+
+    * ``relationship``: source, type, destination, grp (int), characteristic ("inferred", "stated", …);
+    * ``concrete``: source, type, value (text), kind ("integer" | "decimal" | "string"), grp, characteristic;
+    * ``refset``: id, kind (e.g. "Association", "ExtendedMap"), columns (JSON list of the extra columns);
+    * ``refset_member``: refset, referenced (any component id), fields (JSON object of the extra columns).
+    """
+
+    relationship: Any = None
+    concrete: Any = None
+    refset: Any = None
+    refset_member: Any = None
+
+
+@dataclass(slots=True)
 class CodeSystemRelease:
     """One version of one code system, complete, as a loader produced it."""
 
@@ -106,6 +132,7 @@ class CodeSystemRelease:
     sources: list[SourceFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    tables: ReleaseTables | None = None
 
     kind: str = "CodeSystem"
 

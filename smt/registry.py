@@ -23,6 +23,20 @@ def version_key(version: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUMBER.split(version) if p)
 
 
+_EQUIVALENT_VERSION_PREFIXES = (("http://snomed.info/xsct/", "http://snomed.info/sct/"),)
+"""Version URI prefixes that name the same thing: a SNOMED CT edition loaded as an ``xsct`` (experimental /
+test) edition answers requests for its ``sct`` URI and the reverse."""
+
+
+def equivalent_version(version: str) -> str:
+    """The form versions are compared in: ``http://snomed.info/xsct/…`` → ``http://snomed.info/sct/…``."""
+    version = version.strip()
+    for alias, canonical in _EQUIVALENT_VERSION_PREFIXES:
+        if version.startswith(alias):
+            return canonical + version[len(alias):]
+    return version
+
+
 def normalise_system(url: str) -> str:
     """Canonical form of a system URL: trailing slash dropped, OIDs and catalogue aliases resolved."""
     url = url.strip()
@@ -70,14 +84,17 @@ class Registry:
         """The release a request means: the version named, else the latest active one.
 
         A version that matches no release exactly selects the latest release whose version starts with it
-        (e.g. a SNOMED CT module URI without a date). Raises ``NotFound`` naming what is missing.
+        (e.g. a SNOMED CT module URI without a date); versions are compared in their ``equivalent_version``
+        form. Raises ``NotFound`` naming what is missing.
         """
         candidates = self.versions_of(url, kind)
         if not candidates:
             raise NotFound(f"{kind} {url} is not known to this server")
         if version:
-            exact = [r for r in candidates if r.version == version]
-            partial = exact or [r for r in candidates if r.version.startswith(version)]
+            wanted = equivalent_version(version)
+            exact = ([r for r in candidates if r.version == version]
+                     or [r for r in candidates if equivalent_version(r.version) == wanted])
+            partial = exact or [r for r in candidates if equivalent_version(r.version).startswith(wanted)]
             if not partial:
                 known = ", ".join(r.version for r in candidates)
                 raise NotFound(f"{kind} {url} has no version {version} (known versions: {known})")

@@ -4,6 +4,7 @@ Reading keeps every attribute of ``ValueSet`` and ``Concept`` as found (the ANS 
 ``urlFichier``, ``dateMaj``, ``shortDesignation``… to the IHE schema); loaders decide what they mean. Parsing
 never resolves entities nor reaches the network. Writing follows the IHE schema (``urn:ihe:iti:svs:2008``):
 concepts are HL7 v3 ``CD`` elements with ``code``, ``codeSystem`` (an OID), ``codeSystemName``, ``displayName``.
+Line numbers are libxml2's: the line on which an element's start tag ends.
 """
 
 from __future__ import annotations

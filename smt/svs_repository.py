@@ -9,6 +9,7 @@ are written with their OID (``smt.oids``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from smt.registry import Registry, version_key
 from smt.store.releases import ReleaseInfo
 from smt.svs import DescribedValueSet, OutConcept, is_oid
 
+LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
 STATUS_NAMES = {"active": "Active", "retired": "Inactive", "draft": "Draft"}
 EFFECTIVE_PERIOD = "http://hl7.org/fhir/StructureDefinition/resource-effectivePeriod"
 
@@ -161,7 +163,8 @@ def described(registry: Registry, found: Found, lang: str | None = None) -> Desc
     """Everything an ITI-48 or ITI-60 answer says about one value set release."""
     resource, info = found.resource, found.info
     listed = concepts(registry, resource, lang)
-    found_lang = lang if lang and _has_language(resource, lang) else resource.get("language")
+    found_lang = lang if lang and LANGUAGE_TAG.fullmatch(lang) and _has_language(resource, lang) else None
+    found_lang = found_lang or resource.get("language")
     when = dates(resource)
     return DescribedValueSet(
         id=found.oid,

@@ -333,7 +333,7 @@ def test_subsumes_post_codings_and_errors(client: TestClient) -> None:
 
 def test_unsupported_method_and_unknown_route(client: TestClient) -> None:
     rid = release_id(client, "1.0.0")
-    assert "DELETE" in outcome(client.delete(f"{OP}/{rid}"), 405, "not-supported")
+    assert "PATCH" in outcome(client.patch(f"{OP}/{rid}"), 405, "not-supported")
     assert outcome(client.get("/fhir/Nothing/here"), 404, "not-found")
     assert "not supported" in outcome(client.get(f"{OP}/$expand"), 404, "not-supported")
 

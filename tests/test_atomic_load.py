@@ -55,7 +55,7 @@ def assert_consistent(home: Path) -> None:
         rdf.close()
 
 
-@pytest.mark.parametrize(("committed", "delay"), [(0, 0.0), (0, 1.0), (1, 0.5)])
+@pytest.mark.parametrize(("committed", "delay"), [(0, 0.0), (0, 1.5), (0, 4.0)])
 def test_kill_during_load_leaves_no_partial_release(home: Path, shared_data: Path, committed: int,
                                                     delay: float) -> None:
     source = shared_data / "cim10" / "nomensland" / "cim10_fr_pmsi_2015-2020.json.gz"

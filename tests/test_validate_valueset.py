@@ -95,7 +95,8 @@ def test_request_code_system_unknown(ctx: ResourceContext) -> None:
     result = validate_value_set_code(ORGANS, ctx, CodingInput("http://example.org/other", "coeur"))
     assert result.result is False
     assert set(tx_codes(result)) == {"not-found", "not-in-vs"}
-    assert result.message.startswith("A definition for CodeSystem 'http://example.org/other'")
+    assert result.message.startswith("A definition for CodeSystem http://example.org/other could not be found")
+    assert result.missing_system == "http://example.org/other"
 
 
 def test_unknown_imported_value_set(ctx: ResourceContext) -> None:
@@ -115,7 +116,8 @@ def test_infer_system(ctx: ResourceContext) -> None:
 def test_codeable_concept_valid_when_one_coding_is(ctx: ResourceContext) -> None:
     validator = ValueSetValidator(ORGANS, ctx)
     good = validator.validate_codeable_concept([CodingInput(CS_URL, "root"), CodingInput(CS_URL, "poumon")])
-    assert good.result is True and good.code == "poumon" and good.issues == []
+    assert good.result is True and good.code == "poumon"
+    assert [(i.severity, i.tx_code) for i in good.issues] == [("information", "this-code-not-in-vs")]
     bad = validator.validate_codeable_concept([CodingInput(CS_URL, "nope")])
     assert bad.result is False
     assert bad.message.startswith("No valid coding was found for the value set 'http://example.org/vs/organs|1'")
@@ -128,3 +130,32 @@ def test_display_must_be_in_the_requested_language(ctx: ResourceContext) -> None
     french = validate_value_set_code(ORGANS, ctx, CodingInput(CS_URL, "coeur", display="Heart"),
                                      ValidateOptions(display_language="fr"))
     assert french.result is False and tx_codes(french) == ["invalid-display"]
+
+
+# -- versions (tx.fhir.org rules) -----------------------------------------------------------------------------
+
+
+def test_versionless_code_system_has_no_version() -> None:
+    resource = {**body_code_system(), "version": None}
+    ctx = ResourceContext(None, [{k: v for k, v in resource.items() if v is not None}])
+    vs = value_set({"system": CS_URL})
+    result = validate_value_set_code(vs, ctx, CodingInput(CS_URL, "coeur"))
+    assert result.result is True and result.version is None
+
+
+def test_coding_version_differs_from_the_included_one() -> None:
+    ctx = ResourceContext(None, [body_code_system(), {**body_code_system(), "version": "2.0.0"}])
+    vs = value_set({"system": CS_URL, "version": "2.0.0"})
+    result = validate_value_set_code(vs, ctx, CodingInput(CS_URL, "coeur", "1.0.0"), where="Coding")
+    assert result.result is False and result.version == "2.0.0"
+    assert tx_codes(result) == ["vs-invalid"] and result.issues[0].expression == "Coding.version"
+    unknown = validate_value_set_code(vs, ctx, CodingInput(CS_URL, "coeur", "9"), where="Coding")
+    assert sorted(tx_codes(unknown)) == ["not-found", "vs-invalid"]
+    assert unknown.unknown_system == f"{CS_URL}|9"
+
+
+def test_codeable_concept_not_in_value_set_is_information_per_coding(ctx: ResourceContext) -> None:
+    result = ValueSetValidator(ORGANS, ctx).validate_codeable_concept([CodingInput(CS_URL, "root")])
+    assert result.result is False and result.code == "root"
+    assert [(i.severity, i.tx_code) for i in result.issues] == [("error", "not-in-vs"),
+                                                                 ("information", "this-code-not-in-vs")]

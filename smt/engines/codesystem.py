@@ -15,12 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from smt.errors import NotFound
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, SubsumptionOutcome
 from smt.model import PropertyValue
 from smt.registry import Registry, normalise_system
 from smt.store.releases import ReleaseInfo
+
+if TYPE_CHECKING:
+    from smt.engines.provider import CodeSystemProvider
 
 CIM10_URL = "https://smt.esante.gouv.fr/terminologie-cim-10"
 
@@ -169,7 +173,12 @@ def _primary(tag: str | None) -> str:
 def choose_display(cs: CodeSystemVersion, concept: ConceptRecord, designations: list[DesignationRecord],
                    display_language: str | None) -> str | None:
     """The display in the best requested language available, else the concept's default display."""
-    own = (cs.language or "").lower()
+    return _choose_display(cs.language, concept, designations, display_language)
+
+
+def _choose_display(language: str | None, concept: ConceptRecord, designations: list[DesignationRecord],
+                    display_language: str | None) -> str | None:
+    own = (language or "").lower()
     for tag in language_preferences(display_language):
         if tag == "*" or tag == own:
             return concept.display
@@ -201,7 +210,7 @@ class LookupProperty:
 class LookupResult:
     system: str
     name: str
-    version: str
+    version: str | None
     code: str
     display: str | None
     definition: str | None
@@ -230,10 +239,21 @@ def _designations(records: list[DesignationRecord], properties: Iterable[str] | 
 
 def lookup(registry: Registry, system: str, code: str, version: str | None = None,
            properties: Iterable[str] | None = None, display_language: str | None = None) -> LookupResult:
-    """``$lookup``: the concept's display, designations and properties (incl. parent, child, inactive)."""
+    """``$lookup`` in a stored release (see ``lookup_in``)."""
     cs = resolve(registry, system, version)
-    concept = require_concept(cs, code)
-    index = cs.index
+    return lookup_in(cs.index, code, properties, display_language)
+
+
+def lookup_in(index: CodeSystemProvider, code: str, properties: Iterable[str] | None = None,
+              display_language: str | None = None) -> LookupResult:
+    """``$lookup`` in one code system version (stored or request resource): display, designations and
+    properties (incl. parent, child, inactive). Raises ``UnknownCode``."""
+    concept = index.concept(code)
+    normaliser = CODE_NORMALISERS.get(index.url)
+    if concept is None and normaliser is not None:
+        concept = index.concept(normaliser(code))
+    if concept is None:
+        raise UnknownCode(code, index.url, index.version or "")
     want = _wanted(properties)
     designations = index.designations(concept)
     stored = index.properties(concept)
@@ -249,8 +269,8 @@ def lookup(registry: Registry, system: str, code: str, version: str | None = Non
     found += [LookupProperty(p.code, p.value, p.type) for p in stored if want(p.code)]
     not_selectable = any(p.code == "notSelectable" and p.value is True for p in stored)
     return LookupResult(
-        system=cs.url, name=cs.name, version=cs.version, code=concept.code,
-        display=choose_display(cs, concept, designations, display_language),
+        system=index.url, name=index.meta.get("name") or index.url, version=index.version, code=concept.code,
+        display=_choose_display(index.meta.get("language"), concept, designations, display_language),
         definition=concept.definition, abstract=concept.abstract or not_selectable,
         inactive=not concept.active, designations=_designations(designations, properties), properties=found,
     )
@@ -291,7 +311,9 @@ class ValidationResult:
     inactive: bool = False
     issues: list[Issue] = field(default_factory=list)
     unknown_system: str | None = None
-    """``url`` or ``url|version`` of a code system that could not be found."""
+    """``url|version`` of a code system version that could not be found (``x-caused-by-unknown-system``)."""
+    missing_system: str | None = None
+    """URL of the coding's code system when the server does not know it at all (``x-unknown-system``)."""
 
 
 def _path(where: str, name: str) -> str:

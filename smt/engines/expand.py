@@ -29,8 +29,8 @@ PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMa
                                 "Preferred For Language")
 CONCEPT_PROPERTY_URI = "http://hl7.org/fhir/concept-properties#"
 
-Key = tuple[str, str, int]
-"""A member of an expansion: code system URL, version and concept id in that provider."""
+Key = tuple[str, str | None, int]
+"""A member of an expansion: code system URL, version (None: the system has none) and concept id."""
 
 
 class CodeSystemNotFound(ValueSetError):
@@ -101,6 +101,8 @@ class Expansion:
     used_value_sets: list[str]
     properties: list[tuple[str, str | None]]
     display_language: str | None = None
+    version_parameters: list[tuple[str, str]] = field(default_factory=list)
+    """The request's version parameters that decided a code system version (name, canonical)."""
 
 
 def canonical_of(resource: dict) -> str:
@@ -111,23 +113,54 @@ def canonical_of(resource: dict) -> str:
 # -- compose evaluation -------------------------------------------------------------------------------------
 
 
-class Compose:
-    """Evaluates value set composes for one request (providers, used resources and membership)."""
+@dataclass(slots=True)
+class IncludeVersion:
+    """How one ``include`` of a code system resolved: the version it declares, the version pattern the
+    request's rules made of it, and its provider (None when that version is unknown, see ``error``)."""
 
-    def __init__(self, ctx: ResourceContext) -> None:
+    declared: str | None
+    effective: str | None
+    provider: CodeSystemProvider | None
+    error: UnknownCodeSystem | None = None
+
+
+class Compose:
+    """Evaluates value set composes for one request (providers, used resources and membership).
+
+    ``lenient`` (validation): an include whose code system version is unknown adds no members instead of
+    failing, and ``check-system-version`` is left to the caller; both are recorded in ``includes``.
+    """
+
+    def __init__(self, ctx: ResourceContext, lenient: bool = False) -> None:
         self.ctx = ctx
-        self.providers: dict[tuple[str, str], CodeSystemProvider] = {}
+        self.lenient = lenient
+        self.providers: dict[tuple[str, str | None], CodeSystemProvider] = {}
         self.used_code_systems: list[str] = []
         self.used_value_sets: list[str] = []
         self.display_overrides: dict[Key, str] = {}
+        self.includes: dict[str, list[IncludeVersion]] = {}
+
+    def include_provider(self, system: str, declared: str | None) -> CodeSystemProvider | None:
+        """The provider of an include, recorded in ``includes`` (None: unknown version, when lenient)."""
+        effective = self.ctx.rules.effective(system, declared)
+        found = self.includes.setdefault(system.rstrip("/"), [])
+        try:
+            provider = self.provider(system, declared)
+        except CodeSystemNotFound as exc:
+            if not (self.lenient and exc.unknown.version is not None):
+                raise
+            found.append(IncludeVersion(declared, effective, None, exc.unknown))
+            return None
+        found.append(IncludeVersion(declared, effective, provider))
+        return provider
 
     def provider(self, system: str, version: str | None) -> CodeSystemProvider:
         try:
-            provider = self.ctx.code_system(system, version)
+            provider = self.ctx.code_system(system, version, check=not self.lenient)
         except UnknownCodeSystem as exc:
             raise CodeSystemNotFound(exc) from None
         self.providers[(provider.url, provider.version)] = provider
-        used = f"{provider.url}|{provider.version}"
+        used = f"{provider.url}|{provider.version}" if provider.version else provider.url
         if used not in self.used_code_systems:
             self.used_code_systems.append(used)
         return provider
@@ -184,7 +217,9 @@ class Compose:
     def _set_members(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> list[Key]:
         system_keys: list[Key] | None = None
         if item.get("system"):
-            provider = self.provider(item["system"], item.get("version"))
+            provider = self.include_provider(item["system"], item.get("version"))
+            if provider is None:
+                return []
             ids = self._system_ids(provider, item, where)
             system_keys = [(provider.url, provider.version, i) for i in ids]
             for listed in item.get("concept", []):
@@ -223,7 +258,7 @@ class Compose:
 
     def records(self, keys: list[Key]) -> dict[Key, ConceptRecord]:
         """The concept records of ``keys`` (loaded per provider in batches)."""
-        by_provider: dict[tuple[str, str], list[int]] = {}
+        by_provider: dict[tuple[str, str | None], list[int]] = {}
         for system, version, number in keys:
             by_provider.setdefault((system, version), []).append(number)
         found: dict[Key, ConceptRecord] = {}
@@ -237,7 +272,7 @@ class Compose:
         return [k for k in keys if test(records[k])]
 
     def text_filtered(self, keys: list[Key], query: str) -> list[Key]:
-        by_provider: dict[tuple[str, str], list[int]] = {}
+        by_provider: dict[tuple[str, str | None], list[int]] = {}
         for system, version, number in keys:
             by_provider.setdefault((system, version), []).append(number)
         allowed: set[Key] = set()
@@ -369,7 +404,7 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
     end = total if options.count is None else start + max(options.count, 0)
     page = keys[start:end]
     records = compose.records(page)
-    versions_per_system: dict[str, set[str]] = {}
+    versions_per_system: dict[str, set[str | None]] = {}
     for system, version in compose.providers:
         versions_per_system.setdefault(system, set()).add(version)
     show_version = any(len(v) > 1 for v in versions_per_system.values())
@@ -382,7 +417,7 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
         timestamp=datetime.now(UTC).isoformat(timespec="seconds"), total=total, offset=start,
         count=options.count, contains=contains, used_code_systems=compose.used_code_systems,
         used_value_sets=compose.used_value_sets, properties=list(builder.declared.items()),
-        display_language=options.display_language)
+        display_language=options.display_language, version_parameters=ctx.rules.echo())
 
 
 def resolve_value_set(ctx: ResourceContext, url: str | None, resource: dict | None,

@@ -32,7 +32,8 @@ class CodeSystemProvider(Protocol):
     def url(self) -> str: ...
 
     @property
-    def version(self) -> str: ...
+    def version(self) -> str | None:
+        """None for a code system without a version (request resources only)."""
 
     @property
     def count(self) -> int: ...
@@ -89,8 +90,8 @@ class MemoryCodeSystem:
         return self.release.url
 
     @property
-    def version(self) -> str:
-        return self.release.version
+    def version(self) -> str | None:
+        return self.release.version or None
 
     @property
     def count(self) -> int:
@@ -208,7 +209,7 @@ class ResourceContext:
         url = str(resource.get("url") or "").rstrip("/")
         if not url:
             return
-        version = resource.get("version") or "0"
+        version = resource.get("version") or ""
         if kind == "CodeSystem" and resource.get("content", "complete") != "supplement":
             self._code_systems.setdefault(url, {})[version] = MemoryCodeSystem.from_resource(resource)
         elif kind == "ValueSet":
@@ -218,19 +219,24 @@ class ResourceContext:
 
     def code_system_versions(self, system: str) -> list[str]:
         """Every known version of ``system`` (request resources and store)."""
-        local = list(self._code_systems.get(system.rstrip("/"), {}))
+        local = [v for v in self._code_systems.get(system.rstrip("/"), {}) if v]
         stored = [r.version for r in self.registry.versions_of(system)] if self.registry else []
         return list(dict.fromkeys(local + stored))
 
-    def code_system(self, system: str, version: str | None = None) -> CodeSystemProvider:
+    def code_system(self, system: str, version: str | None = None, check: bool = True) -> CodeSystemProvider:
         """The provider ``system`` + ``version`` means under the request's version rules.
 
-        Raises ``UnknownCodeSystem`` (no such system or version) or ``VersionNotAllowed``.
+        Raises ``UnknownCodeSystem`` (no such system or version) or, when ``check``, ``VersionNotAllowed``.
         """
         wanted = self.rules.effective(system, version)
         provider = self._find_code_system(system, wanted)
-        self.rules.check(system, provider.version)
+        if check:
+            self.rules.check(system, provider.version)
         return provider
+
+    def exact_code_system(self, system: str, version: str | None) -> CodeSystemProvider:
+        """The provider of exactly ``system`` + ``version``, whatever the request's version rules say."""
+        return self._find_code_system(system, version)
 
     def _find_code_system(self, system: str, version: str | None) -> CodeSystemProvider:
         key = system.rstrip("/")

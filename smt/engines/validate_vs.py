@@ -8,16 +8,27 @@ tx.fhir.org wording. An unknown code system or value set is reported in the resu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from smt.engines.codesystem import CodingInput, Issue, ValidationResult, language_preferences
-from smt.engines.expand import CodeSystemNotFound, Compose, canonical_of
+from smt.engines.codesystem import (
+    CODE_NORMALISERS,
+    CodingInput,
+    Issue,
+    UnknownCode,
+    UnknownCodeSystem,
+    ValidationResult,
+    language_preferences,
+)
+from smt.engines.expand import CodeSystemNotFound, Compose, IncludeVersion, canonical_of
 from smt.engines.provider import CodeSystemProvider, ResourceContext, UnknownValueSet, preferred_display
+from smt.engines.version_rules import VersionNotAllowed, version_matches
 from smt.engines.vs_errors import ValueSetError
 from smt.index.reader import ConceptRecord
 
-_MESSAGE_ORDER = {"not-found": 0, "code-comment": 1, "code-rule": 2, "not-in-vs": 3, "invalid-code": 4,
-                  "invalid-display": 5}
+_MESSAGE_ORDER: dict[str, float] = {
+    "not-found": 0, "invalid-data": 0.5, "code-comment": 1, "code-rule": 2, "vs-invalid": 3, "version-error": 4,
+    "not-in-vs": 5, "invalid-code": 6, "invalid-display": 7,
+}
 
 
 @dataclass(slots=True)
@@ -27,6 +38,8 @@ class ValidateOptions:
     abstract_allowed: bool = True
     lenient_display: bool = False
     infer_system: bool = False
+    code_system: bool = False
+    """CodeSystem ``$validate-code``: the value set is the whole code system, so no ``not-in-vs`` issues."""
 
 
 def _path(where: str, name: str) -> str:
@@ -34,7 +47,10 @@ def _path(where: str, name: str) -> str:
 
 
 def _message(issues: list[Issue]) -> str | None:
-    ordered = sorted(issues, key=lambda i: _MESSAGE_ORDER.get(i.tx_code, 9))
+    """The ``message``: the issue texts in tx.fhir.org order (not information, nor version-mismatch warnings)."""
+    shown = [i for i in issues if i.severity != "information" and not (i.severity == "warning" and
+                                                                        i.tx_code == "vs-invalid")]
+    ordered = sorted(shown, key=lambda i: _MESSAGE_ORDER.get(i.tx_code, 9))
     return "; ".join(dict.fromkeys(i.text for i in ordered)) or None
 
 
@@ -42,16 +58,33 @@ def _display_issue(given: str, valid: list[str], provider: CodeSystemProvider, c
                    options: ValidateOptions, where: str) -> Issue:
     squeeze = " ".join(given.split())
     wrong = "Wrong whitespace in Display Name" if squeeze in valid else "Wrong Display Name"
+    severity = "warning" if options.lenient_display else "error"
+    requested = ", ".join(t for t in language_preferences(options.display_language) if t != "*")
+    in_language = _in_languages(provider, concept, requested)
+    if requested and not in_language:
+        text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. There are no valid display names found "
+                f"for language(s) '{requested}'. Default display is '{concept.display}'")
+        return Issue(severity, "invalid", "invalid-display", text, _path(where, "display"))
     lang = provider.meta.get("language") or "--"
+    if requested and len(in_language) == 1:
+        valid, lang = [in_language[0][0]], in_language[0][1] or "--"
     choices = list(dict.fromkeys(valid))
     shown = " or ".join(f"'{v}' ({lang})" for v in choices[:1]) if len(choices) == 1 else \
         " or ".join(f"'{v}'" for v in choices)
     valid_text = f"is {shown}" if len(choices) == 1 else f"is one of {len(choices)} choices: {shown}"
-    requested = ", ".join(language_preferences(options.display_language)) or "--"
     text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. Valid display {valid_text} "
-            f"(for the language(s) '{requested}')")
-    severity = "warning" if options.lenient_display else "error"
+            f"(for the language(s) '{requested or '--'}')")
     return Issue(severity, "invalid", "invalid-display", text, _path(where, "display"))
+
+
+def _in_languages(provider: CodeSystemProvider, concept: ConceptRecord, requested: str) -> list[tuple[str, str]]:
+    """(display, language) of the concept in the requested languages (primary subtags compared)."""
+    wanted = {t.strip().split("-")[0] for t in requested.split(",") if t.strip()}
+    own = provider.meta.get("language") or ""
+    found = [(concept.display, own)] if concept.display and own.split("-")[0] in wanted else []
+    found += [(d.value, d.language) for d in provider.designations(concept)
+              if d.language and d.language.lower().split("-")[0] in wanted]
+    return found
 
 
 class ValueSetValidator:
@@ -62,7 +95,7 @@ class ValueSetValidator:
         self.ctx = ctx
         self.options = options or ValidateOptions()
         self.canonical = canonical_of(vs) or f"#{vs.get('id', '')}"
-        self.compose = Compose(ctx)
+        self.compose = Compose(ctx, lenient=True)
         self._members: set | None = None
         self._failure: Issue | None = None
         self._unknown: CodeSystemNotFound | None = None
@@ -72,6 +105,11 @@ class ValueSetValidator:
             self._unknown = exc
         except UnknownValueSet as exc:
             self._failure = Issue("error", "not-found", "not-found", str(exc), "")
+
+    def _issues(self, issues: list[Issue]) -> list[Issue]:
+        if self.options.code_system:
+            return [i for i in issues if i.tx_code != "not-in-vs"]
+        return issues
 
     def _not_in_vs(self, system: str | None, code: str, where: str) -> Issue:
         shown = f"{system}#{code}" if system else f"#{code}"
@@ -85,6 +123,13 @@ class ValueSetValidator:
 
     def validate(self, coding: CodingInput, where: str = "") -> ValidationResult:
         """One coding (``where`` prefixes the issue locations: "", "Coding", "CodeableConcept.coding[0]")."""
+        result = self._validate(coding, where)
+        if self.options.code_system:
+            result.issues = self._issues(result.issues)
+            result.message = _message(result.issues)
+        return result
+
+    def _validate(self, coding: CodingInput, where: str = "") -> ValidationResult:
         if self._failure is not None:
             return ValidationResult(False, self._failure.text, code=coding.code, system=coding.system,
                                     issues=[self._failure])
@@ -99,9 +144,11 @@ class ValueSetValidator:
                           Issue("error", "not-found", "cannot-infer", text, _path(where, "code"))]
                 return ValidationResult(False, _message(issues), code=code, issues=issues)
         if not system:
-            text = "Coding has no system. A code with no system has no defined meaning, and it cannot be validated"
-            issue = Issue("error", "invalid", "invalid-data", text, _path(where, "system"))
-            return ValidationResult(False, text, code=code, issues=[issue])
+            text = ("Coding has no system. A code with no system has no defined meaning, and it cannot be "
+                    "validated. A system should be provided")
+            issues = [self._not_in_vs(None, code, where),
+                      Issue("warning", "invalid", "invalid-data", text, where or "code")]
+            return ValidationResult(False, _message(issues), code=code, issues=issues)
         if self._unknown is not None:
             return self._unknown_vs_system(coding, system, code, where)
         return self._validate_known(coding, system, code, where)
@@ -130,6 +177,101 @@ class ValueSetValidator:
                 return used[-1]
         return self.compose.provider(system, version)
 
+    def _unknown_system(self, system: str, code: str, exc: CodeSystemNotFound, where: str) -> ValidationResult:
+        """A coding whose code system (or its version) is not known, or is a value set's URL."""
+        issues = [self._not_in_vs(system, code, where)]
+        result = ValidationResult(False, code=code, system=system, issues=issues)
+        if exc.unknown.version is not None:
+            text = exc.unknown.describe(", so the code cannot be validated")
+            issues.append(Issue("error", "not-found", "not-found", text, _path(where, "system")))
+            result.unknown_system = exc.unknown.canonical
+        elif self._is_value_set(system):
+            text = f"The Coding references a value set, not a code system ('{system}')"
+            issues.append(Issue("error", "invalid", "invalid-data", text, _path(where, "system")))
+        else:
+            if ":" not in system:
+                text = f"{where or 'Coding'}.system must be an absolute reference, not a local reference"
+                issues.append(Issue("error", "invalid", "invalid-data", text, _path(where, "system")))
+            quoted = f"'{system}'" if ":" not in system else system
+            text = f"A definition for CodeSystem {quoted} could not be found, so the code cannot be validated"
+            issues.append(Issue("error", "not-found", "not-found", text, _path(where, "system")))
+            result.missing_system = system
+        result.message = _message(issues)
+        return result
+
+    def _is_value_set(self, url: str) -> bool:
+        try:
+            self.ctx.value_set(url)
+        except UnknownValueSet:
+            return False
+        return True
+
+    def _versioned(self, system: str, code: str, version: str | None,
+                   where: str) -> tuple[CodeSystemProvider | None, list[Issue], str | None]:
+        """Reconcile a coding's version with the value set's include of its system.
+
+        Returns the provider to validate against (the include's version when the coding's differs, as
+        tx.fhir.org), the issues found (version mismatch, unknown version, ``check-system-version``) and the
+        canonical of an unknown code system version.
+        """
+        includes = self.compose.includes.get(system.rstrip("/"), [])
+        issues: list[Issue] = []
+        unknown: str | None = None
+        if not includes:
+            return self._provider(system, code, version), issues, unknown
+        include = includes[0]
+        if include.provider is None and version is None and include.error is not None:
+            text = include.error.describe(", so the code cannot be validated")
+            issues.append(Issue("error", "not-found", "not-found", text, _path(where, "system")))
+            return None, issues, include.error.canonical
+        fits = include.provider is not None and (
+            version is None or version == include.provider.version
+            or (include.effective is not None and version_matches(version, include.effective)))
+        if fits:
+            target = self._provider(system, code, version)
+        else:
+            try:
+                target = self.ctx.exact_code_system(system, version)
+            except UnknownCodeSystem as exc:
+                target = None
+                text = exc.describe(", so the code cannot be validated")
+                issues.append(Issue("error", "not-found", "not-found", text, _path(where, "system")))
+                unknown = exc.canonical
+            if include.provider is None and include.error is not None:
+                text = include.error.describe(", so the code cannot be validated")
+                issues.append(Issue("error", "not-found", "not-found", text, _path(where, "system")))
+                unknown = include.error.canonical
+            issues.append(self._mismatch(system, include, version or "", known=target is not None, where=where))
+            target = include.provider or target
+        if target is not None:
+            try:
+                self.ctx.rules.check(system, target.version)
+            except VersionNotAllowed as exc:
+                issues.append(Issue("error", "exception", "version-error", str(exc), _path(where, "version")))
+        return target, issues, unknown
+
+    def _mismatch(self, system: str, include: IncludeVersion, version: str, known: bool, where: str) -> Issue:
+        """The issue of a coding whose version differs from the one the value set includes."""
+        shown = include.provider.version if include.provider is not None else include.declared
+        severity = "error"
+        if include.effective != include.declared:
+            what = f"version '{include.effective}' resulting from the version '{include.declared or ''}'"
+        elif include.declared is None and not known:
+            what, severity = f"version '{shown}' for the versionless include", "warning"
+        else:
+            what = f"version '{shown}'"
+        text = (f"The code system '{system}' {what} in the ValueSet include is different to the one in the "
+                f"value ('{version}')")
+        return Issue(severity, "invalid", "vs-invalid", text, _path(where, "version"))
+
+    def _member_by_code(self, system: str, code: str) -> bool:
+        """Whether ``code`` is a member through an include of ``system`` (whatever version it resolved to)."""
+        for include in self.compose.includes.get(system.rstrip("/"), []):
+            concept = include.provider.concept(code) if include.provider is not None else None
+            if concept is not None and self._is_member(include.provider, concept):
+                return True
+        return False
+
     def _is_member(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
         """Whether this version's concept is a member of the value set."""
         return self._members is not None and (provider.url, provider.version, concept.id) in self._members
@@ -149,16 +291,17 @@ class ValueSetValidator:
     def _validate_known(self, coding: CodingInput, system: str, code: str, where: str) -> ValidationResult:
         options = self.options
         try:
-            provider = self._provider(system, code, coding.version)
+            provider, version_issues, unknown = self._versioned(system, code, coding.version, where)
         except CodeSystemNotFound as exc:
-            text = exc.unknown.describe(", so the code cannot be validated")
-            issues = [self._not_in_vs(system, code, where),
-                      Issue("error", "not-found", "not-found", text, _path(where, "system"))]
-            return ValidationResult(False, _message(issues), code=code, system=system, issues=issues,
-                                    unknown_system=exc.unknown.canonical)
+            return self._unknown_system(system, code, exc, where)
+        if provider is None:
+            return ValidationResult(False, _message(version_issues), code=code, system=system,
+                                    issues=version_issues, unknown_system=unknown)
         concept = provider.concept(code)
         if concept is None:
-            text = f"Unknown code '{code}' in the CodeSystem '{provider.url}' version '{provider.version}'"
+            normaliser = CODE_NORMALISERS.get(provider.url)
+            hint = provider.concept(normaliser(code)) if normaliser is not None else None
+            text = str(UnknownCode(code, provider.url, provider.version or "", hint.code if hint else None))
             issues = [self._not_in_vs(system, code, where),
                       Issue("error", "code-invalid", "invalid-code", text, _path(where, "code"))]
             return ValidationResult(False, _message(issues), code=code, system=system,
@@ -166,11 +309,12 @@ class ValueSetValidator:
         designations = provider.designations(concept)
         display, _ = preferred_display(provider, concept, designations, options.display_language)
         result = ValidationResult(True, display=display, code=concept.code, system=provider.url,
-                                  version=provider.version, inactive=not concept.active)
-        issues: list[Issue] = []
-        member = self._is_member(provider, concept)
+                                  version=provider.version, inactive=not concept.active, unknown_system=unknown)
+        issues: list[Issue] = list(version_issues)
+        member = self._is_member(provider, concept) or self._member_by_code(system, concept.code)
         if not concept.active:
-            text = f"The concept '{concept.code}' has a status of {concept.status} and its use should be reviewed"
+            status = concept.status if concept.status == "inactive" else f"{concept.status} and inactive"
+            text = f"The concept '{concept.code}' has a status of {status} and its use should be reviewed"
             issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code"))
             if options.active_only:
                 text = f"The concept '{concept.code}' is valid but is not active"
@@ -180,7 +324,7 @@ class ValueSetValidator:
             text = f"Code '{system}#{concept.code}' is abstract, and not allowed in this context"
             issues.append(Issue("error", "business-rule", "code-rule", text, _path(where, "code")))
             member = False
-        if not member:
+        if not member and not version_issues:
             issues.append(self._not_in_vs(system, code, where))
         valid = self._valid_displays(provider, concept, designations)
         if coding.display is not None and coding.display not in valid and member:
@@ -192,24 +336,66 @@ class ValueSetValidator:
 
     def validate_codeable_concept(self, codings: list[CodingInput],
                                   where: str = "CodeableConcept") -> ValidationResult:
-        """Valid when one of the codings is in the value set."""
+        """Valid when one of the codings is in the value set.
+
+        As tx.fhir.org: a coding not in the value set gives an ``information`` issue (``this-code-not-in-vs``),
+        plus one general error when no coding is a member; code, system, version and display come from a
+        coding whose concept was found.
+        """
         results = [self.validate(c, f"{where}.coding[{n}]") for n, c in enumerate(codings)]
-        if not results:
-            issue = Issue("error", "required", "invalid-data", "The CodeableConcept has no coding", where)
-            return ValidationResult(False, issue.text, issues=[issue])
-        chosen = next((r for r in results if r.result), None)
-        if chosen is not None:
-            chosen.issues = [i for r in results for i in r.issues if i.severity != "error" or r is chosen]
-            chosen.message = _message(chosen.issues)
-            return chosen
-        first = results[0]
+        return combine_codings(results, self.canonical, where)
+
+
+def combine_codings(results: list[ValidationResult], canonical: str,
+                where: str = "CodeableConcept") -> ValidationResult:
+    """The answer for a CodeableConcept from the results of its codings (see ``validate_codeable_concept``)."""
+    if not results:
+        issue = Issue("error", "required", "invalid-data", "The CodeableConcept has no coding", where)
+        return ValidationResult(False, issue.text, issues=[issue])
+    for result in results:
+        result.issues = [_this_code(i) if i.tx_code == "not-in-vs" else i for i in result.issues]
+    chosen = next((r for r in results if r.result), None)
+    if chosen is not None:
+        chosen.issues = [i for r in results for i in r.issues if i.severity != "error" or r is chosen]
+        chosen.message = _message(chosen.issues)
+        return chosen
+    issues = [i for r in results for i in r.issues]
+    found = next((r for r in results if r.display is not None), None)
+    answer = ValidationResult(False, issues=issues)
+    if found is not None:
+        answer.code, answer.system, answer.version = found.code, found.system, found.version
+        answer.display, answer.inactive = found.display, found.inactive
+    if any(i.tx_code == "this-code-not-in-vs" for i in issues):
         general = Issue("error", "code-invalid", "not-in-vs",
-                        f"No valid coding was found for the value set '{self.canonical}'", "")
-        detail = [i for r in results for i in r.issues]
-        first.issues = [general, *detail]
-        first.message = "; ".join(dict.fromkeys([general.text, *(i.text for i in detail
-                                                                  if i.tx_code != "not-in-vs")]))
-        return first
+                        f"No valid coding was found for the value set '{canonical}'", "")
+        answer.issues = [general, *issues]
+    answer.unknown_system = next((r.unknown_system for r in results if r.unknown_system), None)
+    answer.missing_system = next((r.missing_system for r in results if r.missing_system), None)
+    answer.message = _message(answer.issues)
+    return answer
+
+
+def code_system_validator(ctx: ResourceContext, system: str | None, version: str | None,
+                          options: ValidateOptions | None = None) -> ValueSetValidator:
+    """A validator for CodeSystem ``$validate-code``: the value set of every code of ``system``."""
+    include: dict = {"system": system or ""}
+    if version:
+        include["version"] = version
+    implicit = {"resourceType": "ValueSet", "compose": {"include": [include] if system else []}}
+    return ValueSetValidator(implicit, ctx, replace(options or ValidateOptions(), code_system=True))
+
+
+def validate_in_code_systems(ctx: ResourceContext, codings: list[CodingInput], options: ValidateOptions,
+                             where: str = "CodeableConcept") -> ValidationResult:
+    """CodeSystem ``$validate-code`` of a CodeableConcept: each coding against its own code system."""
+    results = [code_system_validator(ctx, c.system, c.version, options).validate(c, f"{where}.coding[{n}]")
+               for n, c in enumerate(codings)]
+    return combine_codings(results, "", where)
+
+
+def _this_code(issue: Issue) -> Issue:
+    """A coding's not-in-vs error as the information it is within a CodeableConcept."""
+    return Issue("information", issue.code, "this-code-not-in-vs", issue.text, issue.expression)
 
 
 def validate_value_set_code(vs: dict, ctx: ResourceContext, coding: CodingInput,

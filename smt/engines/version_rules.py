@@ -75,6 +75,8 @@ class VersionRules:
     default_to_latest: bool = True
     value_set_version: str | None = None
     default_value_set_version: dict[str, str] = field(default_factory=dict)
+    used: list[tuple[str, str]] = field(default_factory=list)
+    """(parameter name, canonical) of the system parameters that decided a version, in order of use."""
 
     @classmethod
     def from_params(cls, system_version: Iterable[str] = (), force_system_version: Iterable[str] = (),
@@ -95,15 +97,25 @@ class VersionRules:
         """The version to look for: forced, else the one given, else the request's default."""
         system = system.rstrip("/")
         if system in self.force_system_version:
-            return self.force_system_version[system]
+            return self._use("force-system-version", system, self.force_system_version)
         if version:
             return version
-        return self.system_version.get(system) or self.check_system_version.get(system)
+        if system in self.system_version:
+            return self._use("system-version", system, self.system_version)
+        if system in self.check_system_version:
+            return self._use("check-system-version", system, self.check_system_version)
+        return None
 
-    def check(self, system: str, version: str) -> None:
-        """Raise ``VersionNotAllowed`` when a ``check-system-version`` rejects ``version``."""
+    def _use(self, name: str, system: str, table: dict[str, str]) -> str:
+        used = (name, f"{system}|{table[system]}")
+        if used not in self.used:
+            self.used.append(used)
+        return table[system]
+
+    def check(self, system: str, version: str | None) -> None:
+        """Raise ``VersionNotAllowed`` when a ``check-system-version`` rejects ``version`` (None: no version)."""
         required = self.check_system_version.get(system.rstrip("/"))
-        if required and not version_matches(version, required):
+        if required and version is not None and not version_matches(version, required):
             raise VersionNotAllowed(system, version, required)
 
     def value_set(self, url: str, version: str | None) -> str | None:
@@ -111,11 +123,5 @@ class VersionRules:
         return version or self.default_value_set_version.get(url.rstrip("/"))
 
     def echo(self) -> list[tuple[str, str]]:
-        """(parameter name, canonical) pairs for the expansion's ``parameter`` list."""
-        out: list[tuple[str, str]] = []
-        for name, table in (("system-version", self.system_version),
-                            ("force-system-version", self.force_system_version),
-                            ("check-system-version", self.check_system_version),
-                            ("default-valueset-version", self.default_value_set_version)):
-            out += [(name, f"{url}|{version}") for url, version in table.items()]
-        return out
+        """(parameter name, canonical) pairs for the expansion's ``parameter`` list: those that were used."""
+        return list(self.used)

@@ -45,7 +45,7 @@ class CircularReference(ValueSetError):
     """A value set that includes itself through ``compose.include.valueSet``."""
 
     code = "processing"
-    tx_code = None
+    tx_code = "vs-invalid"
 
 
 class NotSupported(ValueSetError):

@@ -3,6 +3,24 @@
 Tables: ``concept`` (code, display, status, …), ``designation``, ``property``, ``edge`` (child → parent) and
 ``closure`` (every ancestor → descendant pair, self excluded) for subsumption and descendant queries.
 The file holds no absolute paths, so a release folder can be copied to another machine and served.
+
+``designation`` also keeps, where the source has them (SNOMED CT), the term's id in the source (``ref``),
+``active`` (0 = an inactive term) and ``acceptability`` ("en-GB:preferred|en-US:acceptable").
+
+Optional columnar tables (``CodeSystemRelease.tables``; empty for other code systems), for SNOMED CT and an
+ECL engine. Concept columns hold ``concept.id`` values:
+
+* ``relationship(source, type, destination, grp, characteristic)``: every active relationship, is-a
+  included; ``characteristic`` is "inferred", "stated" or "additional". Indexed by source and by
+  (type, destination).
+* ``concrete(source, type, value, grp, characteristic)``: concrete values; ``value`` is an INTEGER, REAL or
+  TEXT. Indexed by source and by (type, value).
+* ``refset(id, kind, columns, members)``: one row per reference set (``id`` = refset SCTID, ``kind`` = RF2
+  pattern such as "Association", "ExtendedMap", "MRCMAttributeDomain"; ``columns`` = JSON list of extra
+  columns).
+* ``refset_member(refset, referenced, fields)``: active members; ``referenced`` is the component id as text
+  (a concept code, or a description id), ``fields`` a JSON object of the extra columns. Indexed by
+  (refset, referenced) and by referenced.
 """
 
 from __future__ import annotations
@@ -13,7 +31,7 @@ from pathlib import Path
 
 import orjson
 
-from smt.model import CodeSystemRelease, Coding, PropertyValue, Release, ResourceRelease
+from smt.model import CodeSystemRelease, Coding, PropertyValue, Release, ReleaseTables, ResourceRelease
 
 SCHEMA_VERSION = 1
 
@@ -29,13 +47,23 @@ CREATE TABLE concept (
     leaf INTEGER NOT NULL
 );
 CREATE TABLE designation (
-    concept INTEGER NOT NULL, language TEXT, use_system TEXT, use_code TEXT, use_display TEXT, value TEXT NOT NULL
+    concept INTEGER NOT NULL, language TEXT, use_system TEXT, use_code TEXT, use_display TEXT, value TEXT NOT NULL,
+    ref TEXT, active INTEGER NOT NULL DEFAULT 1, acceptability TEXT
 );
 CREATE TABLE property (concept INTEGER NOT NULL, code TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
 CREATE TABLE edge (child INTEGER NOT NULL, parent INTEGER NOT NULL, PRIMARY KEY (child, parent)) WITHOUT ROWID;
 CREATE TABLE closure (
     ancestor INTEGER NOT NULL, descendant INTEGER NOT NULL, PRIMARY KEY (ancestor, descendant)
 ) WITHOUT ROWID;
+CREATE TABLE relationship (
+    source INTEGER NOT NULL, type INTEGER NOT NULL, destination INTEGER NOT NULL, grp INTEGER NOT NULL,
+    characteristic TEXT NOT NULL
+);
+CREATE TABLE concrete (
+    source INTEGER NOT NULL, type INTEGER NOT NULL, value NOT NULL, grp INTEGER NOT NULL, characteristic TEXT NOT NULL
+);
+CREATE TABLE refset (id TEXT PRIMARY KEY, kind TEXT NOT NULL, columns TEXT NOT NULL, members INTEGER NOT NULL);
+CREATE TABLE refset_member (refset TEXT NOT NULL, referenced TEXT NOT NULL, fields TEXT);
 """
 
 INDEXES = """
@@ -46,6 +74,12 @@ CREATE INDEX property_concept ON property(concept);
 CREATE INDEX property_code_value ON property(code, value);
 CREATE INDEX edge_parent ON edge(parent, child);
 CREATE INDEX closure_descendant ON closure(descendant, ancestor);
+CREATE INDEX relationship_source ON relationship(source);
+CREATE INDEX relationship_type_destination ON relationship(type, destination, source);
+CREATE INDEX concrete_source ON concrete(source);
+CREATE INDEX concrete_type_value ON concrete(type, value);
+CREATE INDEX refset_member_refset ON refset_member(refset, referenced);
+CREATE INDEX refset_member_referenced ON refset_member(referenced);
 """
 
 
@@ -148,6 +182,23 @@ def _topological(parents: list[list[int]]) -> list[int]:
     return order
 
 
+def write_closure(db: sqlite3.Connection, parents: list[list[int]]) -> None:
+    """Fill ``closure`` in primary-key order, one statement per ancestor (its descendants as a JSON array).
+
+    Sorted inserts keep SQLite's B-tree appends sequential, and expanding each array in SQLite
+    (``json_each``) avoids building one Python tuple per pair: several times faster than unsorted
+    ``executemany`` on large hierarchies (SNOMED CT: millions of pairs).
+    """
+    descendants: list[list[int]] = [[] for _ in parents]
+    for node, ancestors in ancestor_sets(parents):
+        for ancestor in ancestors:
+            descendants[ancestor].append(node)
+    db.executemany(
+        "INSERT INTO closure SELECT ?, value FROM json_each(?)",
+        ((ancestor, orjson.dumps(sorted(below)).decode()) for ancestor, below in enumerate(descendants) if below),
+    )
+
+
 def build_index(release: CodeSystemRelease, target: Path) -> None:
     """Write the compiled index of ``release`` to ``target`` (a new SQLite file)."""
     if target.exists():
@@ -174,10 +225,11 @@ def build_index(release: CodeSystemRelease, target: Path) -> None:
             ),
         )
         db.executemany(
-            "INSERT INTO designation VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO designation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (i, d.language, d.use.system if d.use else None, d.use.code if d.use else None,
-                 d.use.display if d.use else None, d.value)
+                 d.use.display if d.use else None, d.value, d.id, int(d.active),
+                 "|".join(f"{tag}:{value}" for tag, value in d.acceptability) or None)
                 for i, c in enumerate(release.concepts) for d in c.designations
             ),
         )
@@ -192,12 +244,51 @@ def build_index(release: CodeSystemRelease, target: Path) -> None:
             "INSERT INTO edge VALUES (?, ?)",
             ((child, parent) for child, plist in enumerate(parents) for parent in set(plist)),
         )
-        db.executemany(
-            "INSERT INTO closure VALUES (?, ?)",
-            ((ancestor, node) for node, ancestors in ancestor_sets(parents) for ancestor in ancestors),
-        )
+        write_closure(db, parents)
+        if release.tables is not None:
+            write_tables(db, release.tables, ids)
         db.executescript(INDEXES)
         db.execute("ANALYZE")
         db.commit()
     finally:
         db.close()
+
+
+def _typed(value: str, kind: str) -> int | float | str:
+    return int(value) if kind == "integer" else float(value) if kind == "decimal" else value
+
+
+def write_tables(db: sqlite3.Connection, tables: ReleaseTables, ids: dict[str, int]) -> None:
+    """Insert the release's columnar tables (polars frames), codes turned into concept ids.
+
+    Rows naming a code that is not a concept of the release are dropped.
+    """
+    import polars as pl
+
+    codes = pl.DataFrame({"code": list(ids), "cid": list(ids.values())}, schema={"code": pl.String, "cid": pl.Int64})
+
+    def with_ids(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+        for column in columns:
+            frame = (frame.join(codes, left_on=column, right_on="code", how="inner")
+                     .drop(column).rename({"cid": column}))
+        return frame
+
+    if tables.relationship is not None and tables.relationship.height:
+        rows = with_ids(tables.relationship, ("source", "type", "destination")).sort("source")
+        db.executemany("INSERT INTO relationship VALUES (?, ?, ?, ?, ?)",
+                       rows.select("source", "type", "destination", "grp", "characteristic").iter_rows())
+    if tables.concrete is not None and tables.concrete.height:
+        rows = with_ids(tables.concrete, ("source", "type")).sort("source")
+        db.executemany("INSERT INTO concrete VALUES (?, ?, ?, ?, ?)", (
+            (source, kind_type, _typed(value, kind), grp, characteristic)
+            for source, kind_type, value, kind, grp, characteristic
+            in rows.select("source", "type", "value", "kind", "grp", "characteristic").iter_rows()))
+    if tables.refset_member is not None and tables.refset_member.height:
+        db.executemany("INSERT INTO refset_member VALUES (?, ?, ?)",
+                       tables.refset_member.select("refset", "referenced", "fields").sort("refset").iter_rows())
+    if tables.refset is not None and tables.refset.height:
+        counts = (tables.refset_member.group_by("refset").len() if tables.refset_member is not None
+                  else pl.DataFrame(schema={"refset": pl.String, "len": pl.UInt32}))
+        rows = tables.refset.join(counts, left_on="id", right_on="refset", how="left").fill_null(0)
+        db.executemany("INSERT INTO refset VALUES (?, ?, ?, ?)",
+                       rows.select("id", "kind", "columns", "len").iter_rows())

@@ -1,13 +1,16 @@
 """Read side of a compiled release index: lookups, hierarchy and subsumption for the engines.
 
 The file is opened read-only and immutable, so any number of threads and processes can share it.
+Relationships, concrete values and reference sets (SNOMED CT; see ``smt.index.build``) are read in concept-id
+space (``ConceptRecord.id``), the space of ``descendant_ids`` / ``ancestor_ids``, so that an ECL engine can
+combine them as integer sets; reference set members are component ids as text.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +28,43 @@ class DesignationRecord:
     value: str
     language: str | None
     use: Coding | None
+    id: str | None = None
+    active: bool = True
+    acceptability: tuple[tuple[str, str], ...] = ()
+    """Per dialect: (tag, "preferred" | "acceptable"), e.g. (("en-GB", "acceptable"), ("en-US", "preferred"))."""
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipRecord:
+    """One relationship of a concept, in concept-id space."""
+
+    type: int
+    destination: int
+    group: int
+    characteristic: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConcreteRecord:
+    type: int
+    value: int | float | str
+    group: int
+    characteristic: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefsetRecord:
+    id: str
+    kind: str
+    columns: list[str]
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefsetMemberRecord:
+    refset: str
+    referenced: str
+    fields: dict | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +108,16 @@ def decode_value(kind: str, text: str) -> PropertyValue:
 _CONCEPT_COLUMNS = "id, code, display, definition, status, abstract, leaf"
 
 
+def _acceptability(text: str | None) -> tuple[tuple[str, str], ...]:
+    if not text:
+        return ()
+    return tuple((tag, value) for tag, _, value in (p.partition(":") for p in text.split("|")))
+
+
+def _characteristic(characteristic: str | None) -> tuple[str, tuple[str, ...]]:
+    return ("", ()) if characteristic is None else (" AND characteristic = ?", (characteristic,))
+
+
 def _concept(row: tuple) -> ConceptRecord:
     return ConceptRecord(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]))
 
@@ -100,6 +150,22 @@ class CodeSystemIndex:
     @property
     def count(self) -> int:
         return self.meta["count"]
+
+    @cached_property
+    def _schema(self) -> dict[str, set[str]]:
+        """Table name → column names (older indexes lack some optional tables and columns)."""
+        db = self._db()
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+    def _columns(self, table: str) -> set[str]:
+        return self._schema.get(table, set())
+
+    @property
+    def has_relationships(self) -> bool:
+        """True when the index holds relationships (a SNOMED CT release compiled with its tables)."""
+        return bool(self._columns("relationship")) and self._db().execute(
+            "SELECT 1 FROM relationship LIMIT 1").fetchone() is not None
 
     @cached_property
     def property_types(self) -> dict[str, str]:
@@ -137,13 +203,19 @@ class CodeSystemIndex:
                 if concept_id in rows:
                     yield _concept(rows[concept_id])
 
-    def designations(self, concept: ConceptRecord) -> list[DesignationRecord]:
+    def designations(self, concept: ConceptRecord, include_inactive: bool = False) -> list[DesignationRecord]:
+        """The concept's designations in load order; inactive terms (SNOMED CT) only when asked for."""
+        if "acceptability" in self._columns("designation"):
+            columns, where = "ref, active, acceptability", "" if include_inactive else " AND active = 1"
+        else:  # index compiled before these columns existed
+            columns, where = "NULL, 1, NULL", ""
         rows = self._db().execute(
-            "SELECT value, language, use_system, use_code, use_display FROM designation WHERE concept = ? "
-            "ORDER BY rowid", (concept.id,))
+            f"SELECT value, language, use_system, use_code, use_display, {columns} FROM designation "
+            f"WHERE concept = ?{where} ORDER BY rowid", (concept.id,))
         return [
-            DesignationRecord(value, language, Coding(system, code, display) if code else None)
-            for value, language, system, code, display in rows
+            DesignationRecord(value, language, Coding(system, code, display) if code else None, ref, bool(active),
+                              _acceptability(accepted))
+            for value, language, system, code, display, ref, active, accepted in rows
         ]
 
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]:
@@ -199,6 +271,92 @@ class CodeSystemIndex:
         if self.is_descendant(code_a, code_b):
             return "subsumed-by"
         return "not-subsumed"
+
+    # -- relationships, concrete values, reference sets (SNOMED CT) ------------------------------------------
+
+    def relationships_of(self, concept_id: int, characteristic: str | None = "inferred") -> list[RelationshipRecord]:
+        """Outgoing relationships of a concept (is-a included), by group then type; all characteristics
+        when ``characteristic`` is None."""
+        where, args = _characteristic(characteristic)
+        rows = self._db().execute(
+            f"SELECT type, destination, grp, characteristic FROM relationship WHERE source = ?{where} "
+            "ORDER BY grp, type, destination", (concept_id, *args))
+        return [RelationshipRecord(*row) for row in rows]
+
+    def sources_with(self, type_id: int, destination_ids: int | Iterable[int] | None = None,
+                     characteristic: str | None = "inferred") -> set[int]:
+        """Concepts with a relationship of type ``type_id`` (to one of ``destination_ids`` when given)."""
+        where, args = _characteristic(characteristic)
+        db = self._db()
+        if destination_ids is None:
+            return {r[0] for r in db.execute(f"SELECT source FROM relationship WHERE type = ?{where}",
+                                             (type_id, *args))}
+        targets = [destination_ids] if isinstance(destination_ids, int) else list(destination_ids)
+        found: set[int] = set()
+        for start in range(0, len(targets), 500):
+            chunk = targets[start:start + 500]
+            found.update(r[0] for r in db.execute(
+                f"SELECT source FROM relationship WHERE type = ? AND destination IN ({','.join('?' * len(chunk))})"
+                f"{where}", (type_id, *chunk, *args)))
+        return found
+
+    def destinations_of(self, type_id: int, source_ids: Iterable[int] | None = None,
+                        characteristic: str | None = "inferred") -> set[int]:
+        """Destinations of relationships of type ``type_id`` (from ``source_ids`` when given)."""
+        where, args = _characteristic(characteristic)
+        db = self._db()
+        if source_ids is None:
+            return {r[0] for r in db.execute(f"SELECT destination FROM relationship WHERE type = ?{where}",
+                                             (type_id, *args))}
+        sources = list(source_ids)
+        found: set[int] = set()
+        for start in range(0, len(sources), 500):
+            chunk = sources[start:start + 500]
+            found.update(r[0] for r in db.execute(
+                f"SELECT destination FROM relationship WHERE type = ? AND source IN ({','.join('?' * len(chunk))})"
+                f"{where}", (type_id, *chunk, *args)))
+        return found
+
+    def concrete_of(self, concept_id: int, characteristic: str | None = "inferred") -> list[ConcreteRecord]:
+        where, args = _characteristic(characteristic)
+        rows = self._db().execute(
+            f"SELECT type, value, grp, characteristic FROM concrete WHERE source = ?{where} ORDER BY grp, type",
+            (concept_id, *args))
+        return [ConcreteRecord(*row) for row in rows]
+
+    def sources_with_value(self, type_id: int, operator: str, value: int | float | str,
+                           characteristic: str | None = "inferred") -> set[int]:
+        """Concepts with a concrete value of type ``type_id`` comparing to ``value`` (=, !=, <, <=, >, >=)."""
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise ValueError(f"unsupported comparison {operator!r}")
+        where, args = _characteristic(characteristic)
+        rows = self._db().execute(
+            f"SELECT source FROM concrete WHERE type = ? AND value {operator} ?{where}", (type_id, value, *args))
+        return {r[0] for r in rows}
+
+    def refsets(self) -> list[RefsetRecord]:
+        rows = self._db().execute("SELECT id, kind, columns, members FROM refset ORDER BY id")
+        return [RefsetRecord(i, kind, orjson.loads(columns), members) for i, kind, columns, members in rows]
+
+    def refset_members(self, refset_id: str) -> list[RefsetMemberRecord]:
+        """Active members of a reference set (map rows, association targets, … in ``fields``)."""
+        rows = self._db().execute(
+            "SELECT refset, referenced, fields FROM refset_member WHERE refset = ? ORDER BY rowid", (refset_id,))
+        return [RefsetMemberRecord(r, ref, orjson.loads(f) if f else None) for r, ref, f in rows]
+
+    def refset_concept_ids(self, refset_id: str) -> set[int]:
+        """Concept ids of the members of a reference set (``^ refset`` in ECL)."""
+        rows = self._db().execute(
+            "SELECT concept.id FROM refset_member JOIN concept ON concept.code = refset_member.referenced "
+            "WHERE refset_member.refset = ?", (refset_id,))
+        return {r[0] for r in rows}
+
+    def memberships(self, code: str) -> list[RefsetMemberRecord]:
+        """Every reference set row naming the component ``code``."""
+        rows = self._db().execute(
+            "SELECT refset, referenced, fields FROM refset_member WHERE referenced = ? ORDER BY refset, rowid",
+            (code,))
+        return [RefsetMemberRecord(r, ref, orjson.loads(f) if f else None) for r, ref, f in rows]
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

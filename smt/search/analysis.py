@@ -25,6 +25,9 @@ import tantivy
 FOLD = "smt_fold"
 FRENCH = "smt_fr"
 ENGLISH = "smt_en"
+GRAMS = "smt_grams"
+MAX_GRAM = 20
+"""Longest indexed word prefix; longer query words are matched on their first 20 letters."""
 
 STEMMED_LANGUAGES = ("fr", "en")
 """Languages with a stemmed field; other languages are matched on folded words only."""
@@ -63,7 +66,9 @@ def _builder() -> tantivy.TextAnalyzerBuilder:
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
+    grams = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(1, MAX_GRAM, True)).build()
     return {
+        GRAMS: grams,
         FOLD: _builder().build(),
         FRENCH: _builder().filter(tantivy.Filter.custom_stopword(sorted(FRENCH_STOP_WORDS)))
         .filter(tantivy.Filter.stemmer("french")).build(),
@@ -116,6 +121,11 @@ def stem(word: str, language: str) -> str | None:
     return "".join(tokens) or None
 
 
+def index_words(text: str) -> list[str]:
+    """Folded words of a designation as indexed, one ``grams`` value each (elided letters included)."""
+    return _ANALYZERS[FOLD].analyze(text)
+
+
 def words(text: str) -> list[str]:
     """Folded words of a text, after elision removal (the unit of counting and highlighting)."""
     return _ANALYZERS[FOLD].analyze(prepare(text))
@@ -158,6 +168,24 @@ class QueryWord:
     position: int
     stop: bool
     stems: dict[str, str]
+
+    @property
+    def prefix(self) -> str:
+        """What a term word must start with: the longest prefix the word shares with its stems.
+
+        "cardiaques" → "cardiaqu" (matches cardiaque, cardiaques), "hôpitaux" → "hopita" (hôpital), "fract" →
+        "fract" (fracture): plurals, inflections and unfinished words in one term of the ``grams`` field.
+        """
+        prefix = self.text
+        for stem in self.stems.values():
+            common = 0
+            for a, b in zip(prefix, stem, strict=False):
+                if a != b:
+                    break
+                common += 1
+            if common >= min(3, len(prefix)):
+                prefix = prefix[:common]
+        return prefix[:MAX_GRAM]
 
 
 def query_words(text: str) -> list[QueryWord]:

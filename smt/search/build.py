@@ -24,7 +24,9 @@ from smt.search import analysis
 SCHEMA_VERSION = 1
 META = "smt-search.json"
 BREVITY_MAX = 0.002
-"""Largest ``brevity`` weight: tantivy multiplies scores by log2(2 + brevity), i.e. by at most 1.0014."""
+"""Largest brevity bonus in ``weight``: shorter terms win ties, never a ranking tier."""
+PREFERRED_WEIGHT = 2.0
+"""Added to ``weight`` for a concept's display: tantivy multiplies scores by log2(2 + weight), so ×2."""
 
 _CODE_NOISE = re.compile(r"[\s.]")
 
@@ -40,20 +42,19 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("code_key", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("concept", stored=True, fast=True)
     builder.add_text_field("plain", stored=True, tokenizer_name=analysis.FOLD)
-    builder.add_text_field("stem_fr", tokenizer_name=analysis.FRENCH, index_option="basic")
-    builder.add_text_field("stem_en", tokenizer_name=analysis.ENGLISH, index_option="basic")
+    builder.add_text_field("grams", tokenizer_name=analysis.GRAMS, index_option="basic")
     builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("lang", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_boolean_field("pref", stored=True, indexed=True)
-    builder.add_boolean_field("active", stored=True, indexed=True)
+    builder.add_boolean_field("active", indexed=True)
     builder.add_text_field("within", tokenizer_name="raw", index_option="basic")
-    builder.add_float_field("brevity", fast=True)
+    builder.add_float_field("weight", fast=True)
     return builder.build()
 
 
-def brevity(term: str) -> float:
-    """Tie-break weight: fewer words first, then fewer characters."""
-    return BREVITY_MAX / ((len(term.split()) or 1) + len(term) / 1000)
+def weight(term: str, preferred: bool) -> float:
+    """Static weight of a term: 2 for a display, plus a brevity bonus (fewer words, then fewer characters)."""
+    brevity = BREVITY_MAX / ((len(term.split()) or 1) + len(term) / 1000)
+    return brevity + (PREFERRED_WEIGHT if preferred else 0.0)
 
 
 def concept_terms(concept: Concept, default_language: str) -> Iterator[tuple[str, str, bool]]:
@@ -89,13 +90,13 @@ def _within(release: CodeSystemRelease) -> list[list[str]]:
 
 def _document(number: int, within: list[str], term: str, language: str, pref: bool, active: bool) -> str:
     """One index document as JSON (``IndexWriter.add_json`` is several times faster than ``Document``)."""
-    plain = [term, *analysis.compounds(term)]
+    compounds = analysis.compounds(term)
+    words = analysis.index_words(term) + [w for c in compounds for w in analysis.index_words(c)]
     fields: dict[str, object] = {
-        "code_key": within[0], "concept": number, "plain": plain, "key": analysis.term_key(term, language),
-        "lang": language, "pref": pref, "active": active, "within": within, "brevity": brevity(term),
+        "code_key": within[0], "concept": number, "plain": [term, *compounds], "grams": words,
+        "key": analysis.term_key(term, language), "lang": language, "active": active, "within": within,
+        "weight": weight(term, pref),
     }
-    if language in analysis.STEMMED_LANGUAGES:
-        fields[f"stem_{language}"] = plain
     return orjson.dumps(fields).decode()
 
 

@@ -1,23 +1,23 @@
 """Search one release's index: query construction, ranking and grouping of hits per concept.
 
-Scores are sums of fixed weights (no BM25), so they mean the same in every release and can be merged:
+Scores are sums of fixed weights (no BM25), so they mean the same in every release and can be merged. The
+sum is multiplied by the term's static weight: ×2 for a concept's display (preferred term), and a brevity
+factor of at most ×1.0014 so that shorter terms come first among equals.
 
-============================  ==========  =====================================================
-component                     weight      when
-============================  ==========  =====================================================
-code match                    100 000     the query is the concept's code ("E11.9", "e119")
-code prefix                   50 000      the code starts with the query ("E11" → E11.x)
-exact term                    20 000      same stems as the term, in any order, stop words aside
-preferred term                10 000      the matching term is the concept's display
-phrase                        500         the words appear in order (at most 2 words in between)
-each query word               300/200/100 exact word / same stem / word prefix (best of the three)
-fuzzy word (fallback)         50          within edit distance 1 (4–7 letters) or 2 (8 and more)
-optional stop word present    20          "du", "de", "the"… never required
-============================  ==========  =====================================================
+=====================  ========  ============================================================
+component              weight    when
+=====================  ========  ============================================================
+code match             400 000   the query is the concept's code ("E11.9", "e119")
+code prefix            200 000   the code starts with the query ("E11" → E11.x)
+exact term             20 000    same stems as the term, in any order, stop words aside
+words                  5 000     every query word starts a word of the term (after stemming)
+phrase                 500       the words appear in that order, at most 2 other words between
+exact word             200       each query word found as a whole word
+=====================  ========  ============================================================
 
-The total is multiplied by log2(2 + brevity) (at most ×1.0014): shorter terms first among equals.
-Three passes, each only when the previous found nothing: every word must match (``strict``); every word
-must match, typos allowed (``fuzzy``); any word may match, more matched words first (``partial``).
+Passes, each run only when the previous one found nothing: ``strict`` (every word must match), ``fuzzy``
+(every word must match, a word may be misspelt: edit distance 1 for 4–7 letters, 2 beyond; 2 500 instead of
+5 000), ``partial`` (any word may match: 1 000 per word found).
 """
 
 from __future__ import annotations
@@ -37,16 +37,14 @@ from smt.search.build import META, SCHEMA_VERSION, code_key, schema
 Query = tantivy.Query
 Occur = tantivy.Occur
 
-CODE_EXACT = 100_000.0
-CODE_PREFIX = 50_000.0
+CODE_EXACT = 400_000.0
+CODE_PREFIX = 200_000.0
 EXACT_TERM = 20_000.0
-PREFERRED = 10_000.0
+WORDS = 5_000.0
+FUZZY_WORDS = 2_500.0
+PARTIAL_WORD = 1_000.0
 PHRASE = 500.0
-WORD = 300.0
-STEM = 200.0
-PREFIX = 100.0
-FUZZY = 50.0
-OPTIONAL = 20.0
+EXACT_WORD = 200.0
 
 PASSES = ("strict", "fuzzy", "partial")
 PHRASE_SLOP = 2
@@ -113,16 +111,22 @@ class QueryBuilder:
         return Query.term_query(self.schema, field, value)
 
     def word_clause(self, word: analysis.QueryWord, mode: str) -> tantivy.Query:
-        """Best of: exact word, same stem (French or English), word prefix, and (fallback) a near spelling."""
-        options = [self._const(self._term("plain", word.text), WORD)]
-        options += [self._const(self._term(f"stem_{lang}", s), STEM) for lang, s in word.stems.items()]
-        if len(word.text) >= 2:
-            prefix = Query.fuzzy_term_query(self.schema, "plain", word.text, 0, True, True)
-            options.append(self._const(prefix, PREFIX))
-        if mode != "strict" and (distance := analysis.fuzzy_distance(word.text)):
-            fuzzy = Query.fuzzy_term_query(self.schema, "plain", word.text, distance, True, False)
-            options.append(self._const(fuzzy, FUZZY))
-        return options[0] if len(options) == 1 else Query.disjunction_max_query(options)
+        """Documents with a word starting like ``word`` (or, in the fallback passes, spelt nearly like it)."""
+        starts = self._term("grams", word.prefix)
+        if mode == "strict" or not (distance := analysis.fuzzy_distance(word.text)):
+            return starts
+        near = Query.fuzzy_term_query(self.schema, "plain", word.text, distance, True, False)
+        return Query.boolean_query([(Occur.Should, starts), (Occur.Should, near)])
+
+    def text_clause(self, mode: str) -> tantivy.Query | None:
+        """Every word (``strict``, ``fuzzy``) or any word (``partial``), with a constant score."""
+        clauses = [self.word_clause(w, mode) for w in self.required]
+        if not clauses:
+            return None
+        if mode == "partial":
+            return Query.boolean_query([(Occur.Should, self._const(c, PARTIAL_WORD)) for c in clauses])
+        matching = clauses[0] if len(clauses) == 1 else Query.boolean_query([(Occur.Must, c) for c in clauses])
+        return self._const(matching, WORDS if mode == "strict" else FUZZY_WORDS)
 
     def code_clauses(self) -> list[tantivy.Query]:
         if not is_code_like(self.text):
@@ -133,13 +137,6 @@ class QueryBuilder:
             prefix = Query.fuzzy_term_query(self.schema, "code_key", key, 0, True, True)
             clauses.append(self._const(prefix, CODE_PREFIX))
         return clauses
-
-    def text_clause(self, mode: str) -> tantivy.Query | None:
-        clauses = [self.word_clause(w, mode) for w in self.required]
-        if not clauses:
-            return None
-        occur = Occur.Should if mode == "partial" else Occur.Must
-        return Query.boolean_query([(occur, c) for c in clauses])
 
     def filter_clauses(self) -> list[tantivy.Query]:
         f = self.filters
@@ -153,30 +150,35 @@ class QueryBuilder:
         return [self._const(c, 0.0) for c in clauses]
 
     def bonus_clauses(self) -> list[tantivy.Query]:
+        """Optional clauses that only add to the score of what matched."""
         keys = sorted({analysis.term_key(self.text, lang) for lang in (*analysis.STEMMED_LANGUAGES, "und")})
-        bonuses = [
-            self._const(self._term("pref", True), PREFERRED),
-            self._const(Query.term_set_query(self.schema, "key", keys), EXACT_TERM),
-        ]
-        if len(self.required) >= 2:
-            first = self.required[0].position
-            words = [(w.position - first, w.text) for w in self.required]
+        bonuses = [self._const(Query.term_set_query(self.schema, "key", keys), EXACT_TERM)]
+        if len(self.words) >= 2:
+            first = self.words[0].position
+            words = [(w.position - first, w.text) for w in self.words]
             bonuses.append(self._const(Query.phrase_query(self.schema, "plain", words, PHRASE_SLOP), PHRASE))
-        bonuses += [self._const(self._term("plain", w.text), OPTIONAL) for w in self.optional]
+        bonuses += [self._const(self._term("plain", w.text), EXACT_WORD) for w in self.required]
         return bonuses
 
     def build(self, mode: str) -> tantivy.Query | None:
-        """The query of one pass, or None when the pass cannot match anything."""
+        """The query of one pass, or None when the pass cannot match anything.
+
+        Each optional clause gets its own level of nesting: an optional clause alone is advanced with skips
+        to the documents that matched, while several optional clauses together would be scanned in full.
+        """
         text = self.text_clause(mode)
         codes = self.code_clauses() if mode == "strict" else []
         alternatives = ([text] if text else []) + codes
         if not alternatives:
             return None
-        matching = alternatives[0] if len(alternatives) == 1 else Query.boolean_query(
+        query = alternatives[0] if len(alternatives) == 1 else Query.boolean_query(
             [(Occur.Should, a) for a in alternatives])
-        clauses = [(Occur.Must, matching)] + [(Occur.Must, c) for c in self.filter_clauses()]
-        clauses += [(Occur.Should, b) for b in self.bonus_clauses()]
-        return Query.boolean_query(clauses)
+        filters = self.filter_clauses()
+        if filters:
+            query = Query.boolean_query([(Occur.Must, query)] + [(Occur.Must, f) for f in filters])
+        for bonus in self.bonus_clauses():
+            query = Query.boolean_query([(Occur.Must, query), (Occur.Should, bonus)])
+        return query
 
 
 class SearchIndex:
@@ -193,7 +195,7 @@ class SearchIndex:
         """Run one pass: the best match of each concept, best first, ``limit`` concepts at most."""
         fetch = max(2 * limit + 10, 50)
         while True:
-            result = self.searcher.search(query, fetch, weight_by_field="brevity")
+            result = self.searcher.search(query, fetch, weight_by_field="weight")
             addresses = [address for _, address in result.hits]
             concepts = self.searcher.fast_field_values("concept", addresses) if addresses else []
             best: dict[int, Match] = {}

@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pyoxigraph as ox
 
+from smt.alignments.rdf import conceptmap_triples
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Release, ResourceRelease
 from smt.store.ntriples import blank, iri, literal, quad, typed
 
@@ -75,6 +76,7 @@ P_CODE = iri(SMT + "code")
 P_SYSTEM = iri(SMT + "system")
 P_FHIR_JSON = iri(SMT + "fhirResource")
 P_MEMBER = iri(SMT + "includesConcept")
+P_INACTIVE_LABEL = iri(SMT + "inactiveLabel")
 
 T_BOOLEAN = iri(XSD + "boolean")
 T_INTEGER = iri(XSD + "integer")
@@ -131,6 +133,9 @@ def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
         yield node, P_ABSTRACT, TRUE
     for designation in concept.designations:
         term = literal(designation.value, designation.language)
+        if not designation.active:  # a retired term (SNOMED CT inactive description): kept, not a label
+            yield node, P_INACTIVE_LABEL, term
+            continue
         if designation.value != concept.display or designation.language != lang:
             yield node, P_ALT, term
         if designation.use is None:
@@ -215,6 +220,8 @@ def _resource_triples(release: ResourceRelease, node: str) -> Iterator[Triple]:
             yield member, P_CODE, literal(str(concept["code"]))
             if concept.get("display"):
                 yield member, P_LABEL, literal(concept["display"], release.language)
+    if release.kind == "ConceptMap":  # SKOS mappings + reified SSSOM provenance (smt.alignments.rdf)
+        yield from conceptmap_triples(release.resource, node)
     yield node, P_FHIR_JSON, typed(orjson.dumps(release.resource).decode(), T_JSON)
 
 
@@ -282,17 +289,23 @@ class RdfStore:
         path.mkdir(parents=True, exist_ok=True)
         self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
 
-    def write_release(self, release: Release, release_id: str, work: Path) -> None:
-        """Write the release graph (bulk, not yet registered: invisible until ``register``).
+    def write_releases(self, releases: list[tuple[Release, str]], work: Path) -> None:
+        """Write release graphs (bulk, not yet registered: invisible until ``register``).
 
-        The statements are spooled to an N-Quads file in the load's work folder, then bulk-loaded.
+        The statements are spooled to one N-Quads file in the load's work folder, then bulk-loaded.
         """
-        self.store.remove_graph(ox.NamedNode(graph_name(release_id)))
+        for _, release_id in releases:
+            self.store.remove_graph(ox.NamedNode(graph_name(release_id)))
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=work, suffix=".nq") as spool:
-            spool.writelines(release_nquads(release, release_id))
+            for release, release_id in releases:
+                spool.writelines(release_nquads(release, release_id))
             spool.flush()
             self.store.bulk_load(path=spool.name, format=ox.RdfFormat.N_QUADS, lenient=True)
         self.store.flush()
+
+    def write_release(self, release: Release, release_id: str, work: Path) -> None:
+        """One release graph (see ``write_releases``)."""
+        self.write_releases([(release, release_id)], work)
 
     def register(self, nquads: str) -> None:
         """Add a registry entry in one transaction."""

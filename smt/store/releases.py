@@ -86,11 +86,12 @@ def release_id(url: str, version: str) -> str:
     return f"{slug}-{digest}"
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
+def _write_json_atomic(path: Path, data: dict, sync: bool = True) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
+    if sync:
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
     tmp.replace(path)
 
 
@@ -165,66 +166,105 @@ class ReleaseStore:
 
     def reconcile(self) -> list[str]:
         """Remove what interrupted loads left: temp folders, unregistered graphs, entries with no folder."""
+        with self._write_lock(), self._rdf() as rdf:
+            return self._reconcile(rdf)
+
+    def _reconcile(self, rdf: RdfStore) -> list[str]:
         removed: list[str] = []
         for leftover in self.tmp_dir.iterdir():
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(f"tmp/{leftover.name}")
         folders = {f.name for f in self.releases_dir.iterdir() if (f / MANIFEST).exists()}
-        with self._rdf() as rdf:
-            registered = rdf.registered_ids()
-            for orphan in (registered | rdf.release_graph_ids()) - folders:
-                rdf.drop_release(orphan)
-                removed.append(f"graph {orphan}")
-            for folder in folders - registered:
-                shutil.rmtree(self.releases_dir / folder, ignore_errors=True)
-                removed.append(f"releases/{folder}")
+        registered = rdf.registered_ids()
+        for orphan in (registered | rdf.release_graph_ids()) - folders:
+            rdf.drop_release(orphan)
+            removed.append(f"graph {orphan}")
+        for folder in folders - registered:
+            shutil.rmtree(self.releases_dir / folder, ignore_errors=True)
+            removed.append(f"releases/{folder}")
         return removed
 
     def _record(self, action: str, agent: str | None, info: ReleaseInfo, before: dict | None,
                 after: dict | None) -> None:
-        self.audit.append(AuditRecord(action=action, agent=agent or local_agent(), release_id=info.id,
-                                      url=info.url, version=info.version, kind=info.kind, before=before,
-                                      after=after))
+        self._record_all(action, agent, [(info, before, after)])
+
+    def _record_all(self, action: str, agent: str | None,
+                    changes: list[tuple[ReleaseInfo, dict | None, dict | None]]) -> None:
+        who = agent or local_agent()
+        self.audit.append(*(
+            AuditRecord(action=action, agent=who, release_id=info.id, url=info.url, version=info.version,
+                        kind=info.kind, before=before, after=after)
+            for info, before, after in changes))
 
     def load(self, release: Release, status: str | None = None, agent: str | None = None) -> ReleaseInfo:
         """Quality-check, compile and store ``release`` atomically; return its registry entry."""
-        status = status or release.status
-        if status not in STATUSES:
+        return self.load_many([release], status=status, agent=agent)[0]
+
+    def load_many(self, releases: list[Release], status: str | None = None,
+                  agent: str | None = None) -> list[ReleaseInfo]:
+        """Store several releases in one pass (one lock, one RDF bulk load, one registry transaction).
+
+        Every release passes the quality gate and is compiled before anything becomes visible; the releases
+        then commit one after the other by folder renames (milliseconds). An interruption before the renames
+        leaves no trace; one during them leaves the already-renamed releases complete and the rest absent.
+        """
+        if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-        warnings = enforce(release)
-        rid = release_id(release.url, release.version)
+        planned = [(release, release_id(release.url, release.version), enforce(release)) for release in releases]
+        ids = [rid for _, rid, _ in planned]
+        if len(set(ids)) != len(ids):
+            raise ReleaseExists("the same canonical URL and version appears twice in this load")
         with self._write_lock():
-            self.reconcile()
-            if (self.releases_dir / rid).exists():
-                raise ReleaseExists(
-                    f"{release.url} version {release.version} is already loaded (release {rid}); "
-                    "remove it first with `smt remove`")
-            work = self.tmp_dir / f"{rid}.{os.getpid()}"
+            with self._rdf() as rdf:
+                self._reconcile(rdf)
+            for release, rid, _ in planned:
+                if (self.releases_dir / rid).exists():
+                    raise ReleaseExists(
+                        f"{release.url} version {release.version} is already loaded (release {rid}); "
+                        "remove it first with `smt remove`")
+            work = self.tmp_dir / f"load.{os.getpid()}"
             work.mkdir()
             try:
-                compile_release(release, work)
-                loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
-                manifest = {
-                    **release_meta(release),
-                    "id": rid,
-                    "status": status,
-                    "loaded_at": loaded_at,
-                    "warnings": warnings,
-                    "sources": [{"name": s.name, "sha256": s.sha256, "size": s.size} for s in release.sources],
-                }
-                _write_json_atomic(work / MANIFEST, manifest)
+                registry = self._compile_all(planned, status, work)
                 with self._rdf() as rdf:
-                    rdf.write_release(release, rid, work)
-                    rdf.register(registry_nquads(release, rid, status, loaded_at, warnings))
-                work.rename(self.releases_dir / rid)
+                    rdf.write_releases([(release, rid) for release, rid, _ in planned], work)
+                    rdf.register(registry)
+                os.sync()
+                for rid in ids:
+                    (work / rid).rename(self.releases_dir / rid)
             except BaseException:
                 shutil.rmtree(work, ignore_errors=True)
                 with self._rdf() as rdf:
-                    rdf.drop_release(rid)
+                    for rid in ids:
+                        if not (self.releases_dir / rid).exists():
+                            rdf.drop_release(rid)
                 raise
-            info = self.get(rid)
-            self._record("create", agent, info, None, _summary(info))
-        return info
+            shutil.rmtree(work, ignore_errors=True)
+            infos = [self.get(rid) for rid in ids]
+            self._record_all("create", agent, [(info, None, _summary(info)) for info in infos])
+        return infos
+
+    def _compile_all(self, planned: list[tuple[Release, str, list[str]]], status: str | None,
+                     work: Path) -> str:
+        """Compile each release into ``work/<id>`` with its manifest; return their registry N-Quads."""
+        registry: list[str] = []
+        for release, rid, warnings in planned:
+            folder = work / rid
+            folder.mkdir()
+            compile_release(release, folder)
+            loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
+            release_status = status or release.status
+            manifest = {
+                **release_meta(release),
+                "id": rid,
+                "status": release_status,
+                "loaded_at": loaded_at,
+                "warnings": warnings,
+                "sources": [{"name": s.name, "sha256": s.sha256, "size": s.size} for s in release.sources],
+            }
+            _write_json_atomic(folder / MANIFEST, manifest, sync=False)  # synced once before the commit
+            registry.append(registry_nquads(release, rid, release_status, loaded_at, warnings))
+        return "".join(registry)
 
     def set_status(self, release: str, status: str, agent: str | None = None) -> ReleaseInfo:
         """Change a release's status (draft → active → retired) in the registry and its manifest."""

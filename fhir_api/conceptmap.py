@@ -1,0 +1,327 @@
+"""ConceptMap routes: read, search, ``$translate``, ``$export`` (SSSOM or FHIR JSON) and ``$closure``.
+
+Each stored ConceptMap release is one resource whose id is the release id.
+
+* ``GET /fhir/ConceptMap?…`` — searchset Bundle; ``url``, ``version``, ``name``, ``title``, ``status``,
+  ``_id``, ``identifier``, ``source``/``target`` (the map's value sets), ``source-system``/``target-system``
+  (a group's systems), ``source-code``/``target-code``; ``_summary=true`` leaves the groups out,
+  ``_summary=count`` gives the total only; ``_count``/``_offset`` page.
+* ``GET|POST /fhir/ConceptMap[/{id}]/$translate`` — R4 parameters (``url``, ``conceptMap``,
+  ``conceptMapVersion``, ``code``+``system``+``version``, ``coding``, ``codeableConcept``, ``source``,
+  ``target``, ``targetsystem``, ``reverse``); maps given as ``tx-resource`` are consulted too. The answer is
+  R4: ``result``, ``message``, ``match`` (``equivalence``, ``concept``, ``source`` = the map's
+  ``url|version``). A request written with R5 names (``sourceCode``, ``targetCode``, ``sourceSystem``,
+  ``targetSystem``, ``sourceCoding``…) gets the R5 match parts instead: ``originMap``, and for a reverse
+  look-up ``source`` = the mapped source concept, ``concept`` = the given one.
+* ``GET /fhir/ConceptMap/{id}/$export?format=sssom|json`` — SSSOM/TSV (``smt.alignments.conceptmap_to_sssom``)
+  or the FHIR resource; ``GET /fhir/ConceptMap/$export?url=…[&version=…]`` the same for a map named by URL,
+  implicit SNOMED CT maps (``http://snomed.info/sct?fhir_cm=…``) included.
+* ``POST /fhir/$closure`` — closure table maintenance (``smt.alignments.closure``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from fhir_api.deps import get_registry, negotiate, operation_route
+from fhir_api.errors import FhirError
+from fhir_api.params import CodingValue, OperationParams, read_params
+from fhir_api.responses import fhir_base, fhir_json
+from smt.alignments import conceptmap_to_sssom
+from smt.alignments.closure import ClosureConcept, closure, closure_conceptmap
+from smt.alignments.snomed import implicit_map
+from smt.alignments.translate import Concept, Match, TranslateQuery, TranslateResult, candidate_maps, stored_index
+from smt.alignments.translate import translate as run_translate
+from smt.registry import Registry, normalise_system
+from smt.store.releases import ReleaseInfo
+
+router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])
+
+R5_INPUTS = ("sourceCode", "sourceSystem", "sourceVersion", "sourceCoding", "sourceCodeableConcept", "targetCode",
+             "targetCoding", "targetCodeableConcept", "targetSystem", "sourceScope", "targetScope")
+SSSOM_MEDIA_TYPE = "text/tab-separated-values; charset=utf-8"
+
+
+# -- stored maps ----------------------------------------------------------------------------------------------
+
+
+def _stored(registry: Registry, resource_id: str) -> ReleaseInfo:
+    for info in registry.releases():
+        if info.kind == "ConceptMap" and info.id == resource_id:
+            return info
+    raise FhirError(404, "not-found", f"ConceptMap/{resource_id} is not known to this server")
+
+
+def _resource(info: ReleaseInfo, summary: bool = False) -> dict:
+    resource = {"resourceType": "ConceptMap", "id": info.id,
+                **{k: v for k, v in stored_index(info).resource.items() if k not in ("resourceType", "id")}}
+    if summary:
+        resource.pop("group", None)
+    return resource
+
+
+# -- $translate ---------------------------------------------------------------------------------------------
+
+
+def _resources(params: OperationParams, name: str) -> list[dict]:
+    found = []
+    for value in params.all(name):
+        if not isinstance(value, dict) or not isinstance(value.get("resource"), dict):
+            raise FhirError(400, "invalid", f"Parameter '{name}' must carry a resource", expression=[name])
+        found.append(value["resource"])
+    return found
+
+
+def _concept(value: CodingValue, name: str) -> Concept:
+    if not value.code:
+        raise FhirError(400, "invalid", f"Parameter '{name}' has no code", expression=[name])
+    return Concept(value.system, value.code, value.version, value.display)
+
+
+def _codings(params: OperationParams, code: str, system: str, version: str, coding: str,
+             concept: str) -> list[Concept]:
+    """The codings to translate: ``code`` + ``system`` (+ ``version``), a Coding, or a CodeableConcept."""
+    found: list[Concept] = []
+    if (text := params.string(code)) is not None:
+        found.append(Concept(params.string(system), text, params.string(version)))
+    if (value := params.coding(coding)) is not None:
+        found.append(_concept(value, coding))
+    if (codeable := params.codeable_concept(concept)) is not None:
+        found += [_concept(c, concept) for c in codeable.codings]
+    return found
+
+
+def _query(params: OperationParams) -> tuple[TranslateQuery, bool]:
+    """The query of a call, and whether it was written with R5 parameter names."""
+    if any(name in params for name in R5_INPUTS):
+        reverse = any(name in params for name in ("targetCode", "targetCoding", "targetCodeableConcept"))
+        side, other = ("target", "source") if reverse else ("source", "target")
+        codings = _codings(params, f"{side}Code", f"{side}System", f"{side}Version", f"{side}Coding",
+                           f"{side}CodeableConcept")
+        query = TranslateQuery(codings, reverse, params.string(f"{other}System"), params.string("sourceScope"),
+                               params.string("targetScope"))
+        return query, True
+    codings = _codings(params, "code", "system", "version", "coding", "codeableConcept")
+    query = TranslateQuery(codings, bool(params.boolean("reverse")), params.string("targetsystem"),
+                           params.string("source"), params.string("target"))
+    return query, False
+
+
+def _coding_json(concept: Concept) -> dict:
+    return {k: v for k, v in (("system", concept.system), ("version", concept.version), ("code", concept.code),
+                              ("display", concept.display)) if v}
+
+
+def _match_r4(match: Match) -> dict:
+    part: list[dict] = [{"name": "equivalence", "valueCode": match.equivalence}]
+    if match.concept:
+        part.append({"name": "concept", "valueCoding": _coding_json(match.concept)})
+    if match.origin:
+        part.append({"name": "source", "valueUri": match.origin})
+    return {"name": "match", "part": part}
+
+
+def _match_r5(match: Match, reverse: bool) -> dict:
+    concept = match.given if reverse else match.concept
+    part: list[dict] = []
+    if concept:
+        part.append({"name": "concept", "valueCoding": _coding_json(concept)})
+    part.append({"name": "equivalence", "valueCode": match.equivalence})
+    if match.origin:
+        part.append({"name": "originMap", "valueCanonical": match.origin})
+    if reverse and match.concept:
+        part.append({"name": "source", "valueCoding": _coding_json(match.concept)})
+    return {"name": "match", "part": part}
+
+
+def _match(match: Match, r5: bool, reverse: bool) -> dict:
+    item = _match_r5(match, reverse) if r5 else _match_r4(match)
+    return {"name": "match", "extension": list(match.extensions), "part": item["part"]} if match.extensions else item
+
+
+def translate_parameters(result: TranslateResult, r5: bool = False, reverse: bool = False) -> dict:
+    """The ``Parameters`` answer of ``$translate`` (a match keeps its mapping's extensions, e.g. SNOMED CT map
+    group, priority, rule and advice)."""
+    items: list[dict] = [{"name": "result", "valueBoolean": result.result}]
+    if result.message:
+        items.append({"name": "message", "valueString": result.message})
+    items += [_match(m, r5, reverse) for m in result.matches]
+    return {"resourceType": "Parameters", "parameter": items}
+
+
+def _translate(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
+    query, r5 = _query(params)
+    if not query.codings:
+        raise FhirError(400, "required", "$translate needs a code and system, a coding or a codeableConcept",
+                        expression=["code"])
+    given = _resources(params, "conceptMap") + _resources(params, "tx-resource")
+    if resource_id is not None:
+        maps = [stored_index(_stored(registry, resource_id))]
+    else:
+        maps = candidate_maps(registry, params.string("url"), params.string("conceptMapVersion"), given)
+    result = run_translate(maps, query)
+    return fhir_json(request, translate_parameters(result, r5, query.reverse))
+
+
+@operation_route(router, "/ConceptMap/$translate")
+def translate_type(request: Request, params: OperationParams = Depends(read_params),
+                   registry: Registry = Depends(get_registry)) -> Response:
+    return _translate(request, params, registry, None)
+
+
+@operation_route(router, "/ConceptMap/{resource_id}/$translate")
+def translate_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
+                       registry: Registry = Depends(get_registry)) -> Response:
+    return _translate(request, params, registry, resource_id)
+
+
+# -- $closure -----------------------------------------------------------------------------------------------
+
+
+@router.post("/$closure")
+def closure_operation(request: Request, params: OperationParams = Depends(read_params),
+                      registry: Registry = Depends(get_registry)) -> Response:
+    """Closure table maintenance: name (required), concept*, version (resynchronise)."""
+    name = params.string("name")
+    if not name:
+        raise FhirError(400, "required", "$closure needs a 'name'", expression=["name"])
+    concepts = []
+    for value in params.all("concept"):
+        coding = value if isinstance(value, CodingValue) else None
+        if coding is None or not coding.system or not coding.code:
+            raise FhirError(400, "invalid", "Every 'concept' must be a Coding with a system and a code",
+                            expression=["concept"])
+        concepts.append(ClosureConcept(coding.system, coding.code, coding.version))
+    version_text = params.string("version")
+    if version_text is not None and not version_text.isdigit():
+        raise FhirError(400, "invalid", "'version' must be a version this server returned (a number)",
+                        expression=["version"])
+    version = int(version_text) if version_text is not None else None
+    return fhir_json(request, closure_conceptmap(closure(registry, name, concepts, version)))
+
+
+# -- $export ------------------------------------------------------------------------------------------------
+
+
+def _export(request: Request, resource: dict, name: str, export_format: str) -> Response:
+    kind = export_format.lower()
+    if kind in ("sssom", "tsv", "sssom-tsv"):
+        return Response(conceptmap_to_sssom(resource), media_type=SSSOM_MEDIA_TYPE,
+                        headers={"content-disposition": f'attachment; filename="{name}.sssom.tsv"'})
+    if kind in ("json", "fhir", "fhir+json", "application/fhir+json"):
+        return fhir_json(request, resource)
+    raise FhirError(400, "not-supported", f"Unknown export format '{export_format}' (sssom or json)",
+                    expression=["format"])
+
+
+@router.get("/ConceptMap/$export")
+def export_type(request: Request, url: str | None = None, version: str | None = None,
+                export_format: str = Query("json", alias="format"),
+                registry: Registry = Depends(get_registry)) -> Response:
+    """A map named by ``url`` (+ ``version``) — stored, or implicit SNOMED CT (``…?fhir_cm=``) — exported."""
+    if not url:
+        raise FhirError(400, "required", "$export needs the map's 'url' (or use ConceptMap/{id}/$export)",
+                        expression=["url"])
+    implicit = implicit_map(registry, url)
+    if implicit is not None:
+        return _export(request, implicit, "snomed-" + url.rsplit("=", 1)[-1], export_format)
+    info = registry.resolve(url, version, kind="ConceptMap")
+    return _export(request, _resource(info), info.id, export_format)
+
+
+@router.get("/ConceptMap/{resource_id}/$export")
+def export(resource_id: str, request: Request, export_format: str = Query("json", alias="format"),
+           registry: Registry = Depends(get_registry)) -> Response:
+    """The map as SSSOM/TSV (``format=sssom``) or as its FHIR JSON resource (``format=json``)."""
+    info = _stored(registry, resource_id)
+    return _export(request, _resource(info), info.id, export_format)
+
+
+# -- read and search ----------------------------------------------------------------------------------------
+
+
+def _starts(value: str | None, prefix: str) -> bool:
+    return (value or "").casefold().startswith(prefix.casefold())
+
+
+def _groups(resource: dict, key: str) -> set[str]:
+    return {normalise_system(str(g[key])) for g in resource.get("group", []) or [] if g.get(key)}
+
+
+def _scope(resource: dict, side: str) -> set[str]:
+    keys = (f"{side}Uri", f"{side}Canonical", f"{side}ScopeUri", f"{side}ScopeCanonical")
+    return {str(resource[k]) for k in keys if resource.get(k)}
+
+
+def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool:
+    index = None
+
+    def codes(direction: str) -> set[str]:
+        nonlocal index
+        index = index or stored_index(info)
+        return set(index.forward if direction == "forward" else index.backward)
+
+    identifiers = {str(i.get("value", "")).removeprefix("urn:oid:") for i in
+                   ([resource["identifier"]] if isinstance(resource.get("identifier"), dict)
+                    else resource.get("identifier", []) or [])}
+    tests: dict[str, Callable[[str], bool]] = {
+        "_id": lambda v: info.id == v,
+        "url": lambda v: info.url.rstrip("/") == v.rstrip("/"),
+        "version": lambda v: info.version == v,
+        "name": lambda v: _starts(resource.get("name") or info.name, v),
+        "title": lambda v: _starts(resource.get("title") or info.title, v),
+        "status": lambda v: info.status in v.split(","),
+        "identifier": lambda v: v.rpartition("|")[2].removeprefix("urn:oid:") in identifiers,
+        "source": lambda v: v in _scope(resource, "source"),
+        "target": lambda v: v in _scope(resource, "target"),
+        "source-system": lambda v: normalise_system(v) in _groups(resource, "source"),
+        "target-system": lambda v: normalise_system(v) in _groups(resource, "target"),
+        "source-code": lambda v: v in codes("forward"),
+        "target-code": lambda v: v in codes("backward"),
+    }
+    return all(test(value) for name, test in tests.items() for value in params.strings(name))
+
+
+def _int(params: OperationParams, name: str, default: int) -> int:
+    value = params.string(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise FhirError(400, "invalid", f"{name} must be a non-negative integer", expression=[name])
+    return int(value)
+
+
+@router.get("/ConceptMap")
+@router.post("/ConceptMap/_search")
+def search(request: Request, params: OperationParams = Depends(read_params),
+           registry: Registry = Depends(get_registry)) -> Response:
+    """Search-type interaction: a searchset Bundle of the matching stored concept maps."""
+    summary = params.string("_summary") or "false"
+    if summary not in ("true", "false", "count", "data", "text"):
+        raise FhirError(400, "invalid", f"Unknown _summary value '{summary}'", expression=["_summary"])
+    found = [info for info in registry.releases() if info.kind == "ConceptMap"
+             and _matches(info, stored_index(info).resource, params)]
+    count, offset = _int(params, "_count", 100), _int(params, "_offset", 0)
+    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
+                    "link": [{"relation": "self", "url": str(request.url)}]}
+    if summary == "count":
+        return fhir_json(request, bundle)
+    page = found[offset:offset + count]
+    if offset + count < len(found):
+        bundle["link"].append({"relation": "next",
+                               "url": str(request.url.include_query_params(_offset=offset + count))})
+    base = fhir_base(request)
+    bundle["entry"] = [{"fullUrl": f"{base}/ConceptMap/{info.id}", "resource": _resource(info, summary == "true"),
+                        "search": {"mode": "match"}} for info in page]
+    return fhir_json(request, bundle)
+
+
+@router.get("/ConceptMap/{resource_id}")
+def read(resource_id: str, request: Request, registry: Registry = Depends(get_registry)) -> Response:
+    """Read interaction: one stored concept map release."""
+    if resource_id.startswith("$"):
+        raise FhirError(404, "not-supported", f"Operation {resource_id} is not supported on ConceptMap")
+    return fhir_json(request, _resource(_stored(registry, resource_id)))

@@ -1,0 +1,91 @@
+"""Linked data: every IRI the store mints dereferences, with content negotiation.
+
+``GET /concept?iri=<IRI>[&version=<v>|all][&format=…]`` answers the IRI's description: Turtle, JSON-LD,
+N-Triples, RDF/XML (the default version's statements, one version's, or all versions' merged), TriG and
+N-Quads (named graphs kept), or an HTML page. ``GET /id/{path}`` serves IRIs under the configured base
+(``SMT_LINKED_DATA_BASE``, default ``http://data.esante.gouv.fr/``): the IRI names a concept, not a
+document, so it answers ``303 See Other`` to its description at ``/concept``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from fhir_api.deps import get_registry
+from fhir_api.releases import conditional
+from smt.publish.concept_html import concept_href, render
+from smt.publish.conneg import negotiate
+from smt.publish.http_cache import Validators, file_time
+from smt.publish.linked_data import View, id_base, view
+from smt.publish.rdf_read import DATASET_SYNTAXES, RDF_SYNTAXES, RdfUnavailable, serialize
+from smt.store.releases import MANIFEST
+
+router = APIRouter(tags=["linked data"])
+SYNTAXES = {**RDF_SYNTAXES, **DATASET_SYNTAXES}
+HTML = "text/html"
+OFFERS = [*(s.media_type for s in SYNTAXES.values()), HTML, "application/xhtml+xml"]
+
+
+def _media_type(request: Request, fmt: str | None) -> str:
+    if fmt:
+        if fmt == "html":
+            return HTML
+        if fmt not in SYNTAXES:
+            raise HTTPException(400, f"unknown format {fmt}; formats: {', '.join([*SYNTAXES, 'html'])}")
+        return SYNTAXES[fmt].media_type
+    chosen = negotiate(request.headers.get("accept"), OFFERS)
+    if chosen is None:
+        raise HTTPException(406, "acceptable formats: " + ", ".join(OFFERS))
+    return HTML if chosen == "application/xhtml+xml" else chosen
+
+
+def _validators(found: View, media_type: str) -> Validators:
+    tag = "|".join(f"{r.id}:{r.status}" for r in found.chosen) + f"|{found.iri}|{media_type}"
+    modified = max(file_time(r.path / MANIFEST) for r in found.chosen)
+    return Validators(f'"{hashlib.sha256(tag.encode()).hexdigest()[:32]}"', modified)
+
+
+@router.get("/concept")
+def concept(request: Request, iri: str, version: str | None = None,
+            fmt: Annotated[str | None, Query(alias="format")] = None) -> Response:
+    """The description of ``iri`` in the negotiated format."""
+    media_type = _media_type(request, fmt)
+    registry = get_registry(request)
+    try:
+        found = view(registry.store.rdf_dir, registry, iri, version)
+    except RdfUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    if found is None:
+        suffix = f" in version {version}" if version else ""
+        raise HTTPException(404, f"no release served here describes <{iri}>{suffix}")
+    validators = _validators(found, media_type)
+    headers = {**validators.headers(), "Vary": "Accept"}
+    cached = conditional(request, validators)
+    if cached is not None:
+        cached.headers["Vary"] = "Accept"
+        return cached
+    if media_type == HTML:
+        return Response(render(found, version), media_type="text/html; charset=utf-8", headers=headers)
+    syntax = next(s for s in SYNTAXES.values() if s.media_type == media_type)
+    statements = found.quads if syntax.name in DATASET_SYNTAXES else found.triples()
+    return Response(serialize(statements, syntax), media_type=media_type, headers=headers)
+
+
+@router.get("/id/{path:path}")
+def dereference(path: str, request: Request) -> Response:
+    """An IRI under the linked-data base: 303 to its description (404 when nothing describes it)."""
+    iri = id_base() + path
+    registry = get_registry(request)
+    version = request.query_params.get("version")
+    try:
+        found = view(registry.store.rdf_dir, registry, iri, version)
+    except RdfUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    if found is None:
+        raise HTTPException(404, f"no release served here describes <{iri}>")
+    params = {k: v for k, v in request.query_params.items() if k in ("version", "format")}
+    return RedirectResponse(concept_href(iri, **params), status_code=303, headers={"Vary": "Accept"})

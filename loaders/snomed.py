@@ -1,0 +1,144 @@
+"""SNOMED CT loader: an RF2 Snapshot (folder or zip) → one release of ``http://snomed.info/sct``.
+
+``smt load snomed <folder or zip> [--version URI]``. Files read (any sub-folder layout; see
+``loaders.snomed_rf2``): Concept, Description, TextDefinition, Relationship (inferred) and StatedRelationship,
+RelationshipConcreteValues, the OWL expression refset, language refsets, and every other reference set
+(simple, association, attribute-value, simple / extended / complex map, MRCM, module dependency, …).
+
+* Version: ``http://snomed.info/sct/{module}/version/{yyyymmdd}`` (``loaders.snomed_edition``), unless
+  ``--version`` names another (e.g. ``http://snomed.info/xsct/31000003106/version/20250909``).
+* Concepts, designations, parents and properties: ``loaders.snomed_concepts``. Relationships, concrete values
+  and reference set members also go to the index as columnar tables (``loaders.snomed_tables``).
+* Validation (``LoadError`` naming file, line and field; nothing is stored): ``loaders.snomed_rf2`` (columns,
+  truncated lines, empty values, SCTID check digits, duplicate ids) and ``loaders.snomed_checks`` (references
+  to concepts missing from the Concept file). ``strict=False`` loads fragments (test extracts) by adding
+  placeholder concepts instead.
+* Only Snapshot files are loaded: a folder or zip holding only Delta (or Full) files is refused with a
+  ``LoadError`` (applying a Delta on top of a stored release is not supported yet).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import polars as pl
+
+from loaders.snomed_checks import missing_concepts, placeholder_rows
+from loaders.snomed_concepts import build_concepts
+from loaders.snomed_edition import SCT, main_module, release_date, version_uri
+from loaders.snomed_ids import IS_A
+from loaders.snomed_rf2 import Rf2File, read_release, source_files
+from loaders.snomed_tables import release_tables
+from loaders.sources import source_file
+from smt.catalogue import entry
+from smt.config import CATALOGUE_DIR
+from smt.errors import LoadError
+from smt.model import CodeSystemRelease, Concept, PropertyDef, Release
+
+CATALOGUE_KEY = "snomed"
+FIELD = "http://snomed.info/field/"
+
+STANDARD_PROPERTIES = [
+    PropertyDef("inactive", "boolean", FIELD + "Concept.active", "Whether the concept is inactive"),
+    PropertyDef("sufficientlyDefined", "boolean", FIELD + "Concept.definitionStatusId",
+                "True if the description logic definition is sufficient (fully defined)"),
+    PropertyDef("moduleId", "code", FIELD + "Concept.moduleId", "The module the concept belongs to"),
+    PropertyDef("effectiveTime", "dateTime", FIELD + "Concept.effectiveTime",
+                "The date the concept's current state took effect"),
+    PropertyDef("owlExpression", "string", "http://snomed.info/id/733073007",
+                "OWL axiom of the concept (OWL expression reference set)"),
+]
+
+
+def dialect_settings() -> tuple[dict[str, str], list[str]]:
+    """Language refset id → dialect tag (``terminologies/snomed.toml``), and the display preference order."""
+    with (CATALOGUE_DIR / "snomed.toml").open("rb") as handle:
+        dialects = {str(k): v for k, v in tomllib.load(handle)[CATALOGUE_KEY].get("dialects", {}).items()}
+    return dialects, list(dict.fromkeys(dialects.values()))
+
+
+def load(path: Path, version: str | None = None, *, strict: bool = True) -> list[Release]:
+    """Load an RF2 Snapshot folder or zip as one release (see the module docstring)."""
+    files = read_release(path)
+    kinds = {f.release_type for f in files}
+    if kinds != {"Snapshot"}:
+        kind = kinds.pop() if len(kinds) == 1 else "/".join(sorted(kinds))
+        raise LoadError(f"RF2 {kind} files are not supported yet: load an RF2 Snapshot (applying a Delta on "
+                        "top of a loaded release is planned)", file=str(path))
+    concept_files = [f for f in files if f.kind == "concept"]
+    if not concept_files:
+        raise LoadError("no sct2_Concept_Snapshot file found", file=str(path))
+    concepts = pl.concat([f.frame.with_columns(pl.lit(f.name.rsplit("/", 1)[-1]).alias("file"))
+                          for f in concept_files])
+    warnings: list[str] = []
+    missing = missing_concepts(files, concepts["id"], strict)
+    if missing.height:
+        placeholders = placeholder_rows(missing).with_columns(pl.lit("(placeholder)").alias("file"))
+        concepts = pl.concat([concepts, placeholders], how="diagonal_relaxed")
+        shown = ", ".join(missing["id"].head(5).to_list())
+        warnings.append(f"{missing.height} concept(s) referenced by descriptions or relationships but missing "
+                        f"from the Concept file were added as placeholders (fragment mode): {shown}")
+    return [build_release(path, files, concepts, version, warnings)]
+
+
+def build_release(path: Path, files: list[Rf2File], concepts: pl.DataFrame, version: str | None,
+                  warnings: list[str]) -> CodeSystemRelease:
+    meta = entry(CATALOGUE_KEY)
+    dialects, order = dialect_settings()
+    module = main_module(concepts, [f for f in files if f.kind == "refset"])
+    date = release_date(files)
+    built = build_concepts(files, concepts, dialects, order, meta.language or "en")
+    if built.orphan_language_rows:
+        warnings.append(f"{built.orphan_language_rows} language refset row(s) name descriptions that are not "
+                        "in the release; ignored")
+    tables = release_tables(files)
+    known = set(built.displays)
+    unknown_members = tables.refset_member.filter(~pl.col("referenced").is_in(list(known))).height
+    descriptions = sum(f.frame.height for f in files if f.kind in ("description", "text_definition"))
+    if unknown_members:
+        warnings.append(f"{unknown_members} reference set member(s) name components that are not concepts of "
+                        "this release (descriptions, or other modules); kept in the index")
+    module_name = built.displays.get(module, module)
+    return CodeSystemRelease(
+        url=meta.url,
+        version=version or version_uri(module, date),
+        name=meta.name,
+        title=f"{meta.title} — {module_name}" if module_name != module else meta.title,
+        concepts=built.concepts,
+        publisher=meta.publisher,
+        copyright=meta.copyright,
+        oids=list(meta.oids),
+        language=meta.language or "en",
+        date=f"{date[:4]}-{date[4:6]}-{date[6:]}",
+        description=meta.description,
+        properties=STANDARD_PROPERTIES + attribute_properties(built.concepts, built.displays),
+        hierarchy_meaning="is-a",
+        case_sensitive=True,
+        concept_iri_base=meta.concept_iri_base,
+        sources=[source_file(p) for p in source_files(path)],
+        warnings=warnings,
+        stats={
+            "concepts": len(built.concepts),
+            "active_concepts": sum(c.status == "active" for c in built.concepts),
+            "descriptions": descriptions,
+            "relationships": tables.relationship.height,
+            "concrete_values": tables.concrete.height,
+            "refset_members": tables.refset_member.height,
+        },
+        tables=tables,
+    )
+
+
+def attribute_properties(concepts: list[Concept], displays: dict[str, str]) -> list[PropertyDef]:
+    """One property per attribute used in a relationship or concrete value (code = attribute SCTID)."""
+    kinds: dict[str, str] = {}
+    for concept in concepts:
+        for prop in concept.properties:
+            if prop.code[0].isdigit():
+                kinds.setdefault(prop.code, prop.type)
+    return [PropertyDef(code, kinds[code], f"http://snomed.info/id/{code}", displays.get(code))
+            for code in sorted(kinds, key=int) if code != IS_A]
+
+
+__all__ = ["SCT", "load"]

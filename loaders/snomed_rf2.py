@@ -1,0 +1,206 @@
+"""Reading RF2 release files (folder or zip) into polars frames, with file/line/field validation.
+
+Files are recognised by name (``sct2_Concept_Snapshot_…``, ``der2_cRefset_LanguageSnapshot-fr_…``); every
+column is read as text and each frame gets a ``line`` column (line number in its file, header = line 1) so
+that later checks can point at the source line. A release package holding Snapshot, Delta and Full folders is
+read from its Snapshot files.
+
+Checks done here, each raising ``LoadError(file, line, field)``: required columns present (header line),
+last line not truncated (as many fields as the header), required values not empty, ``active`` is 0/1,
+``effectiveTime`` is yyyymmdd, component ids are SCTIDs with a valid Verhoeff check digit, no id twice in a
+snapshot file.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from loaders.snomed_sctid import invalid_sctids
+from smt.errors import LoadError
+
+KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("concept", re.compile(r"^x?sct2_Concept_")),
+    ("description", re.compile(r"^x?sct2_Description_")),
+    ("text_definition", re.compile(r"^x?sct2_TextDefinition_")),
+    ("concrete", re.compile(r"^x?sct2_RelationshipConcreteValues_")),
+    ("stated_relationship", re.compile(r"^x?sct2_StatedRelationship_")),
+    ("relationship", re.compile(r"^x?sct2_Relationship_")),
+    ("owl", re.compile(r"^x?sct2_sRefset_OWL")),
+    ("language", re.compile(r"^x?der2_c?Refset_Language")),
+    ("refset", re.compile(r"^x?der2_\w*Refset_")),
+)
+"""File kinds by name prefix (first match wins)."""
+
+RELEASE_TYPE = re.compile(r"(Snapshot|Delta|Full)(?=[-_])")
+FILE_DATE = re.compile(r"_(\d{8})\.txt$")
+
+_BASE = ("id", "effectiveTime", "active", "moduleId")
+_REFSET = (*_BASE, "refsetId", "referencedComponentId")
+_RELATIONSHIP = (*_BASE, "sourceId", "destinationId", "relationshipGroup", "typeId", "characteristicTypeId",
+                 "modifierId")
+_DESCRIPTION = (*_BASE, "conceptId", "languageCode", "typeId", "term", "caseSignificanceId")
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "concept": (*_BASE, "definitionStatusId"),
+    "description": _DESCRIPTION,
+    "text_definition": _DESCRIPTION,
+    "relationship": _RELATIONSHIP,
+    "stated_relationship": _RELATIONSHIP,
+    "concrete": (*_BASE, "sourceId", "value", "relationshipGroup", "typeId", "characteristicTypeId",
+                 "modifierId"),
+    "owl": (*_REFSET, "owlExpression"),
+    "language": (*_REFSET, "acceptabilityId"),
+    "refset": _REFSET,
+}
+"""Columns each kind must have; they must also be non-empty on every line."""
+
+_DROPPED: dict[str, tuple[str, ...]] = {
+    "description": ("caseSignificanceId",),
+    "text_definition": ("caseSignificanceId",),
+    "relationship": ("id", "modifierId"),
+    "stated_relationship": ("id", "modifierId"),
+    "concrete": ("modifierId",),
+    "owl": ("id", "moduleId", "line"),
+    "language": ("id", "moduleId", "line"),
+}
+"""Columns not used after validation, dropped to keep large releases small in memory."""
+
+SCTID_COLUMNS: dict[str, tuple[str, ...]] = {
+    "concept": ("id",),
+    "description": ("id",),
+    "text_definition": ("id",),
+    "relationship": ("id",),
+    "stated_relationship": ("id",),
+    "concrete": ("id",),
+}
+"""Columns whose values must be SCTIDs with a valid check digit (the component's own id)."""
+
+
+@dataclass(slots=True)
+class Rf2File:
+    """One RF2 file read as text columns plus ``line``."""
+
+    kind: str
+    name: str
+    release_type: str
+    date: str | None
+    frame: pl.DataFrame
+
+
+def classify(name: str) -> str | None:
+    """The kind of an RF2 file from its base name, or ``None`` for other files (readme, lists)."""
+    if not name.endswith(".txt"):
+        return None
+    return next((kind for kind, pattern in KINDS if pattern.match(name)), None)
+
+
+def _sources(path: Path) -> list[tuple[str, str, Callable[[], bytes]]]:
+    """(display path, base name, reader of the bytes) of every RF2 file in a folder or a zip archive.
+
+    Files are read one at a time, when parsed, so that at most one raw file is in memory.
+    """
+    if path.is_file() and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in sorted(archive.namelist()) if classify(m.rsplit("/", 1)[-1])]
+
+        def member_reader(member: str) -> Callable[[], bytes]:
+            def read() -> bytes:
+                with zipfile.ZipFile(path) as archive:
+                    return archive.read(member)
+            return read
+
+        return [(f"{path.name}!{m}", m.rsplit("/", 1)[-1], member_reader(m)) for m in members]
+    if path.is_dir():
+        return [(str(f), f.name, f.read_bytes) for f in sorted(path.rglob("*.txt")) if classify(f.name)]
+    raise LoadError("not an RF2 folder or zip archive", file=str(path))
+
+
+def source_files(path: Path) -> list[Path]:
+    """The files provenance is recorded for: the archive itself, or the RF2 files of a folder."""
+    if path.is_file():
+        return [path]
+    return [f for f in sorted(path.rglob("*.txt")) if classify(f.name)]
+
+
+def read_release(path: Path) -> list[Rf2File]:
+    """Every RF2 file of ``path`` of the release type chosen (Snapshot preferred), validated."""
+    found = _sources(path)
+    if not found:
+        raise LoadError("no RF2 files (sct2_*/der2_*.txt) found", file=str(path))
+    types = {_release_type(base) for _, base, _ in found}
+    chosen = "Snapshot" if "Snapshot" in types else ("Delta" if "Delta" in types else "Full")
+    return [read_file(where, base, read()) for where, base, read in found if _release_type(base) == chosen]
+
+
+def _release_type(name: str) -> str:
+    match = RELEASE_TYPE.search(name)
+    return match.group(1) if match else "Snapshot"
+
+
+def read_file(where: str, name: str, data: bytes) -> Rf2File:
+    """Parse and validate one RF2 file (``where`` names it in errors)."""
+    kind = classify(name)
+    assert kind is not None
+    header_end = data.find(b"\n")
+    header = data[: header_end if header_end >= 0 else len(data)].decode("utf-8", "replace").rstrip("\r")
+    columns = header.split("\t")
+    for column in COLUMNS[kind]:
+        if column not in columns:
+            raise LoadError(f"missing column '{column}' in the header", file=where, line=1, field=column)
+    _check_last_line(where, data, len(columns))
+    try:
+        frame = pl.read_csv(data, separator="\t", quote_char=None, infer_schema=False, encoding="utf8",
+                            row_index_name="line", row_index_offset=2)
+    except pl.exceptions.PolarsError as exc:
+        raise LoadError(f"cannot parse RF2 file: {exc}", file=where) from exc
+    frame = frame.with_columns(pl.col("line").cast(pl.UInt32))
+    _check_values(where, kind, frame)
+    frame = frame.drop(_DROPPED.get(kind, ()))
+    if kind == "language":
+        frame = frame.filter(pl.col("active") == "1")
+    date = FILE_DATE.search(name)
+    return Rf2File(kind, where, _release_type(name), date.group(1) if date else None, frame)
+
+
+def _check_last_line(where: str, data: bytes, expected: int) -> None:
+    """A file cut short ends with a line that has fewer fields than the header."""
+    body = data.rstrip(b"\r\n")
+    last_start = body.rfind(b"\n") + 1
+    if last_start == 0:
+        return  # header only
+    fields = body[last_start:].count(b"\t") + 1
+    if fields < expected:
+        line = body.count(b"\n") + 1
+        raise LoadError(f"truncated line: {fields} of {expected} fields (file cut short?)", file=where, line=line)
+
+
+def fail_at(where: str, frame: pl.DataFrame, mask: pl.Series | pl.Expr, field: str, message: str) -> None:
+    """Raise a ``LoadError`` for the first row of ``frame`` where ``mask`` holds."""
+    bad = frame.filter(mask).head(1)
+    if bad.height:
+        row = bad.row(0, named=True)
+        value = row.get(field)
+        text = "empty value" if value is None else f"{message}: {value!r}"
+        raise LoadError(text, file=where, line=row["line"], field=field)
+
+
+def _check_values(where: str, kind: str, frame: pl.DataFrame) -> None:
+    for column in COLUMNS[kind]:
+        fail_at(where, frame, pl.col(column).is_null(), column, "empty value")
+    fail_at(where, frame, ~pl.col("active").is_in(["0", "1"]), "active", "active must be 0 or 1")
+    fail_at(where, frame, ~pl.col("effectiveTime").str.contains(r"^\d{8}$"), "effectiveTime",
+            "effectiveTime must be yyyymmdd")
+    for column in SCTID_COLUMNS.get(kind, ()):
+        fail_at(where, frame, invalid_sctids(frame[column]), column, "not a valid SCTID (format or check digit)")
+    duplicated = frame["id"].is_duplicated()
+    if duplicated.any():
+        dupes = frame.filter(duplicated).sort("line")
+        first, again = dupes.row(0, named=True), dupes.filter(pl.col("id") == dupes["id"][0]).row(1, named=True)
+        raise LoadError(f"id {first['id']} appears twice in a snapshot (first at line {first['line']})",
+                        file=where, line=again["line"], field="id")

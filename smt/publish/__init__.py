@@ -1,0 +1,1 @@
+"""Publication: diffs between versions, vendor sync, downloads, the Atom feed and linked-data views."""
