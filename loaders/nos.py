@@ -127,6 +127,8 @@ def scan(path: Path, version: str | None = None, registry: Registry | None = Non
     for file in source_files(path):
         name = file.name.lower()
         if not name.endswith(JSON_SUFFIXES + XML_SUFFIXES):
+            if in_folder and name.startswith("readme"):
+                continue
             if not in_folder:
                 raise LoadError("not a NOS file: expected FHIR JSON (.json) or IHE SVS XML (.xml)", file=str(file))
             result.skipped.append(f"{file}: not a .json or .xml file")
@@ -161,21 +163,10 @@ def _store_registry() -> Registry | None:
     return Registry(home) if (home / "releases").is_dir() else None
 
 
-def _refuse_stored(releases: list[Release], registry: Registry) -> None:
-    stored = {(r.kind, r.url, r.version): r.id for r in registry.releases()}
-    clashes = [f"{r.url} version {r.version}" for r in releases if (r.kind, r.url, r.version) in stored]
-    if clashes:
-        shown = "; ".join(clashes[:5]) + (f" … and {len(clashes) - 5} more" if len(clashes) > 5 else "")
-        raise LoadError(f"{len(clashes)} release(s) already in the store, nothing loaded: {shown} "
-                        "(remove them first with `smt remove`)")
-
-
 def load(path: Path, version: str | None = None, registry: Registry | None = None) -> list[Release]:
     """Loader entry point: the releases of ``path``; skipped files are logged as warnings."""
     registry = registry or _store_registry()
     result = scan(path, version, registry)
     for skipped in result.skipped:
         log.warning("skipped %s", skipped)
-    if registry is not None:
-        _refuse_stored(result.releases, registry)
     return result.releases

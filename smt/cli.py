@@ -19,7 +19,7 @@ app = typer.Typer(help="SMT — Serveur Multi-Terminologies", no_args_is_help=Tr
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
-BUNDLED_SAMPLES: list[tuple[str, str]] = [("cim10", "cim10"), ("cisp2", "cisp2")]
+BUNDLED_SAMPLES: list[tuple[str, str]] = [("cim10", "cim10"), ("cisp2", "cisp2"), ("nos", "nos")]
 
 
 def _fail(message: str) -> None:

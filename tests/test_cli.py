@@ -24,6 +24,7 @@ def test_load_samples_then_list(home: Path) -> None:
     code, out = smt("load-samples")
     assert code == 0, out
     assert "terminologie-cim-10 version 2021" in out and "terminologie-cisp" in out
+    assert "JDV_J19-ModePriseEnCharge-ROR" in out
     code, out = smt("load-samples")
     assert code == 0 and "already loaded" in out
     code, out = smt("releases")

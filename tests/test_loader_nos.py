@@ -18,7 +18,7 @@ from loaders import loader_names
 from loaders.nos import load, scan
 from smt.catalogue import load_catalogue, url_for_oid
 from smt.cli import app
-from smt.errors import LoadError
+from smt.errors import LoadError, ReleaseExists
 from smt.model import CodeSystemRelease, Concept, ResourceRelease
 from smt.quality import enforce
 from smt.registry import Registry
@@ -359,8 +359,12 @@ def test_same_table_twice_in_one_load_is_refused(tmp_path: Path) -> None:
 def test_reloading_a_stored_release_is_refused_before_anything_is_written(home: Path) -> None:
     registry = Registry(home)
     (tre,) = load(FIXTURES / "TRE_X99-Exemple.xml", registry=registry)
-    ReleaseStore(home).load(tre)
-    with pytest.raises(LoadError, match="already in the store"):
-        load(FIXTURES / "TRE_X99-Exemple.xml", registry=registry)
+    store = ReleaseStore(home)
+    store.load(tre)
+    before = [(r.id, r.loaded_at) for r in store.list()]
+    (again,) = load(FIXTURES / "TRE_X99-Exemple.xml", registry=registry)
+    with pytest.raises(ReleaseExists, match="already loaded"):
+        store.load_many([again])
+    assert [(r.id, r.loaded_at) for r in store.list()] == before
     (other,) = load(FIXTURES / "TRE_X99-Exemple.xml", version="2025-essai", registry=registry)
     assert other.version == "2025-essai"
