@@ -122,16 +122,15 @@ def _release(registry: Registry, resource_type: str, release_id: str) -> Release
     return info
 
 
-def _check_type(resource_type: str) -> None:
-    if resource_type not in RESOURCE_TYPES:
-        raise FhirError(404, "not-supported", f"writes are not supported for {resource_type}")
+def _resource_type(request: Request) -> str:
+    """The resource type of the route (``/fhir/{type}…``)."""
+    return request.url.path.split("/")[2]
 
 
-@router.post("/fhir/{resource_type}", status_code=201)
-async def create_resource(request: Request, resource_type: str, principal: Principal = Depends(require_writer),
+async def create_resource(request: Request, principal: Principal = Depends(require_writer),
                           registry: Registry = Depends(get_registry)) -> Response:
     """A CodeSystem, ValueSet or ConceptMap resource becomes a new draft release."""
-    _check_type(resource_type)
+    resource_type = _resource_type(request)
     resource = _body(await request.body(), resource_type)
     if not resource.get("version"):
         raise FhirError(422, "required", f"{resource_type}.version is required: each release is one version")
@@ -148,12 +147,11 @@ async def create_resource(request: Request, resource_type: str, principal: Princ
     return fhir_json(request, body, status=201, headers={"Location": location})
 
 
-@router.put("/fhir/{resource_type}/{release_id}")
-async def update_status(request: Request, resource_type: str, release_id: str,
+async def update_status(request: Request, release_id: str,
                         principal: Principal = Depends(require_writer),
                         registry: Registry = Depends(get_registry)) -> Response:
     """Change a release's status (draft → active → retired); any other change is refused."""
-    _check_type(resource_type)
+    resource_type = _resource_type(request)
     info = _release(registry, resource_type, release_id)
     authorise(request, principal, info.publisher)
     resource = _body(await request.body(), resource_type)
@@ -168,14 +166,21 @@ async def update_status(request: Request, resource_type: str, release_id: str,
     return fhir_json(request, operation_outcome(issue("informational", text, severity="information")))
 
 
-@router.delete("/fhir/{resource_type}/{release_id}")
-def delete_release(request: Request, resource_type: str, release_id: str,
+def delete_release(request: Request, release_id: str,
                    principal: Principal = Depends(require_writer),
                    registry: Registry = Depends(get_registry)) -> Response:
     """Remove a release (its graph, registry entry and files)."""
-    _check_type(resource_type)
+    resource_type = _resource_type(request)
     info = _release(registry, resource_type, release_id)
     authorise(request, principal, info.publisher)
     registry.store.remove(info.id, agent=principal.subject)
     text = f"deleted {resource_type}/{info.id} ({info.url} version {info.version})"
     return fhir_json(request, operation_outcome(issue("informational", text, severity="information")))
+
+
+for _type in RESOURCE_TYPES:
+    router.add_api_route(f"/fhir/{_type}", create_resource, methods=["POST"], status_code=201,
+                         name=f"create_{_type}")
+    router.add_api_route(f"/fhir/{_type}/{{release_id}}", update_status, methods=["PUT"], name=f"update_{_type}")
+    router.add_api_route(f"/fhir/{_type}/{{release_id}}", delete_release, methods=["DELETE"],
+                         name=f"delete_{_type}")

@@ -147,13 +147,13 @@ def test_no_match_unmatched_and_unmapped(client: TestClient) -> None:
 
 
 def test_r5_parameter_names_get_r5_match_parts(client: TestClient) -> None:
-    forward = answer(post(client, OP, ("sourceSystem", "valueUri", CISP), ("sourceCode", "valueCode", "D03"),
-                          ("targetSystem", "valueUri", CIM10)))
+    forward = answer(post(client, OP, ("url", "valueUri", MAP_URL), ("sourceSystem", "valueUri", CISP),
+                          ("sourceCode", "valueCode", "D03"), ("targetSystem", "valueUri", CIM10)))
     (match,) = matches(forward)
     assert match == {"concept": {"system": CIM10, "version": "2021", "code": "R12", "display": "Pyrosis"},
                      "equivalence": "narrower", "originMap": ORIGIN}
-    reverse = answer(post(client, OP, ("targetSystem", "valueUri", CIM10), ("targetCode", "valueCode", "R12"),
-                          ("sourceSystem", "valueUri", CISP)))
+    reverse = answer(post(client, OP, ("url", "valueUri", MAP_URL), ("targetSystem", "valueUri", CIM10),
+                          ("targetCode", "valueCode", "R12"), ("sourceSystem", "valueUri", CISP)))
     (match,) = matches(reverse)
     assert match["concept"] == {"system": CIM10, "code": "R12"} and match["source"]["code"] == "D03"
 

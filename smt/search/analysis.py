@@ -26,8 +26,9 @@ FOLD = "smt_fold"
 FRENCH = "smt_fr"
 ENGLISH = "smt_en"
 GRAMS = "smt_grams"
-MAX_GRAM = 20
-"""Longest indexed word prefix; longer query words are matched on their first 20 letters."""
+MIN_GRAM, MAX_GRAM = 2, 12
+"""Indexed word prefixes: 2 to 12 letters (a one-letter query word must be a whole word; a longer query word
+is matched on its first 12 letters, the exact-word bonus then favours the word itself)."""
 
 STEMMED_LANGUAGES = ("fr", "en")
 """Languages with a stemmed field; other languages are matched on folded words only."""
@@ -66,7 +67,7 @@ def _builder() -> tantivy.TextAnalyzerBuilder:
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
-    grams = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(1, MAX_GRAM, True)).build()
+    grams = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(MIN_GRAM, MAX_GRAM, True)).build()
     return {
         GRAMS: grams,
         FOLD: _builder().build(),

@@ -112,7 +112,10 @@ class QueryBuilder:
 
     def word_clause(self, word: analysis.QueryWord, mode: str) -> tantivy.Query:
         """Documents with a word starting like ``word`` (or, in the fallback passes, spelt nearly like it)."""
-        starts = self._term("grams", word.prefix)
+        if len(word.prefix) >= analysis.MIN_GRAM:
+            starts = self._term("grams", word.prefix)
+        else:  # one letter or digit: a whole word ("type 2", "vitamine D")
+            starts = self._term("plain", word.text)
         if mode == "strict" or not (distance := analysis.fuzzy_distance(word.text)):
             return starts
         near = Query.fuzzy_term_query(self.schema, "plain", word.text, distance, True, False)
