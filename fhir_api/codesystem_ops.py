@@ -61,9 +61,11 @@ def _lookup(request: Request, params: OperationParams, registry: Registry,
         raise _required("code", "$lookup needs a code (parameter 'code' or 'coding')")
     if not system:
         raise _required("system", "$lookup needs the code system (parameter 'system' or 'coding')")
-    provider = request_context(registry, params).code_system(system, version)
+    ctx = request_context(registry, params)
+    ctx.use_supplements(params.strings("useSupplement"))
+    provider = ctx.code_system(system, version)
     result = engine.lookup_in(provider, code, params.strings("property"), _display_language(request, params))
-    return fhir_json(request, lookup_parameters(result))
+    return fhir_json(request, lookup_parameters(result, ctx.used_supplements))
 
 
 @operation_route(router, "/$lookup")
@@ -108,6 +110,7 @@ def _validate(request: Request, params: OperationParams, registry: Registry,
         codings = [CodingInput(system, code, version, display)]
     options = ValidateOptions(display_language=language)
     ctx = request_context(registry, params)
+    ctx.use_supplements(params.strings("useSupplement"))
     if concept is not None:
         result = validate_in_code_systems(ctx, codings, options)
         return fhir_json(request, validation_parameters(result, _concept_json(concept)))

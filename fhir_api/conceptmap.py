@@ -161,7 +161,7 @@ def _translate(request: Request, params: OperationParams, registry: Registry, re
     if resource_id is not None:
         maps = [stored_index(_stored(registry, resource_id))]
     else:
-        maps = candidate_maps(registry, params.string("url"), params.string("conceptMapVersion"), given)
+        maps = candidate_maps(registry, params.string("url"), params.string("conceptMapVersion"), given, query)
     result = run_translate(maps, query)
     return fhir_json(request, translate_parameters(result, r5, query.reverse))
 
@@ -257,13 +257,6 @@ def _scope(resource: dict, side: str) -> set[str]:
 
 
 def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool:
-    index = None
-
-    def codes(direction: str) -> set[str]:
-        nonlocal index
-        index = index or stored_index(info)
-        return set(index.forward if direction == "forward" else index.backward)
-
     identifiers = {str(i.get("value", "")).removeprefix("urn:oid:") for i in
                    ([resource["identifier"]] if isinstance(resource.get("identifier"), dict)
                     else resource.get("identifier", []) or [])}
@@ -279,8 +272,8 @@ def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool
         "target": lambda v: v in _scope(resource, "target"),
         "source-system": lambda v: normalise_system(v) in _groups(resource, "source"),
         "target-system": lambda v: normalise_system(v) in _groups(resource, "target"),
-        "source-code": lambda v: v in codes("forward"),
-        "target-code": lambda v: v in codes("backward"),
+        "source-code": lambda v: v in stored_index(info).forward,
+        "target-code": lambda v: v in stored_index(info).backward,
     }
     return all(test(value) for name, test in tests.items() for value in params.strings(name))
 

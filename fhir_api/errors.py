@@ -15,10 +15,12 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fhir_api.responses import fhir_json
+from smt.engines.vs_errors import ValueSetError
 from smt.errors import NotFound, SmtError
 
 log = logging.getLogger("fhir_api")
 
+TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 _HTTP_ISSUE_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 406: "not-supported",
                      415: "not-supported"}
 
@@ -75,6 +77,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return outcome_response(request, 404, "not-found", str(exc))
+
+    @app.exception_handler(ValueSetError)
+    async def terminology_error(request: Request, exc: ValueSetError) -> Response:
+        item: dict = {"severity": "error", "code": exc.code, "details": {"text": str(exc)}}
+        if exc.tx_code:
+            item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": exc.tx_code}]
+        if exc.location:
+            item["expression"] = [exc.location]
+        return fhir_json(request, operation_outcome(item), status=exc.status)
 
     @app.exception_handler(SmtError)
     async def smt_error(request: Request, exc: SmtError) -> Response:

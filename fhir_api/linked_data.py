@@ -22,6 +22,7 @@ from smt.publish.conneg import negotiate
 from smt.publish.http_cache import Validators, file_time
 from smt.publish.linked_data import View, id_base, view
 from smt.publish.rdf_read import DATASET_SYNTAXES, RDF_SYNTAXES, RdfUnavailable, serialize
+from smt.registry import Registry
 from smt.store.releases import MANIFEST
 
 router = APIRouter(tags=["linked data"])
@@ -43,6 +44,15 @@ def _media_type(request: Request, fmt: str | None) -> str:
     return HTML if chosen == "application/xhtml+xml" else chosen
 
 
+def _view(registry: Registry, iri: str, version: str | None) -> View | None:
+    try:
+        return view(registry.store.rdf_dir, registry, iri, version)
+    except RdfUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    except ValueError as exc:  # not an IRI
+        raise HTTPException(400, f"invalid IRI {iri!r}: {exc}") from None
+
+
 def _validators(found: View, media_type: str) -> Validators:
     tag = "|".join(f"{r.id}:{r.status}" for r in found.chosen) + f"|{found.iri}|{media_type}"
     modified = max(file_time(r.path / MANIFEST) for r in found.chosen)
@@ -55,10 +65,7 @@ def concept(request: Request, iri: str, version: str | None = None,
     """The description of ``iri`` in the negotiated format."""
     media_type = _media_type(request, fmt)
     registry = get_registry(request)
-    try:
-        found = view(registry.store.rdf_dir, registry, iri, version)
-    except RdfUnavailable as exc:
-        raise HTTPException(503, str(exc)) from None
+    found = _view(registry, iri, version)
     if found is None:
         suffix = f" in version {version}" if version else ""
         raise HTTPException(404, f"no release served here describes <{iri}>{suffix}")
@@ -80,11 +87,7 @@ def dereference(path: str, request: Request) -> Response:
     """An IRI under the linked-data base: 303 to its description (404 when nothing describes it)."""
     iri = id_base() + path
     registry = get_registry(request)
-    version = request.query_params.get("version")
-    try:
-        found = view(registry.store.rdf_dir, registry, iri, version)
-    except RdfUnavailable as exc:
-        raise HTTPException(503, str(exc)) from None
+    found = _view(registry, iri, request.query_params.get("version"))
     if found is None:
         raise HTTPException(404, f"no release served here describes <{iri}>")
     params = {k: v for k, v in request.query_params.items() if k in ("version", "format")}

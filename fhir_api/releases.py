@@ -53,9 +53,9 @@ def conditional(request: Request, validators: Validators) -> Response | None:
     return None
 
 
-def json_response(data: object, validators: Validators | None = None, media_type: str = "application/json") -> Response:
+def json_response(data: object, validators: Validators | None = None) -> Response:
     headers = validators.headers() if validators else None
-    return Response(orjson.dumps(data, option=orjson.OPT_INDENT_2), media_type=media_type, headers=headers)
+    return Response(orjson.dumps(data, option=orjson.OPT_INDENT_2), media_type="application/json", headers=headers)
 
 
 def _release(registry: Registry, release_id: str) -> ReleaseInfo:

@@ -56,7 +56,8 @@ def property_part(prop: LookupProperty) -> dict:
     return {"name": "property", "part": part}
 
 
-def lookup_parameters(result: LookupResult) -> dict:
+def lookup_parameters(result: LookupResult, used_supplements: list[str] | None = None) -> dict:
+    """A ``$lookup`` answer; ``used_supplements`` are echoed as ``used-supplement``."""
     return parameters(
         _param("name", "valueString", result.name),
         _param("version", "valueString", result.version) if result.version else None,
@@ -67,6 +68,7 @@ def lookup_parameters(result: LookupResult) -> dict:
         _param("abstract", "valueBoolean", result.abstract),
         *(designation_part(d) for d in result.designations),
         *(property_part(p) for p in result.properties),
+        *(_param("used-supplement", "valueCanonical", u) for u in used_supplements or ()),
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from fhir_api.deps import get_registry, negotiate
+from fhir_api.deps import get_registry, negotiate, operation_route
 from fhir_api.errors import FhirError
 from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, from_parameters, read_params
 from fhir_api.responses import fhir_base, fhir_json
@@ -21,6 +21,7 @@ from fhir_api.valueset_json import expansion_value_set, outcome, validation_para
 from smt.engines.codesystem import CodingInput, Issue
 from smt.engines.expand import DEFAULT_MAX_EXPANSION, ExpandOptions, compose_parameters, expand, resolve_value_set
 from smt.engines.provider import ResourceContext, UnknownValueSet
+from smt.engines.supplements import value_set_supplements
 from smt.engines.validate_vs import ValidateOptions, ValueSetValidator
 from smt.engines.version_rules import VersionNotAllowed, VersionRules
 from smt.engines.vs_errors import ValueSetError
@@ -28,7 +29,6 @@ from smt.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 router = APIRouter(prefix="/fhir/ValueSet", dependencies=[Depends(negotiate)])
-METHODS = ["GET", "POST"]
 
 EXPANSION_PARAMETERS = [
     "url", "valueSet", "valueSetVersion", "context", "filter", "count", "offset", "activeOnly", "excludeNested",
@@ -163,19 +163,20 @@ def _expand(request: Request, params: OperationParams, registry: Registry, resou
     def run() -> Response:
         ctx = request_context(registry, params)
         vs, rid = _value_set(registry, ctx, params, resource_id)
+        ctx.use_supplements(params.strings("useSupplement") + value_set_supplements(vs))
         expansion = expand(vs, ctx, _expand_options(request, params, vs))
         return fhir_json(request, expansion_value_set(expansion, params, rid))
 
     return _guard(request, run)
 
 
-@router.api_route("/$expand", methods=METHODS)
+@operation_route(router, "/$expand")
 def expand_type(request: Request, params: OperationParams = Depends(read_params),
                 registry: Registry = Depends(get_registry)) -> Response:
     return _expand(request, params, registry, None)
 
 
-@router.api_route("/{resource_id}/$expand", methods=METHODS)
+@operation_route(router, "/{resource_id}/$expand")
 def expand_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
                     registry: Registry = Depends(get_registry)) -> Response:
     return _expand(request, params, registry, resource_id)
@@ -199,6 +200,7 @@ def validation_answer(request: Request, params: OperationParams, registry: Regis
     """The Parameters answer of one ValueSet ``$validate-code`` call (raises engine errors)."""
     ctx = request_context(registry, params)
     vs, _ = _value_set(registry, ctx, params, resource_id)
+    ctx.use_supplements(params.strings("useSupplement") + value_set_supplements(vs))
     abstract = params.boolean("abstract")
     options = ValidateOptions(
         display_language=_display_language(request, params, vs), active_only=bool(params.boolean("activeOnly")),
@@ -226,13 +228,13 @@ def _validate(request: Request, params: OperationParams, registry: Registry, res
     return _guard(request, lambda: fhir_json(request, validation_answer(request, params, registry, resource_id)))
 
 
-@router.api_route("/$validate-code", methods=METHODS)
+@operation_route(router, "/$validate-code")
 def validate_type(request: Request, params: OperationParams = Depends(read_params),
                   registry: Registry = Depends(get_registry)) -> Response:
     return _validate(request, params, registry, None)
 
 
-@router.api_route("/{resource_id}/$validate-code", methods=METHODS)
+@operation_route(router, "/{resource_id}/$validate-code")
 def validate_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
                       registry: Registry = Depends(get_registry)) -> Response:
     return _validate(request, params, registry, resource_id)

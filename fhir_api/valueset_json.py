@@ -16,6 +16,8 @@ EXT_EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-
 EXT_CONTAINS_PROPERTY = (
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property")
 
+EXT_UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
+
 ECHOED: dict[str, str] = {
     "activeOnly": "valueBoolean", "count": "valueInteger", "offset": "valueInteger",
     "excludeNested": "valueBoolean", "excludeNotForUI": "valueBoolean", "excludePostCoordinated": "valueBoolean",
@@ -64,7 +66,7 @@ def _contains(entry: ExpansionEntry) -> dict:
                                ("value", d.value)) if v is not None}
             for d in entry.designations
         ]
-    extensions = []
+    extensions = list(entry.extensions)
     for prop in entry.properties:
         extensions.append({"url": EXT_CONTAINS_PROPERTY, "extension": [
             {"url": "code", "valueCode": prop.code},
@@ -77,8 +79,9 @@ def _contains(entry: ExpansionEntry) -> dict:
     return item
 
 
-OMITTED = ("expansion", "text", "contained", "meta", "compose", "publisher", "description")
-"""Source value set elements an expansion leaves out (as tx.fhir.org: the definition, narrative, descriptions)."""
+OMITTED = ("expansion", "text", "contained", "meta", "compose", "publisher", "description", "extension")
+"""Source value set elements an expansion leaves out (as tx.fhir.org: the definition and its extensions,
+narrative, descriptions)."""
 
 
 def expansion_value_set(expansion: Expansion, params: OperationParams, resource_id: str | None = None) -> dict:
@@ -99,16 +102,24 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
     parameter += [{"name": name, "valueUri": canonical} for name, canonical in expansion.version_parameters]
     parameter += [{"name": "used-codesystem", "valueUri": u} for u in expansion.used_code_systems]
     parameter += [{"name": "used-valueset", "valueUri": u} for u in expansion.used_value_sets]
+    parameter += [{"name": "used-supplement", "valueUri": u} for u in expansion.used_supplements]
+    parameter += [{"name": "used-fragment", "valueUri": u} for u in expansion.used_fragments]
+    parameter += [{"name": f"warning-{value}", "valueUri": canonical} for _, canonical, value in expansion.standings]
     body: dict = {"identifier": expansion.identifier, "timestamp": expansion.timestamp,
                   "total": expansion.total}
     if expansion.offset or expansion.count is not None:
         body["offset"] = expansion.offset
     if parameter:
         body["parameter"] = parameter
-    if expansion.properties:
-        body["extension"] = [{"url": EXT_EXPANSION_PROPERTY, "extension": [
-            {"url": "code", "valueCode": code}, *([{"url": "uri", "valueUri": uri}] if uri else [])]}
-            for code, uri in expansion.properties]
+    extensions = [{"url": EXT_EXPANSION_PROPERTY, "extension": [
+        {"url": "code", "valueCode": code}, *([{"url": "uri", "valueUri": uri}] if uri else [])]}
+        for code, uri in expansion.properties]
+    if expansion.used_fragments:
+        systems = ", ".join(u.split("|")[0] for u in expansion.used_fragments)
+        extensions += [{"url": EXT_UNCLOSED, "valueBoolean": True}, {"url": EXT_UNCLOSED + "-reason", "valueString":
+                       f"This extension is based on a fragment of the code system {systems}"}]
+    if extensions:
+        body["extension"] = extensions
     if expansion.contains:
         body["contains"] = [_contains(entry) for entry in expansion.contains]
     vs["expansion"] = body

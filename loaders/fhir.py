@@ -93,7 +93,7 @@ def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Conc
         abstract = any(p.code == "notSelectable" and p.value is True for p in properties)
         yield Concept(
             code=code,
-            display=raw.get("display") or code,
+            display=raw.get("display") or "",
             definition=raw.get("definition"),
             designations=[_designation(d) for d in raw.get("designation", [])],
             properties=properties,

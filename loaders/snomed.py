@@ -28,7 +28,7 @@ from loaders.snomed_checks import missing_concepts, placeholder_rows
 from loaders.snomed_concepts import build_concepts
 from loaders.snomed_edition import SCT, main_module, release_date, version_uri
 from loaders.snomed_ids import IS_A
-from loaders.snomed_rf2 import Rf2File, read_release, source_files
+from loaders.snomed_rf2 import Rf2File, consume, read_release, source_files
 from loaders.snomed_tables import release_tables
 from loaders.sources import source_file
 from smt.catalogue import entry
@@ -88,14 +88,14 @@ def build_release(path: Path, files: list[Rf2File], concepts: pl.DataFrame, vers
     dialects, order = dialect_settings()
     module = main_module(concepts, [f for f in files if f.kind == "refset"])
     date = release_date(files)
+    descriptions = sum(f.frame.height for f in files if f.kind in ("description", "text_definition"))
+    tables = release_tables(files)
+    consume(files, ("refset",))
     built = build_concepts(files, concepts, dialects, order, meta.language or "en")
     if built.orphan_language_rows:
         warnings.append(f"{built.orphan_language_rows} language refset row(s) name descriptions that are not "
                         "in the release; ignored")
-    tables = release_tables(files)
-    known = set(built.displays)
-    unknown_members = tables.refset_member.filter(~pl.col("referenced").is_in(list(known))).height
-    descriptions = sum(f.frame.height for f in files if f.kind in ("description", "text_definition"))
+    unknown_members = tables.refset_member.filter(~pl.col("referenced").is_in(concepts["id"].implode())).height
     if unknown_members:
         warnings.append(f"{unknown_members} reference set member(s) name components that are not concepts of "
                         "this release (descriptions, or other modules); kept in the index")

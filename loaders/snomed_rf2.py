@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +138,13 @@ def read_release(path: Path) -> list[Rf2File]:
     return [read_file(where, base, read()) for where, base, read in found if _release_type(base) == chosen]
 
 
+def consume(files: Sequence[Rf2File], kinds: tuple[str, ...]) -> None:
+    """Empty the frames of ``kinds`` once they have been used (frees their memory)."""
+    for rf2 in files:
+        if rf2.kind in kinds:
+            rf2.frame = rf2.frame.clear()
+
+
 def _release_type(name: str) -> str:
     match = RELEASE_TYPE.search(name)
     return match.group(1) if match else "Snapshot"
@@ -191,16 +198,28 @@ def fail_at(where: str, frame: pl.DataFrame, mask: pl.Series | pl.Expr, field: s
 
 
 def _check_values(where: str, kind: str, frame: pl.DataFrame) -> None:
-    for column in COLUMNS[kind]:
-        fail_at(where, frame, pl.col(column).is_null(), column, "empty value")
-    fail_at(where, frame, ~pl.col("active").is_in(["0", "1"]), "active", "active must be 0 or 1")
-    fail_at(where, frame, ~pl.col("effectiveTime").str.contains(r"^\d{8}$"), "effectiveTime",
-            "effectiveTime must be yyyymmdd")
+    """All value checks in one pass over the frame; the failing row is looked up only when one fails."""
+    checks: list[tuple[pl.Expr, str, str]] = [
+        (pl.col(column).is_null(), column, "empty value") for column in COLUMNS[kind]
+    ]
+    checks.append((~pl.col("active").is_in(["0", "1"]), "active", "active must be 0 or 1"))
+    checks.append((~pl.col("effectiveTime").str.contains(r"^\d{8}$"), "effectiveTime",
+                   "effectiveTime must be yyyymmdd"))
     for column in SCTID_COLUMNS.get(kind, ()):
-        fail_at(where, frame, invalid_sctids(frame[column]), column, "not a valid SCTID (format or check digit)")
-    duplicated = frame["id"].is_duplicated()
-    if duplicated.any():
-        dupes = frame.filter(duplicated).sort("line")
-        first, again = dupes.row(0, named=True), dupes.filter(pl.col("id") == dupes["id"][0]).row(1, named=True)
-        raise LoadError(f"id {first['id']} appears twice in a snapshot (first at line {first['line']})",
-                        file=where, line=again["line"], field="id")
+        checks.append((pl.lit(invalid_sctids(frame[column])), column, "not a valid SCTID (format or check digit)"))
+    checks.append((pl.col("id").is_duplicated(), "id", "duplicate"))
+    failed = frame.select(*(mask.any().alias(str(n)) for n, (mask, _, _) in enumerate(checks))).row(0)
+    for (mask, column, message), bad in zip(checks, failed, strict=True):
+        if not bad:
+            continue
+        if message == "duplicate":
+            _duplicate(where, frame)
+        fail_at(where, frame, mask, column, message)
+
+
+def _duplicate(where: str, frame: pl.DataFrame) -> None:
+    dupes = frame.filter(pl.col("id").is_duplicated()).sort("line")
+    first = dupes.row(0, named=True)
+    again = dupes.filter(pl.col("id") == first["id"]).row(1, named=True)
+    raise LoadError(f"id {first['id']} appears twice in a snapshot (first at line {first['line']})",
+                    file=where, line=again["line"], field="id")

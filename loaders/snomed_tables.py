@@ -79,7 +79,8 @@ def refset_tables(files: list[Rf2File]) -> tuple[pl.DataFrame, pl.DataFrame]:
             continue
         extra = [c for c in rf2.frame.columns if c not in base and c != "line"]
         active = rf2.frame.filter(pl.col("active") == "1")
-        fields = pl.struct(extra).struct.json_encode() if extra else pl.lit(None, dtype=pl.String)
+        fields = (pl.struct([pl.col(c).fill_null("") for c in extra]).struct.json_encode() if extra
+                  else pl.lit(None, dtype=pl.String))
         members.append(active.select(pl.col("refsetId").alias("refset"),
                                      pl.col("referencedComponentId").alias("referenced"), fields.alias("fields")))
         for refset_id in rf2.frame["refsetId"].unique(maintain_order=True).to_list():

@@ -240,6 +240,8 @@ def _answer(data: bytes) -> bytes:
         return orjson.dumps({"status": exc.status, "message": str(exc)}) + b"\n"
     except SyntaxError as exc:
         return orjson.dumps({"status": 400, "message": f"invalid SPARQL query: {exc}"}) + b"\n"
+    except ValueError as exc:  # e.g. a default-graph-uri that is not an IRI
+        return orjson.dumps({"status": 400, "message": f"invalid request: {exc}"}) + b"\n"
     except Exception as exc:
         return orjson.dumps({"status": 500, "message": f"the query failed ({type(exc).__name__}: {exc})"}) + b"\n"
     header = {"status": 200, "media_type": result.media_type, "rows": result.rows, "truncated": result.truncated}

@@ -103,7 +103,9 @@ def test_lookup_property_filter(registry: Registry) -> None:
     with_lang = engine.lookup(registry, DEMO, "A", properties=["lang.en"])
     assert [d.value for d in with_lang.designations] == ["Alpha (en)"]
     everything = engine.lookup(registry, DEMO, "A", properties=["*"])
-    assert len(everything.designations) == 3
+    assert len(everything.designations) == 4
+    own = everything.designations[-1]
+    assert (own.value, own.language, own.use.code) == ("Alpha", "fr", "preferredForLanguage")
 
 
 def test_lookup_abstract_and_inactive(registry: Registry) -> None:

@@ -443,6 +443,7 @@ def test_concept_content_negotiation(small: TestClient) -> None:
     assert small.get("/concept", params={"iri": iri, "format": "jsonld"}).headers["content-type"].startswith(
         "application/ld+json")
     assert small.get("/concept", params={"iri": iri}, headers={"Accept": "image/png"}).status_code == 406
+    assert small.get("/concept", params={"iri": "not an iri"}).status_code == 400
     redirect = small.get("/id/wonca/cisp2/T90", headers={"Accept": "text/turtle"}, follow_redirects=False)
     assert redirect.status_code == 303
     followed = small.get("/id/wonca/cisp2/T90", headers={"Accept": "text/turtle"})

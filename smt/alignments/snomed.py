@@ -117,7 +117,7 @@ def _build(index: CodeSystemIndex, version: str, refset: RefsetRecord, url: str)
 
 
 _CACHE: OrderedDict[tuple[str, str], dict] = OrderedDict()
-_CACHE_SIZE = 16
+_CACHE_SIZE = 4
 
 
 def implicit_map(registry: Registry, url: str) -> dict | None:

@@ -25,7 +25,7 @@ import orjson
 
 from smt.alignments.curies import canonical_system
 from smt.alignments.model import MapRow, canonical, map_rows, scope_uri
-from smt.alignments.snomed import implicit_map, map_refset_urls
+from smt.alignments.snomed import SCT, implicit_map, map_refset_urls
 from smt.alignments.vocab import NEGATIVE, R5_RELATIONSHIP_TO_EQUIVALENCE
 from smt.engines.codesystem import CODE_NORMALISERS
 from smt.registry import Registry
@@ -107,12 +107,13 @@ def stored_index(info: ReleaseInfo) -> MapIndex:
 
 
 def candidate_maps(registry: Registry, url: str | None = None, version: str | None = None,
-                   given: Iterable[dict] = ()) -> list[MapIndex]:
+                   given: Iterable[dict] = (), query: TranslateQuery | None = None) -> list[MapIndex]:
     """The maps a translation consults: the one ``url`` (+ ``version``) names, else every default version.
 
     Maps ``given`` with the request come first and take precedence over a stored map with the same URL. An
     implicit SNOMED CT map URL (``…?fhir_cm=``) is built from the SNOMED CT release; without ``url``, the map
-    reference sets of the default SNOMED CT release are consulted too.
+    reference sets of the default SNOMED CT release are consulted too when ``query`` translates SNOMED CT
+    codes, or asks for SNOMED CT codes in reverse.
     """
     inline = [MapIndex(resource) for resource in given
               if isinstance(resource, dict) and resource.get("resourceType") == "ConceptMap"]
@@ -127,7 +128,15 @@ def candidate_maps(registry: Registry, url: str | None = None, version: str | No
     seen = {m.url for m in inline}
     urls = sorted({r.url for r in registry.releases() if r.kind == "ConceptMap"} - seen)
     maps = inline + [stored_index(registry.resolve(u, kind="ConceptMap")) for u in urls]
-    return maps + [_implicit_index(implicit_map(registry, u) or {}) for u in map_refset_urls(registry)]
+    if query is not None and _wants_snomed_maps(query):
+        maps += [_implicit_index(implicit_map(registry, u) or {}) for u in map_refset_urls(registry)]
+    return maps
+
+
+def _wants_snomed_maps(query: TranslateQuery) -> bool:
+    if query.reverse:
+        return _system(query.result_system) == SCT
+    return any(_system(c.system) == SCT for c in query.codings)
 
 
 _IMPLICIT: OrderedDict[str, MapIndex] = OrderedDict()
@@ -139,7 +148,7 @@ def _implicit_index(resource: dict) -> MapIndex:
     index = _IMPLICIT.get(key)
     if index is None or index.resource is not resource:
         index = _IMPLICIT[key] = MapIndex(resource)
-        while len(_IMPLICIT) > 16:
+        while len(_IMPLICIT) > 4:
             _IMPLICIT.popitem(last=False)
     return index
 

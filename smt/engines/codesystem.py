@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from smt.errors import NotFound
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, SubsumptionOutcome
-from smt.model import PropertyValue
+from smt.model import Coding, PropertyValue
 from smt.registry import Registry, normalise_system
 from smt.store.releases import ReleaseInfo
 
@@ -36,6 +36,10 @@ def dotted_cim10(code: str) -> str:
         return code
     return f"{code[:3]}.{code[3:]}"
 
+
+PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "preferredForLanguage",
+                                "Preferred For Language")
+"""Designation use of a concept's own display, given as a designation in the code system's language."""
 
 CODE_NORMALISERS: dict[str, Callable[[str], str]] = {CIM10_URL: dotted_cim10}
 """Per-system fallback for code look-ups, keyed by canonical URL. Others may register their own."""
@@ -267,12 +271,16 @@ def lookup_in(index: CodeSystemProvider, code: str, properties: Iterable[str] | 
     if want("status") and concept.status != "active":
         found.append(LookupProperty("status", concept.status, "code"))
     found += [LookupProperty(p.code, p.value, p.type) for p in stored if want(p.code)]
+    shown = _designations(designations, properties)
+    language = index.meta.get("language")
+    if language and concept.display and _designations([DesignationRecord(concept.display, language, None)], properties):
+        shown.append(DesignationRecord(concept.display, language, PREFERRED_FOR_LANGUAGE))
     not_selectable = any(p.code == "notSelectable" and p.value is True for p in stored)
     return LookupResult(
         system=index.url, name=index.meta.get("name") or index.url, version=index.version, code=concept.code,
         display=_choose_display(index.meta.get("language"), concept, designations, display_language),
         definition=concept.definition, abstract=concept.abstract or not_selectable,
-        inactive=not concept.active, designations=_designations(designations, properties), properties=found,
+        inactive=not concept.active, designations=shown, properties=found,
     )
 
 
@@ -288,6 +296,9 @@ class Issue:
     tx_code: str
     text: str
     expression: str
+    in_message: bool | None = None
+    """Whether the text goes in the ``message``: None = errors and warnings do; False/True force it (tx.fhir.org
+    leaves out e.g. a value set's own deprecation flag, but shows some information notes)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,20 +14,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from smt.engines.codesystem import UnknownCodeSystem
+from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem
 from smt.engines.filters import filter_ids, text_filter
 from smt.engines.provider import CodeSystemProvider, ResourceContext, preferred_display
+from smt.engines.standing import standing
 from smt.engines.version_rules import split_canonical
 from smt.engines.vs_errors import CircularReference, TooCostly, ValueSetError
 from smt.index.reader import ConceptRecord, DesignationRecord
-from smt.model import Coding, PropertyValue
+from smt.model import PropertyValue
 
 DEFAULT_MAX_EXPANSION = 10_000
 """Largest expansion returned without paging (``count``); above it the answer is ``too-costly``."""
 
-PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "preferredForLanguage",
-                                "Preferred For Language")
 CONCEPT_PROPERTY_URI = "http://hl7.org/fhir/concept-properties#"
+
+CONCEPT_EXTENSIONS = frozenset({
+    "http://hl7.org/fhir/StructureDefinition/valueset-deprecated",
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status",
+    "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition",
+    "http://hl7.org/fhir/StructureDefinition/rendering-style",
+    "http://hl7.org/fhir/StructureDefinition/rendering-xhtml",
+})
+"""``include.concept`` extensions copied onto the expansion's ``contains``."""
 
 Key = tuple[str, str | None, int]
 """A member of an expansion: code system URL, version (None: the system has none) and concept id."""
@@ -83,6 +91,7 @@ class ExpansionEntry:
     definition: str | None = None
     designations: list[DesignationRecord] = field(default_factory=list)
     properties: list[ContainsProperty] = field(default_factory=list)
+    extensions: list[dict] = field(default_factory=list)
     contains: list[ExpansionEntry] = field(default_factory=list)
 
 
@@ -103,6 +112,11 @@ class Expansion:
     display_language: str | None = None
     version_parameters: list[tuple[str, str]] = field(default_factory=list)
     """The request's version parameters that decided a code system version (name, canonical)."""
+    used_fragments: list[str] = field(default_factory=list)
+    used_supplements: list[str] = field(default_factory=list)
+    """Code systems of content ``fragment`` used: the expansion may be incomplete (``valueset-unclosed``)."""
+    standings: list[tuple[str, str, str]] = field(default_factory=list)
+    """Draft/experimental/deprecated/withdrawn resources used: (resource type, canonical, standing)."""
 
 
 def canonical_of(resource: dict) -> str:
@@ -137,8 +151,17 @@ class Compose:
         self.providers: dict[tuple[str, str | None], CodeSystemProvider] = {}
         self.used_code_systems: list[str] = []
         self.used_value_sets: list[str] = []
+        self.used_fragments: list[str] = []
         self.display_overrides: dict[Key, str] = {}
+        self.concept_extensions: dict[Key, list[dict]] = {}
+        """Extensions a value set puts on its listed concepts (``include.concept.extension``) kept in answers."""
         self.includes: dict[str, list[IncludeVersion]] = {}
+        self.standings: list[tuple[str, str, str]] = []
+        """(resource type, canonical, standing) of the draft/experimental/deprecated/withdrawn resources used."""
+
+    def note_standing(self, kind: str, canonical: str, value: str | None) -> None:
+        if value and (kind, canonical, value) not in self.standings:
+            self.standings.append((kind, canonical, value))
 
     def include_provider(self, system: str, declared: str | None) -> CodeSystemProvider | None:
         """The provider of an include, recorded in ``includes`` (None: unknown version, when lenient)."""
@@ -163,6 +186,9 @@ class Compose:
         used = f"{provider.url}|{provider.version}" if provider.version else provider.url
         if used not in self.used_code_systems:
             self.used_code_systems.append(used)
+        self.note_standing("CodeSystem", used, provider.meta.get("standing"))
+        if provider.meta.get("content") == "fragment" and used not in self.used_fragments:
+            self.used_fragments.append(used)
         return provider
 
     def value_set(self, reference: str, container: dict, path: tuple[str, ...]) -> dict:
@@ -179,6 +205,7 @@ class Compose:
                                     f"pathway [{chain}]")
         if canonical not in self.used_value_sets:
             self.used_value_sets.append(canonical)
+        self.note_standing("ValueSet", canonical, standing(resource, lifecycle=False))
         return resource
 
     # -- members ----------------------------------------------------------------------------------------------
@@ -223,10 +250,15 @@ class Compose:
             ids = self._system_ids(provider, item, where)
             system_keys = [(provider.url, provider.version, i) for i in ids]
             for listed in item.get("concept", []):
+                concept = provider.concept(listed.get("code", ""))
+                if concept is None:
+                    continue
+                key = (provider.url, provider.version, concept.id)
                 if listed.get("display"):
-                    concept = provider.concept(listed.get("code", ""))
-                    if concept is not None:
-                        self.display_overrides[(provider.url, provider.version, concept.id)] = listed["display"]
+                    self.display_overrides[key] = listed["display"]
+                kept = [e for e in listed.get("extension", []) if e.get("url") in CONCEPT_EXTENSIONS]
+                if kept:
+                    self.concept_extensions[key] = kept
         nested = [self.members(self.value_set(ref, container, path), path) for ref in item.get("valueSet", [])]
         if system_keys is None:
             if not nested:
@@ -341,6 +373,7 @@ class _EntryBuilder:
                 shown.insert(0, DesignationRecord(concept.display, language, PREFERRED_FOR_LANGUAGE))
             entry.designations = _designations_wanted(shown, options.designations)
         entry.properties = self.properties(provider, concept)
+        entry.extensions = self.compose.concept_extensions.get(key, [])
         return entry
 
     def properties(self, provider: CodeSystemProvider, concept: ConceptRecord) -> list[ContainsProperty]:
@@ -388,6 +421,7 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
     """``$expand`` of a ValueSet resource; raises ``ValueSetError`` subclasses."""
     options = options or ExpandOptions()
     compose = Compose(ctx)
+    compose.note_standing("ValueSet", canonical_of(vs), standing(vs, lifecycle=False))
     keys = compose.members(vs)
     if options.active_only:
         keys = compose.keep(keys, lambda c: c.active)
@@ -417,7 +451,9 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
         timestamp=datetime.now(UTC).isoformat(timespec="seconds"), total=total, offset=start,
         count=options.count, contains=contains, used_code_systems=compose.used_code_systems,
         used_value_sets=compose.used_value_sets, properties=list(builder.declared.items()),
-        display_language=options.display_language, version_parameters=ctx.rules.echo())
+        display_language=options.display_language, version_parameters=ctx.rules.echo(),
+        standings=compose.standings, used_fragments=compose.used_fragments,
+        used_supplements=list(ctx.used_supplements))
 
 
 def resolve_value_set(ctx: ResourceContext, url: str | None, resource: dict | None,

@@ -14,6 +14,9 @@ from typing import Protocol, runtime_checkable
 
 from loaders.fhir import codesystem_release
 from smt.engines.codesystem import UnknownCodeSystem, language_preferences
+from smt.engines.standing import standing
+from smt.engines.supplements import SupplementNotFound, is_supplement
+from smt.engines.supplements import apply as apply_supplements
 from smt.engines.version_rules import VersionRules, select_version, split_canonical
 from smt.errors import NotFound
 from smt.index.build import ancestor_sets, release_meta
@@ -83,7 +86,9 @@ class MemoryCodeSystem:
     @classmethod
     def from_resource(cls, resource: dict) -> MemoryCodeSystem:
         """A provider for a FHIR CodeSystem JSON resource."""
-        return cls(codesystem_release(resource, where=f"CodeSystem {resource.get('url')}"))
+        provider = cls(codesystem_release(resource, where=f"CodeSystem {resource.get('url')}"))
+        provider.meta["standing"] = standing(resource)
+        return provider
 
     @property
     def url(self) -> str:
@@ -200,6 +205,10 @@ class ResourceContext:
         self.rules = rules or VersionRules()
         self._code_systems: dict[str, dict[str, CodeSystemProvider]] = {}
         self._value_sets: dict[str, dict[str, dict]] = {}
+        self._sources: dict[str, dict[str, dict]] = {}
+        self._supplements: dict[str, dict[str, dict]] = {}
+        self.used_supplements: list[str] = []
+        """``url|version`` of the supplements applied (``useSupplement``, ``valueset-supplement``)."""
         for resource in tx_resources:
             self.add_resource(resource)
 
@@ -210,10 +219,40 @@ class ResourceContext:
         if not url:
             return
         version = resource.get("version") or ""
-        if kind == "CodeSystem" and resource.get("content", "complete") != "supplement":
+        if kind == "CodeSystem" and is_supplement(resource):
+            self._supplements.setdefault(url, {})[version] = resource
+        elif kind == "CodeSystem":
             self._code_systems.setdefault(url, {})[version] = MemoryCodeSystem.from_resource(resource)
+            self._sources.setdefault(url, {})[version] = resource
         elif kind == "ValueSet":
             self._value_sets.setdefault(url, {})[version] = resource
+
+    # -- supplements -----------------------------------------------------------------------------------------
+
+    def supplement(self, system: str) -> dict | None:
+        """The supplement whose URL is ``system`` (a supplement is not a code system to code with)."""
+        found = self._supplements.get(system.rstrip("/"), {})
+        chosen = select_version(found, None) if found else None
+        return found[chosen] if chosen is not None else None
+
+    def use_supplements(self, canonicals: Iterable[str]) -> None:
+        """Apply supplements to the request's code systems; ``SupplementNotFound`` for an unknown one."""
+        for canonical in canonicals:
+            url, version = split_canonical(canonical)
+            found = self._supplements.get(url.rstrip("/"), {})
+            chosen = select_version(found, version) if found else None
+            if chosen is None:
+                raise SupplementNotFound(canonical)
+            resource = found[chosen]
+            used = f"{resource['url']}|{chosen}" if chosen else resource["url"]
+            if used in self.used_supplements:
+                continue
+            self.used_supplements.append(used)
+            base = split_canonical(str(resource.get("supplements") or ""))[0].rstrip("/")
+            for base_version, source in self._sources.get(base, {}).items():
+                merged = apply_supplements(source, [resource])
+                self._sources[base][base_version] = merged
+                self._code_systems[base][base_version] = MemoryCodeSystem.from_resource(merged)
 
     # -- code systems ---------------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from smt.engines.codesystem import (
 )
 from smt.engines.expand import CodeSystemNotFound, Compose, IncludeVersion, canonical_of
 from smt.engines.provider import CodeSystemProvider, ResourceContext, UnknownValueSet, preferred_display
+from smt.engines.standing import STANDARDS_STATUS, WARNED, standing, status_text
 from smt.engines.version_rules import VersionNotAllowed, version_matches
 from smt.engines.vs_errors import ValueSetError
 from smt.index.reader import ConceptRecord
@@ -48,8 +49,8 @@ def _path(where: str, name: str) -> str:
 
 def _message(issues: list[Issue]) -> str | None:
     """The ``message``: the issue texts in tx.fhir.org order (not information, nor version-mismatch warnings)."""
-    shown = [i for i in issues if i.severity != "information" and not (i.severity == "warning" and
-                                                                        i.tx_code == "vs-invalid")]
+    shown = [i for i in issues if i.in_message or (i.in_message is None and i.severity != "information"
+                                                   and not (i.severity == "warning" and i.tx_code == "vs-invalid"))]
     ordered = sorted(shown, key=lambda i: _MESSAGE_ORDER.get(i.tx_code, 9))
     return "; ".join(dict.fromkeys(i.text for i in ordered)) or None
 
@@ -61,20 +62,34 @@ def _display_issue(given: str, valid: list[str], provider: CodeSystemProvider, c
     severity = "warning" if options.lenient_display else "error"
     requested = ", ".join(t for t in language_preferences(options.display_language) if t != "*")
     in_language = _in_languages(provider, concept, requested)
-    if requested and not in_language:
+    own = provider.meta.get("language")
+    if requested and not in_language and own:
         text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. There are no valid display names found "
                 f"for language(s) '{requested}'. Default display is '{concept.display}'")
         return Issue(severity, "invalid", "invalid-display", text, _path(where, "display"))
-    lang = provider.meta.get("language") or "--"
-    if requested and len(in_language) == 1:
-        valid, lang = [in_language[0][0]], in_language[0][1] or "--"
-    choices = list(dict.fromkeys(valid))
-    shown = " or ".join(f"'{v}' ({lang})" for v in choices[:1]) if len(choices) == 1 else \
-        " or ".join(f"'{v}'" for v in choices)
+    if requested and in_language:
+        pairs = in_language
+    else:
+        pairs = [(concept.display, own or "")] + [(d.value, d.language or "")
+                                                  for d in provider.designations(concept)]
+        pairs = [(v, lang) for v, lang in pairs if v in valid]
+    choices = list(dict.fromkeys(pairs))
+    shown = " or ".join(f"'{v}' ({lang})" if lang else f"'{v}'" for v, lang in choices)
     valid_text = f"is {shown}" if len(choices) == 1 else f"is one of {len(choices)} choices: {shown}"
     text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. Valid display {valid_text} "
             f"(for the language(s) '{requested or '--'}')")
     return Issue(severity, "invalid", "invalid-display", text, _path(where, "display"))
+
+
+def _default_language_note(given: str, provider: CodeSystemProvider, concept: ConceptRecord,
+                           options: ValidateOptions, where: str) -> Issue | None:
+    """A valid display given for a language the code system has no display in: an information note."""
+    requested = ", ".join(t for t in language_preferences(options.display_language) if t != "*")
+    if not requested or not provider.meta.get("language") or _in_languages(provider, concept, requested):
+        return None
+    text = (f"There are no valid display names found for the code {provider.url}#{concept.code} for language(s) "
+            f"'{requested}'. The display is '{given}' which is a valid display for the default language")
+    return Issue("information", "invalid", "invalid-display", text, _path(where, "display"), True)
 
 
 def _in_languages(provider: CodeSystemProvider, concept: ConceptRecord, requested: str) -> list[tuple[str, str]]:
@@ -87,6 +102,17 @@ def _in_languages(provider: CodeSystemProvider, concept: ConceptRecord, requeste
     return found
 
 
+def _status_in_value_set(extensions: list[dict]) -> str | None:
+    """The status a value set gives one of its concepts (``valueset-deprecated``, standards status)."""
+    for ext in extensions:
+        if ext.get("url", "").endswith("/valueset-deprecated") and str(
+                ext.get("valueBoolean", ext.get("valueCode"))).lower() == "true":
+            return "deprecated"
+        if ext.get("url") == STANDARDS_STATUS and ext.get("valueCode") in WARNED:
+            return str(ext["valueCode"])
+    return None
+
+
 class ValueSetValidator:
     """Validates codes against one value set within one request context."""
 
@@ -96,6 +122,7 @@ class ValueSetValidator:
         self.options = options or ValidateOptions()
         self.canonical = canonical_of(vs) or f"#{vs.get('id', '')}"
         self.compose = Compose(ctx, lenient=True)
+        self.compose.note_standing("ValueSet", canonical_of(vs), standing(vs, lifecycle=False))
         self._members: set | None = None
         self._failure: Issue | None = None
         self._unknown: CodeSystemNotFound | None = None
@@ -124,6 +151,9 @@ class ValueSetValidator:
     def validate(self, coding: CodingInput, where: str = "") -> ValidationResult:
         """One coding (``where`` prefixes the issue locations: "", "Coding", "CodeableConcept.coding[0]")."""
         result = self._validate(coding, where)
+        if result.version is not None or result.result:
+            result.issues += [Issue("information", "business-rule", "status-check", status_text(*item), "")
+                              for item in self.compose.standings]
         if self.options.code_system:
             result.issues = self._issues(result.issues)
             result.message = _message(result.issues)
@@ -149,6 +179,12 @@ class ValueSetValidator:
             issues = [self._not_in_vs(None, code, where),
                       Issue("warning", "invalid", "invalid-data", text, where or "code")]
             return ValidationResult(False, _message(issues), code=code, issues=issues)
+        supplement = self.ctx.supplement(system)
+        if supplement is not None:
+            text = (f"CodeSystem {canonical_of(supplement)} is a supplement, so can't be used as a value in "
+                    f"{where or 'Coding'}.system")
+            issues = [Issue("error", "invalid", "invalid-data", text, _path(where, "system"))]
+            return ValidationResult(False, text, code=code, system=system, issues=issues)
         if self._unknown is not None:
             return self._unknown_vs_system(coding, system, code, where)
         return self._validate_known(coding, system, code, where)
@@ -178,7 +214,7 @@ class ValueSetValidator:
         return self.compose.provider(system, version)
 
     def _unknown_system(self, system: str, code: str, exc: CodeSystemNotFound, where: str) -> ValidationResult:
-        """A coding whose code system (or its version) is not known, or is a value set's URL."""
+        """A coding whose code system (or its version) is not known, or is a value set's or supplement's URL."""
         issues = [self._not_in_vs(system, code, where)]
         result = ValidationResult(False, code=code, system=system, issues=issues)
         if exc.unknown.version is not None:
@@ -298,6 +334,12 @@ class ValueSetValidator:
             return ValidationResult(False, _message(version_issues), code=code, system=system,
                                     issues=version_issues, unknown_system=unknown)
         concept = provider.concept(code)
+        if concept is None and provider.meta.get("content") == "fragment":
+            text = (f"Unknown Code '{code}' in the CodeSystem '{provider.url}' version '{provider.version or ''}' - "
+                    f"note that the code system is labeled as a fragment, so the code may be valid in some other "
+                    f"fragment")
+            issues = [Issue("warning", "code-invalid", "invalid-code", text, _path(where, "code"), False)]
+            return ValidationResult(True, code=code, system=system, version=provider.version, issues=issues)
         if concept is None:
             normaliser = CODE_NORMALISERS.get(provider.url)
             hint = provider.concept(normaliser(code)) if normaliser is not None else None
@@ -326,9 +368,18 @@ class ValueSetValidator:
             member = False
         if not member and not version_issues:
             issues.append(self._not_in_vs(system, code, where))
+        flagged = _status_in_value_set(self.compose.concept_extensions.get((provider.url, provider.version,
+                                                                            concept.id), []))
+        if member and flagged:
+            text = (f"The presence of the concept '{concept.code}' in the system '{provider.url}' in the value set "
+                    f"{self.canonical} is marked with a status of {flagged} and its use should be reviewed")
+            issues.append(Issue("warning", "business-rule", "code-comment", text, _path(where, "code"), False))
         valid = self._valid_displays(provider, concept, designations)
         if coding.display is not None and coding.display not in valid and member:
             issues.append(_display_issue(coding.display, valid, provider, concept, options, where))
+        elif coding.display is not None and member:
+            note = _default_language_note(coding.display, provider, concept, options, where)
+            issues += [note] if note else []
         result.issues = issues
         result.result = member and not any(i.severity == "error" for i in issues)
         result.message = _message(issues)

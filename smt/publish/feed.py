@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from smt.publish.changes import DIFFABLE
 from smt.publish.exports import Download, ExportFormat
 from smt.publish.fhir_export import FHIR_VERSION
 from smt.publish.links import diff_path, download_path, release_path
@@ -70,7 +71,7 @@ def _entry(feed: etree._Element, item: Publication, base: str) -> None:
         rel = "alternate" if fmt.name == "fhir-json" else "related"
         _link(entry, rel, base + download_path(info.id, fmt.name), fmt.media_type, fmt.label, download)
     _link(entry, "describedby", base + release_path(info.id), "application/json", "Release manifest")
-    if item.previous is not None:
+    if item.previous is not None and info.kind in DIFFABLE:
         _link(entry, "related", base + diff_path(info.url, item.previous.version, info.version),
               "application/json", f"Changes since version {item.previous.version}")
 

@@ -51,12 +51,16 @@ class View:
         return list(dict.fromkeys(found))
 
 
-def _describe(store: ox.Store, subject: ox.NamedNode | ox.BlankNode, graph: ox.NamedNode,
-              into: list[ox.Quad]) -> None:
-    for statement in store.quads_for_pattern(subject, None, None, graph):
-        into.append(statement)
-        if isinstance(statement.object, ox.BlankNode):
-            _describe(store, statement.object, graph, into)
+def _describe(store: ox.Store, subject: ox.NamedNode, graph: ox.NamedNode, into: list[ox.Quad]) -> None:
+    """The concise bounded description of ``subject`` in ``graph``: its statements, and blank nodes' ones."""
+    pending: list[ox.NamedNode | ox.BlankNode] = [subject]
+    seen = {subject}
+    while pending:
+        for statement in store.quads_for_pattern(pending.pop(), None, None, graph):
+            into.append(statement)
+            if isinstance(statement.object, ox.BlankNode) and statement.object not in seen:
+                seen.add(statement.object)
+                pending.append(statement.object)
 
 
 def _releases_describing(store: ox.Store, iri: str, registry: Registry) -> list[ReleaseInfo]:

@@ -59,6 +59,7 @@ _APOSTROPHES = ("’", "ʼ", "`", "´", "‘")
 _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])'(?=\w)", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?<=\w)'s\b", re.IGNORECASE)
 _COMPOUND = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+_ACRONYM = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}")
 
 
 def _builder() -> tantivy.TextAnalyzerBuilder:
@@ -133,8 +134,14 @@ def words(text: str) -> list[str]:
 
 
 def compounds(text: str) -> list[str]:
-    """Hyphenated words written as one ("insulino-dépendant" → "insulinodépendant"), indexed as extras."""
-    return [c.replace("-", "") for c in _COMPOUND.findall(text)] if "-" in text else []
+    """Extra forms indexed with a term: hyphenated words and dotted acronyms written as one word.
+
+    "insulino-dépendant" → "insulinodépendant", "G.E.U." → "GEU", "T.M. du sein" → "TM".
+    """
+    found = [c.replace("-", "") for c in _COMPOUND.findall(text)] if "-" in text else []
+    if "." in text:
+        found += [a.replace(".", "") for a in _ACRONYM.findall(text)]
+    return found
 
 
 def fuzzy_distance(word: str) -> int:

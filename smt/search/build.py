@@ -27,6 +27,9 @@ BREVITY_MAX = 0.002
 """Largest brevity bonus in ``weight``: shorter terms win ties, never a ranking tier."""
 PREFERRED_WEIGHT = 2.0
 """Added to ``weight`` for a concept's display: tantivy multiplies scores by log2(2 + weight), so ×2."""
+HEAD_WORDS = 3
+"""Terms of at most 3 distinct words (stop words aside) are also indexed in ``head``, the short list that
+ranks very broad queries (see ``smt.search.query``)."""
 
 _CODE_NOISE = re.compile(r"[\s.]")
 
@@ -43,6 +46,7 @@ def schema() -> tantivy.Schema:
     builder.add_integer_field("concept", stored=True, fast=True)
     builder.add_text_field("plain", stored=True, tokenizer_name=analysis.FOLD)
     builder.add_text_field("grams", tokenizer_name=analysis.GRAMS, index_option="basic")
+    builder.add_text_field("head", tokenizer_name=analysis.GRAMS, index_option="basic")
     builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("lang", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_boolean_field("active", indexed=True)
@@ -97,6 +101,8 @@ def _document(number: int, within: list[str], term: str, language: str, pref: bo
         "key": analysis.term_key(term, language), "lang": language, "active": active, "within": within,
         "weight": weight(term, pref),
     }
+    if len({w for w in words if not analysis.is_stop(w)}) <= HEAD_WORDS:
+        fields["head"] = words
     return orjson.dumps(fields).decode()
 
 

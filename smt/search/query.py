@@ -15,6 +15,11 @@ phrase                 500       the words appear in that order, at most 2 other
 exact word             200       each query word found as a whole word
 =====================  ========  ============================================================
 
+Very broad queries (every word starts more than 20 000 terms of a release, e.g. "autres") are first ranked
+over the short terms only (``head``: at most 3 distinct words, stop words aside), where the best matches of
+such queries are; the full index is searched when that short list gives fewer concepts than asked, and the
+total is then an estimate.
+
 Passes, each run only when the previous one found nothing: ``strict`` (every word must match), ``fuzzy``
 (every word must match, a word may be misspelt: edit distance 1 for 4–7 letters, 2 beyond; 2 500 instead of
 5 000), ``partial`` (any word may match: 1 000 per word found).
@@ -46,6 +51,7 @@ PARTIAL_WORD = 1_000.0
 PHRASE = 500.0
 EXACT_WORD = 200.0
 
+BROAD_DOCS = 20_000
 PASSES = ("strict", "fuzzy", "partial")
 PHRASE_SLOP = 2
 _CODE_LIKE = re.compile(r"[A-Za-z0-9+\-.*/_]{1,20}")
@@ -96,7 +102,7 @@ class QueryBuilder:
         self.filters = filters
         self.words = analysis.query_words(self.text)
         self.required = [w for w in self.words if not w.stop]
-        self.optional = [w for w in self.words if w.stop]
+        self._built: dict[tuple[str, bool], tantivy.Query | None] = {}
 
     def modes(self) -> list[str]:
         """The passes worth trying, in order (``partial`` only helps with two words or more)."""
@@ -110,10 +116,10 @@ class QueryBuilder:
     def _term(self, field: str, value: object) -> tantivy.Query:
         return Query.term_query(self.schema, field, value)
 
-    def word_clause(self, word: analysis.QueryWord, mode: str) -> tantivy.Query:
+    def word_clause(self, word: analysis.QueryWord, mode: str, field: str = "grams") -> tantivy.Query:
         """Documents with a word starting like ``word`` (or, in the fallback passes, spelt nearly like it)."""
         if len(word.prefix) >= analysis.MIN_GRAM:
-            starts = self._term("grams", word.prefix)
+            starts = self._term(field, word.prefix)
         else:  # one letter or digit: a whole word ("type 2", "vitamine D")
             starts = self._term("plain", word.text)
         if mode == "strict" or not (distance := analysis.fuzzy_distance(word.text)):
@@ -121,9 +127,9 @@ class QueryBuilder:
         near = Query.fuzzy_term_query(self.schema, "plain", word.text, distance, True, False)
         return Query.boolean_query([(Occur.Should, starts), (Occur.Should, near)])
 
-    def text_clause(self, mode: str) -> tantivy.Query | None:
+    def text_clause(self, mode: str, field: str = "grams") -> tantivy.Query | None:
         """Every word (``strict``, ``fuzzy``) or any word (``partial``), with a constant score."""
-        clauses = [self.word_clause(w, mode) for w in self.required]
+        clauses = [self.word_clause(w, mode, field) for w in self.required]
         if not clauses:
             return None
         if mode == "partial":
@@ -163,13 +169,27 @@ class QueryBuilder:
         bonuses += [self._const(self._term("plain", w.text), EXACT_WORD) for w in self.required]
         return bonuses
 
-    def build(self, mode: str) -> tantivy.Query | None:
-        """The query of one pass, or None when the pass cannot match anything.
+    def breadth(self, searcher: tantivy.Searcher, mode: str) -> int:
+        """Upper bound of the documents a pass matches in one index, from the words' document frequencies."""
+        counts = [searcher.doc_freq("grams", w.prefix) if len(w.prefix) >= analysis.MIN_GRAM
+                  else searcher.doc_freq("plain", w.text) for w in self.required]
+        if not counts:
+            return 0
+        return max(counts) if mode == "partial" else min(counts)
+
+    def build(self, mode: str, head: bool = False) -> tantivy.Query | None:
+        """The query of one pass (over short terms only when ``head``), or None when it cannot match.
 
         Each optional clause gets its own level of nesting: an optional clause alone is advanced with skips
         to the documents that matched, while several optional clauses together would be scanned in full.
         """
-        text = self.text_clause(mode)
+        key = (mode, head)
+        if key not in self._built:
+            self._built[key] = self._build(mode, "head" if head else "grams")
+        return self._built[key]
+
+    def _build(self, mode: str, field: str) -> tantivy.Query | None:
+        text = self.text_clause(mode, field)
         codes = self.code_clauses() if mode == "strict" else []
         alternatives = ([text] if text else []) + codes
         if not alternatives:
@@ -194,8 +214,21 @@ class SearchIndex:
         analysis.register(self.index)
         self.searcher = self.index.searcher()
 
-    def run(self, query: tantivy.Query, limit: int) -> Matches:
-        """Run one pass: the best match of each concept, best first, ``limit`` concepts at most."""
+    def run(self, builder: QueryBuilder, mode: str, limit: int) -> Matches:
+        """One pass: the best match of each concept, best first, ``limit`` concepts at most."""
+        breadth = builder.breadth(self.searcher, mode)
+        if breadth > BROAD_DOCS and limit == 0:
+            return Matches([], round(breadth * self.meta["concepts"] / self.meta["documents"]), mode)
+        if breadth > BROAD_DOCS:
+            short = builder.build(mode, head=True)
+            found = self._collect(short, limit) if short is not None else None
+            if found and len(found.matches) >= limit > 0:
+                found.total = max(found.total, round(breadth * self.meta["concepts"] / self.meta["documents"]))
+                return found
+        query = builder.build(mode)
+        return self._collect(query, limit) if query is not None else Matches([], 0, mode)
+
+    def _collect(self, query: tantivy.Query, limit: int) -> Matches:
         fetch = max(2 * limit + 10, 50)
         while True:
             result = self.searcher.search(query, fetch, weight_by_field="weight")
@@ -209,16 +242,16 @@ class SearchIndex:
             if complete or len(best) >= limit:
                 break
             fetch *= 4
-        total = len(best) if complete else max(len(best), round(self.searcher.cardinality(query, "concept")))
+        # beyond what was fetched, the number of concepts is estimated from the documents fetched
+        total = len(best) if complete else max(len(best), round(result.count * len(best) / len(result.hits)))
         return Matches(list(best.values())[:limit], total, "strict")
 
     def search(self, text: str, limit: int, filters: Filters = Filters()) -> Matches:
         """All passes on this index alone, stopping at the first that finds something."""
         builder = QueryBuilder(text, filters)
         for mode in builder.modes():
-            query = builder.build(mode)
-            found = self.run(query, limit) if query is not None and limit > 0 else None
-            if found and found.total:
+            found = self.run(builder, mode, limit)
+            if found.total:
                 found.mode = mode
                 return found
         return Matches([], 0, "strict")

@@ -105,11 +105,8 @@ def search(registry: Registry, text: str, *, system: str | None = None, version:
     found: list[_Found] = []
     total = 0
     for mode in builder.modes():  # a pass runs on every release; the next only when all found nothing
-        query = builder.build(mode)
-        if query is None:
-            continue
         for info, index in indexes:
-            matches = index.run(query, offset + count)
+            matches = index.run(builder, mode, offset + count)
             total += matches.total
             found += [_Found(m, info, index, mode, ranks[info.id]) for m in matches.matches]
         if total:
