@@ -160,7 +160,9 @@ def validation_parameters(result: ValidationResult, codeable_concept: dict | Non
     if result.issues:
         items.append({"name": "issues", "resource": outcome(result.issues)})
     add("message", "valueString", result.message)
+    add("normalized-code", "valueCode", result.normalized_code)
     add("result", "valueBoolean", result.result)
+    add("status", "valueCode", result.status)
     add("system", "valueUri", result.system)
     add("version", "valueString", result.version)
     if result.unknown_system:

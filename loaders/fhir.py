@@ -1,8 +1,9 @@
 """FHIR R4 JSON loader: CodeSystem, ValueSet and ConceptMap resources (single files, Bundles or folders).
 
 ``codesystem_release`` turns a CodeSystem resource into the release model (nested ``concept`` trees,
-``parent``/``child`` properties and ``subsumedBy`` all become parents; ``status``/``inactive``/``deprecated``
-properties set the concept status; ``notSelectable`` marks abstract concepts). Value sets and concept maps
+``parent``/``child`` properties and ``subsumedBy`` all become parents; ``status``/``inactive`` properties set
+the concept status, a ``deprecated`` concept staying active; a concept without display has an empty one;
+``notSelectable`` marks abstract concepts). Value sets and concept maps
 are kept as their JSON resource (``ResourceRelease``). Also used for resources passed in requests
 (``tx-resource``).
 """
@@ -31,6 +32,7 @@ from smt.model import (
 RESOURCE_TYPES = ("CodeSystem", "ValueSet", "ConceptMap")
 PARENT_PROPERTIES = {"parent", "subsumedBy"}
 CHILD_PROPERTIES = {"child"}
+STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
 VALUE_KEYS: dict[str, str] = {
     "valueCode": "code", "valueCoding": "Coding", "valueString": "string", "valueInteger": "integer",
     "valueBoolean": "boolean", "valueDateTime": "dateTime", "valueDecimal": "decimal",
@@ -65,12 +67,24 @@ def _designation(raw: dict) -> Designation:
 
 
 def _status_of(properties: list[ConceptProperty]) -> str:
+    """Concept status: ``retired``/``inactive`` make it inactive; ``deprecated`` is still active in FHIR (its
+    use should be reviewed), it stays a ``status`` property."""
     for prop in properties:
-        if prop.code == "status" and str(prop.value) in ("retired", "inactive", "deprecated"):
-            return "retired" if prop.value == "retired" else "inactive"
-        if prop.code in ("inactive", "deprecated") and prop.value is True:
+        if prop.code == "status" and str(prop.value) in ("retired", "inactive"):
+            return str(prop.value)
+        if prop.code == "inactive" and prop.value is True:
             return "inactive"
     return "active"
+
+
+def _standards_status(raw: dict, properties: list[ConceptProperty]) -> None:
+    """A concept's ``structuredefinition-standards-status`` extension as its ``status`` property."""
+    if any(p.code == "status" for p in properties):
+        return
+    for ext in raw.get("extension", []):
+        if ext.get("url") == STANDARDS_STATUS and ext.get("valueCode"):
+            properties.append(ConceptProperty("status", ext["valueCode"], "code"))
+            return
 
 
 def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Concept]:
@@ -90,6 +104,7 @@ def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Conc
             if prop.get("code") in CHILD_PROPERTIES:
                 continue
             properties.append(ConceptProperty(prop["code"], value, kind))  # type: ignore[arg-type]
+        _standards_status(raw, properties)
         abstract = any(p.code == "notSelectable" and p.value is True for p in properties)
         yield Concept(
             code=code,

@@ -13,7 +13,7 @@ import pytest
 from tests.conformance.report import group_causes
 from tests.conformance.runner import run_conformance
 
-GENERAL_PASS_FLOOR = 357
+GENERAL_PASS_FLOOR = 403
 
 
 @pytest.mark.shared_data

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from smt.engines import codesystem as engine
-from smt.engines.codesystem import CodingInput, UnknownCode, UnknownCodeSystem
+from smt.engines.codesystem import CodingInput, UnknownCode, UnknownCodeSystem, ValidationResult
+from smt.engines.provider import ResourceContext
+from smt.engines.validate_vs import ValidateOptions, code_system_validator, validate_in_code_systems
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef
 from smt.registry import Registry
 from smt.store.releases import ReleaseStore
@@ -151,19 +153,32 @@ def test_explicit_draft_version_is_served(registry: Registry) -> None:
 # -- $validate-code -----------------------------------------------------------------------------------------
 
 
+def validate(registry: Registry, system: str, code: str, version: str | None = None, display: str | None = None,
+             display_language: str | None = None) -> ValidationResult:
+    """CodeSystem ``$validate-code`` as the API runs it: over a request context on the registry."""
+    options = ValidateOptions(display_language=display_language)
+    validator = code_system_validator(ResourceContext(registry), system, version, options)
+    return validator.validate(CodingInput(system, code, version, display))
+
+
+def validate_codings(registry: Registry, codings: list[CodingInput]) -> ValidationResult:
+    return validate_in_code_systems(ResourceContext(registry), codings, ValidateOptions())
+
+
+
 def test_validate_code_valid(registry: Registry) -> None:
-    result = engine.validate_code(registry, DEMO, "A", display="Alpha")
+    result = validate(registry, DEMO, "A", display="Alpha")
     assert result.result and result.message is None and result.issues == []
     assert (result.code, result.system, result.version, result.display) == ("A", DEMO, "2.0.0", "Alpha")
 
 
 def test_validate_code_accepts_any_designation_as_display(registry: Registry) -> None:
-    assert engine.validate_code(registry, DEMO, "A", display="Alpha court").result
-    assert engine.validate_code(registry, DEMO, "A", display="Alfa").result
+    assert validate(registry, DEMO, "A", display="Alpha court").result
+    assert validate(registry, DEMO, "A", display="Alfa").result
 
 
 def test_validate_code_unknown_code_is_a_result_not_an_error(registry: Registry) -> None:
-    result = engine.validate_code(registry, DEMO, "ZZ", "1.0.0")
+    result = validate(registry, DEMO, "ZZ", "1.0.0")
     assert result.result is False
     assert result.message == f"Unknown code 'ZZ' in the CodeSystem '{DEMO}' version '1.0.0'"
     assert [(i.code, i.tx_code, i.expression) for i in result.issues] == [("code-invalid", "invalid-code", "code")]
@@ -172,49 +187,49 @@ def test_validate_code_unknown_code_is_a_result_not_an_error(registry: Registry)
 def test_validate_code_is_strict_but_hints_normalised_code(registry: Registry,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(engine.CODE_NORMALISERS, DEMO, str.upper)
-    result = engine.validate_code(registry, DEMO, "a1")
+    result = validate(registry, DEMO, "a1")
     assert result.result is False
     assert result.message.endswith("(did you mean 'A1'?)")
 
 
 def test_validate_code_wrong_display(registry: Registry) -> None:
-    result = engine.validate_code(registry, DEMO, "B", display="Beta")
+    result = validate(registry, DEMO, "B", display="Beta")
     assert result.result is False
     assert result.display == "Bêta"
     assert result.message == (f"Wrong Display Name 'Beta' for {DEMO}#B. Valid display is 'Bêta' (fr) "
                               "(for the language(s) '--')")
     assert result.issues[0].expression == "display"
-    spaced = engine.validate_code(registry, DEMO, "B", display="Bêta ", display_language="fr")
+    spaced = validate(registry, DEMO, "B", display="Bêta ", display_language="fr")
     assert spaced.message.startswith("Wrong whitespace in Display Name 'Bêta '")
     assert spaced.message.endswith("(for the language(s) 'fr')")
-    several = engine.validate_code(registry, DEMO, "A", display="Alph")
+    several = validate(registry, DEMO, "A", display="Alph")
     assert ("Valid display is one of 4 choices: 'Alpha' (fr) or 'Alpha (en)' (en) or 'Alpha court' (fr) or "
             "'Alfa' (de)") in several.message
 
 
 def test_validate_code_inactive_is_valid_with_warning(registry: Registry) -> None:
-    result = engine.validate_code(registry, DEMO, "A2")
+    result = validate(registry, DEMO, "A2")
     assert result.result is True and result.inactive is True
     assert result.issues[0].severity == "warning"
     assert "status of inactive" in result.message
 
 
 def test_validate_code_unknown_system_and_version(registry: Registry) -> None:
-    result = engine.validate_code(registry, "http://nope.example", "A")
+    result = validate(registry, "http://nope.example", "A")
     assert result.result is False and result.unknown_system == "http://nope.example"
     assert result.message == ("A definition for CodeSystem 'http://nope.example' could not be found, "
                               "so the code cannot be validated")
-    bad_version = engine.validate_code(registry, DEMO, "A", "9")
+    bad_version = validate(registry, DEMO, "A", "9")
     assert bad_version.unknown_system == f"{DEMO}|9"
     assert "Valid versions: 1.0.0 or 2.0.0 or 3.0.0" in bad_version.message
 
 
 def test_validate_codings_valid_when_one_coding_is(registry: Registry) -> None:
     codings = [CodingInput("http://nope.example", "X"), CodingInput(DEMO, "B", "1.0.0")]
-    result = engine.validate_codings(registry, codings)
+    result = validate_codings(registry, codings)
     assert result.result is True and (result.code, result.version) == ("B", "1.0.0")
     assert result.issues == []
-    bad = engine.validate_codings(registry, [CodingInput(DEMO, "ZZ"), CodingInput(None, "B")])
+    bad = validate_codings(registry, [CodingInput(DEMO, "ZZ"), CodingInput(None, "B")])
     assert bad.result is False
     assert [i.expression for i in bad.issues] == ["CodeableConcept.coding[0].code", "CodeableConcept.coding[1]"]
 

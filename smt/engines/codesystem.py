@@ -1,4 +1,7 @@
-"""CodeSystem engine: $lookup, $validate-code and $subsumes over the registry, with no HTTP or FHIR JSON.
+"""CodeSystem engine: $lookup and $subsumes, and what $validate-code shares, with no HTTP or FHIR JSON.
+
+``$validate-code`` itself (CodeSystem and ValueSet) lives in ``validate_vs`` over a request's
+``ResourceContext``; this module gives it ``Issue``, ``CodingInput``, ``ValidationResult`` and the errors.
 
 * No version = the latest active release (``Registry.resolve``); system URLs are normalised (trailing slash,
   ``urn:oid:``, catalogue aliases).
@@ -174,12 +177,6 @@ def _primary(tag: str | None) -> str:
     return (tag or "").lower().split("-")[0]
 
 
-def choose_display(cs: CodeSystemVersion, concept: ConceptRecord, designations: list[DesignationRecord],
-                   display_language: str | None) -> str | None:
-    """The display in the best requested language available, else the concept's default display."""
-    return _choose_display(cs.language, concept, designations, display_language)
-
-
 def _choose_display(language: str | None, concept: ConceptRecord, designations: list[DesignationRecord],
                     display_language: str | None) -> str | None:
     own = (language or "").lower()
@@ -320,88 +317,15 @@ class ValidationResult:
     system: str | None = None
     version: str | None = None
     inactive: bool = False
+    normalized_code: str | None = None
+    """The code as the code system writes it, when the given one matched only by case (case-insensitive)."""
+    status: str | None = None
+    """The concept's status when it is not plain active (e.g. ``deprecated``, still valid)."""
     issues: list[Issue] = field(default_factory=list)
     unknown_system: str | None = None
     """``url|version`` of a code system version that could not be found (``x-caused-by-unknown-system``)."""
     missing_system: str | None = None
     """URL of the coding's code system when the server does not know it at all (``x-unknown-system``)."""
-
-
-def _path(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
-
-
-def _display_issue(given: str, valid: list[tuple[str, str | None]], cs: CodeSystemVersion,
-                   concept: ConceptRecord, display_language: str | None, where: str) -> Issue:
-    """The error for a display that is neither the concept's display nor one of its designations."""
-    squeeze = " ".join(given.split())
-    wrong = "Wrong whitespace in Display Name" if squeeze in (v for v, _ in valid) else "Wrong Display Name"
-    choices = list(dict.fromkeys(valid))
-    shown = " or ".join(f"'{value}' ({language or '--'})" for value, language in choices)
-    valid_text = f"is {shown}" if len(choices) == 1 else f"is one of {len(choices)} choices: {shown}"
-    requested = ", ".join(language_preferences(display_language)) or "--"
-    text = (f"{wrong} '{given}' for {cs.url}#{concept.code}. Valid display {valid_text} "
-            f"(for the language(s) '{requested}')")
-    return Issue("error", "invalid", "invalid-display", text, _path(where, "display"))
-
-
-def validate_code(registry: Registry, system: str, code: str, version: str | None = None,
-                  display: str | None = None, display_language: str | None = None,
-                  where: str = "") -> ValidationResult:
-    """``$validate-code`` of one code: never raises for unknown systems or codes, reports them instead.
-
-    ``where`` is the FHIRPath prefix of the issues' locations ("Coding", "CodeableConcept.coding[0]").
-    """
-    try:
-        cs = resolve(registry, system, version)
-    except UnknownCodeSystem as exc:
-        text = exc.describe(", so the code cannot be validated")
-        issue = Issue("error", "not-found", "not-found", text, _path(where, "system"))
-        return ValidationResult(False, text, code=code, system=system, issues=[issue],
-                                unknown_system=exc.canonical)
-    concept = find_concept(cs, code, normalise=False)
-    if concept is None:
-        hint = find_concept(cs, code)
-        text = str(UnknownCode(code, cs.url, cs.version, hint.code if hint else None))
-        issue = Issue("error", "code-invalid", "invalid-code", text, _path(where, "code"))
-        return ValidationResult(False, text, code=code, system=cs.url, version=cs.version, issues=[issue])
-    designations = cs.index.designations(concept)
-    result = ValidationResult(
-        True, display=choose_display(cs, concept, designations, display_language), code=concept.code,
-        system=cs.url, version=cs.version, inactive=not concept.active)
-    valid = [(concept.display, cs.language), *((d.value, d.language) for d in designations)]
-    valid = [(value, language) for value, language in valid if value]
-    if display is not None and display not in (value for value, _ in valid):
-        result.issues.append(_display_issue(display, valid, cs, concept, display_language, where))
-        result.result = False
-    if not concept.active:
-        text = f"The concept '{concept.code}' has a status of {concept.status} and its use should be reviewed"
-        result.issues.append(Issue("warning", "business-rule", "code-comment", text, _path(where, "code")))
-    result.message = "; ".join(i.text for i in result.issues) or None
-    return result
-
-
-def validate_codings(registry: Registry, codings: list[CodingInput], display_language: str | None = None,
-                     where: str = "CodeableConcept") -> ValidationResult:
-    """``$validate-code`` of a CodeableConcept: valid when one of its codings is valid."""
-    results: list[ValidationResult] = []
-    for number, coding in enumerate(codings):
-        path = f"{where}.coding[{number}]"
-        if not coding.system or not coding.code:
-            text = f"Coding {number} has no system or no code, so it cannot be validated"
-            issue = Issue("error", "invalid", "invalid-data", text, path)
-            results.append(ValidationResult(False, text, code=coding.code, system=coding.system, issues=[issue]))
-            continue
-        results.append(validate_code(registry, coding.system, coding.code, coding.version, coding.display,
-                                     display_language, path))
-    if not results:
-        issue = Issue("error", "required", "invalid-data", "The CodeableConcept has no coding", where)
-        return ValidationResult(False, issue.text, issues=[issue])
-    chosen = next((r for r in results if r.result), results[0])
-    issues = [i for r in results for i in r.issues if chosen.result is False or i.severity != "error"]
-    chosen.issues = issues
-    chosen.message = "; ".join(i.text for i in issues) or None
-    return chosen
 
 
 # -- $subsumes ----------------------------------------------------------------------------------------------

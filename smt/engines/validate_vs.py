@@ -353,6 +353,13 @@ class ValueSetValidator:
         result = ValidationResult(True, display=display, code=concept.code, system=provider.url,
                                   version=provider.version, inactive=not concept.active, unknown_system=unknown)
         issues: list[Issue] = list(version_issues)
+        if concept.code != code:
+            result.code, result.normalized_code = code, concept.code
+            used = f"{provider.url}|{provider.version}" if provider.version else provider.url
+            text = (f"The code '{code}' differs from the correct code '{concept.code}' by case. Although the code "
+                    f"system '{used}' is case insensitive, implementers are strongly encouraged to use the correct "
+                    f"case anyway")
+            issues.append(Issue("information", "business-rule", "code-rule", text, _path(where, "code")))
         member = self._is_member(provider, concept) or self._member_by_code(system, concept.code)
         if not concept.active:
             status = concept.status if concept.status == "inactive" else f"{concept.status} and inactive"
@@ -362,6 +369,11 @@ class ValueSetValidator:
                 text = f"The concept '{concept.code}' is valid but is not active"
                 issues.append(Issue("error", "business-rule", "code-rule", text, _path(where, "code")))
                 member = False
+        status = next((str(p.value) for p in provider.properties(concept) if p.code == "status"), None)
+        if concept.active and status in ("deprecated", "withdrawn"):
+            result.status = status
+            text = f"The concept '{concept.code}' is {status} and its use should be reviewed"
+            issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code"))
         if member and concept.abstract and not options.abstract_allowed:
             text = f"Code '{system}#{concept.code}' is abstract, and not allowed in this context"
             issues.append(Issue("error", "business-rule", "code-rule", text, _path(where, "code")))

@@ -27,9 +27,10 @@ BREVITY_MAX = 0.002
 """Largest brevity bonus in ``weight``: shorter terms win ties, never a ranking tier."""
 PREFERRED_WEIGHT = 2.0
 """Added to ``weight`` for a concept's display: tantivy multiplies scores by log2(2 + weight), so ×2."""
-HEAD_WORDS = 3
-"""Terms of at most 3 distinct words (stop words aside) are also indexed in ``head``, the short list that
-ranks very broad queries (see ``smt.search.query``)."""
+TIERS = (("head", 3), ("mid", 6))
+"""Short-term tiers: terms of at most 3 (``head``) or 6 (``mid``) distinct words, stop words aside, are also
+indexed in that tier's field; very broad and misspelt queries are ranked there first (see ``smt.search.query``).
+"""
 
 _CODE_NOISE = re.compile(r"[\s.]")
 
@@ -46,7 +47,9 @@ def schema() -> tantivy.Schema:
     builder.add_integer_field("concept", stored=True, fast=True)
     builder.add_text_field("plain", stored=True, tokenizer_name=analysis.FOLD)
     builder.add_text_field("grams", tokenizer_name=analysis.GRAMS, index_option="basic")
-    builder.add_text_field("head", tokenizer_name=analysis.GRAMS, index_option="basic")
+    for tier, _ in TIERS:
+        builder.add_text_field(tier, tokenizer_name=analysis.GRAMS, index_option="basic")
+    builder.add_text_field("tier", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("lang", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_boolean_field("active", indexed=True)
@@ -101,8 +104,12 @@ def _document(number: int, within: list[str], term: str, language: str, pref: bo
         "key": analysis.term_key(term, language), "lang": language, "active": active, "within": within,
         "weight": weight(term, pref),
     }
-    if len({w for w in words if not analysis.is_stop(w)}) <= HEAD_WORDS:
-        fields["head"] = words
+    size = len({w for w in words if not analysis.is_stop(w)})
+    tiers = [tier for tier, most in TIERS if size <= most]
+    for tier in tiers:
+        fields[tier] = words
+    if tiers:
+        fields["tier"] = tiers
     return orjson.dumps(fields).decode()
 
 

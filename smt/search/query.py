@@ -12,13 +12,14 @@ code prefix            200 000   the code starts with the query ("E11" → E11.x
 exact term             20 000    same stems as the term, in any order, stop words aside
 words                  5 000     every query word starts a word of the term (after stemming)
 phrase                 500       the words appear in that order, at most 2 other words between
-exact word             200       each query word found as a whole word
+exact word             200       each query word found as a whole word (fuzzy pass: a whole word
+                                 within the edit distance)
 =====================  ========  ============================================================
 
-Very broad queries (every word starts more than 20 000 terms of a release, e.g. "autres") are first ranked
-over the short terms only (``head``: at most 3 distinct words, stop words aside), where the best matches of
-such queries are; the full index is searched when that short list gives fewer concepts than asked, and the
-total is then an estimate.
+Very broad queries (every word starts more than 20 000 terms of a release, e.g. "autres") and the misspelt
+words of the fuzzy pass are ranked over short terms first: terms of at most 3, then 6 distinct words (stop
+words aside), where the best matches of such queries are. The next tier, and at last the whole index, is
+searched only when a tier gives fewer concepts than asked; the total is then an estimate.
 
 Passes, each run only when the previous one found nothing: ``strict`` (every word must match), ``fuzzy``
 (every word must match, a word may be misspelt: edit distance 1 for 4–7 letters, 2 beyond; 2 500 instead of
@@ -37,7 +38,7 @@ import orjson
 import tantivy
 
 from smt.search import analysis
-from smt.search.build import META, SCHEMA_VERSION, code_key, schema
+from smt.search.build import META, SCHEMA_VERSION, TIERS, code_key, schema
 
 Query = tantivy.Query
 Occur = tantivy.Occur
@@ -102,7 +103,7 @@ class QueryBuilder:
         self.filters = filters
         self.words = analysis.query_words(self.text)
         self.required = [w for w in self.words if not w.stop]
-        self._built: dict[tuple[str, bool], tantivy.Query | None] = {}
+        self._built: dict[tuple[str, str | None], tantivy.Query | None] = {}
 
     def modes(self) -> list[str]:
         """The passes worth trying, in order (``partial`` only helps with two words or more)."""
@@ -117,14 +118,13 @@ class QueryBuilder:
         return Query.term_query(self.schema, field, value)
 
     def word_clause(self, word: analysis.QueryWord, mode: str, field: str = "grams") -> tantivy.Query:
-        """Documents with a word starting like ``word`` (or, in the fallback passes, spelt nearly like it)."""
-        if len(word.prefix) >= analysis.MIN_GRAM:
-            starts = self._term(field, word.prefix)
-        else:  # one letter or digit: a whole word ("type 2", "vitamine D")
-            starts = self._term("plain", word.text)
+        """Terms with a word starting like ``word`` (in the fallback passes: or nearly like it)."""
+        if len(word.prefix) < analysis.MIN_GRAM:  # one letter or digit: a whole word ("type 2", "vitamine D")
+            return self._term("plain", word.text)
+        starts = self._term(field, word.prefix)
         if mode == "strict" or not (distance := analysis.fuzzy_distance(word.text)):
             return starts
-        near = Query.fuzzy_term_query(self.schema, "plain", word.text, distance, True, False)
+        near = Query.fuzzy_term_query(self.schema, field, word.text[:analysis.MAX_GRAM], distance, True, False)
         return Query.boolean_query([(Occur.Should, starts), (Occur.Should, near)])
 
     def text_clause(self, mode: str, field: str = "grams") -> tantivy.Query | None:
@@ -158,7 +158,7 @@ class QueryBuilder:
             clauses.append(self._term("within", code_key(f.within)))
         return [self._const(c, 0.0) for c in clauses]
 
-    def bonus_clauses(self) -> list[tantivy.Query]:
+    def bonus_clauses(self, mode: str) -> list[tantivy.Query]:
         """Optional clauses that only add to the score of what matched."""
         keys = sorted({analysis.term_key(self.text, lang) for lang in (*analysis.STEMMED_LANGUAGES, "und")})
         bonuses = [self._const(Query.term_set_query(self.schema, "key", keys), EXACT_TERM)]
@@ -167,29 +167,33 @@ class QueryBuilder:
             words = [(w.position - first, w.text) for w in self.words]
             bonuses.append(self._const(Query.phrase_query(self.schema, "plain", words, PHRASE_SLOP), PHRASE))
         bonuses += [self._const(self._term("plain", w.text), EXACT_WORD) for w in self.required]
+        if mode != "strict":  # a whole word misspelt beats a word prefix misspelt ("diabte": diabète, not diastème)
+            bonuses += [
+                self._const(Query.fuzzy_term_query(self.schema, "plain", w.text, distance, True, False), EXACT_WORD)
+                for w in self.required if (distance := analysis.fuzzy_distance(w.text))]
         return bonuses
 
     def breadth(self, searcher: tantivy.Searcher, mode: str) -> int:
-        """Upper bound of the documents a pass matches in one index, from the words' document frequencies."""
+        """Upper bound of the terms a pass matches in one index, from the words' document frequencies."""
         counts = [searcher.doc_freq("grams", w.prefix) if len(w.prefix) >= analysis.MIN_GRAM
                   else searcher.doc_freq("plain", w.text) for w in self.required]
         if not counts:
             return 0
         return max(counts) if mode == "partial" else min(counts)
 
-    def build(self, mode: str, head: bool = False) -> tantivy.Query | None:
-        """The query of one pass (over short terms only when ``head``), or None when it cannot match.
+    def build(self, mode: str, tier: str | None = None) -> tantivy.Query | None:
+        """The query of one pass (over one tier of short terms, or all), or None when it cannot match.
 
         Each optional clause gets its own level of nesting: an optional clause alone is advanced with skips
         to the documents that matched, while several optional clauses together would be scanned in full.
         """
-        key = (mode, head)
+        key = (mode, tier)
         if key not in self._built:
-            self._built[key] = self._build(mode, "head" if head else "grams")
+            self._built[key] = self._build(mode, tier)
         return self._built[key]
 
-    def _build(self, mode: str, field: str) -> tantivy.Query | None:
-        text = self.text_clause(mode, field)
+    def _build(self, mode: str, tier: str | None) -> tantivy.Query | None:
+        text = self.text_clause(mode, tier or "grams")
         codes = self.code_clauses() if mode == "strict" else []
         alternatives = ([text] if text else []) + codes
         if not alternatives:
@@ -197,9 +201,11 @@ class QueryBuilder:
         query = alternatives[0] if len(alternatives) == 1 else Query.boolean_query(
             [(Occur.Should, a) for a in alternatives])
         filters = self.filter_clauses()
+        if tier and any(len(w.prefix) < analysis.MIN_GRAM for w in self.required):
+            filters.append(self._term("tier", tier))
         if filters:
             query = Query.boolean_query([(Occur.Must, query)] + [(Occur.Must, f) for f in filters])
-        for bonus in self.bonus_clauses():
+        for bonus in self.bonus_clauses(mode):
             query = Query.boolean_query([(Occur.Must, query), (Occur.Should, bonus)])
         return query
 
@@ -217,14 +223,16 @@ class SearchIndex:
     def run(self, builder: QueryBuilder, mode: str, limit: int) -> Matches:
         """One pass: the best match of each concept, best first, ``limit`` concepts at most."""
         breadth = builder.breadth(self.searcher, mode)
+        estimate = round(breadth * self.meta["concepts"] / max(1, self.meta["documents"]))
         if breadth > BROAD_DOCS and limit == 0:
-            return Matches([], round(breadth * self.meta["concepts"] / self.meta["documents"]), mode)
-        if breadth > BROAD_DOCS:
-            short = builder.build(mode, head=True)
-            found = self._collect(short, limit) if short is not None else None
-            if found and len(found.matches) >= limit > 0:
-                found.total = max(found.total, round(breadth * self.meta["concepts"] / self.meta["documents"]))
-                return found
+            return Matches([], estimate, mode)
+        if limit > 0 and (breadth > BROAD_DOCS or mode == "fuzzy"):
+            for tier, _ in TIERS:
+                query = builder.build(mode, tier)
+                found = self._collect(query, limit) if query is not None else None
+                if found and len(found.matches) >= limit:
+                    found.total = max(found.total, estimate)
+                    return found
         query = builder.build(mode)
         return self._collect(query, limit) if query is not None else Matches([], 0, mode)
 
