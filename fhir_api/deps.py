@@ -9,14 +9,23 @@ from fastapi import APIRouter, Request
 
 from fhir_api.errors import FhirError
 from fhir_api.responses import choose_media_type
+from smt.auth import AuthError
 from smt.registry import Registry
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def get_registry(request: Request) -> Registry:
-    """The app's registry (one per app, created by ``create_app``)."""
-    return request.app.state.registry
+    """The app's registry as this request may see it: drafts only for authenticated curators and admins."""
+    registry: Registry = request.app.state.registry
+    authorization = request.headers.get("authorization")
+    if authorization:
+        try:
+            request.app.state.authenticator.authenticate(authorization)
+        except AuthError:
+            return registry.public()
+        return registry
+    return registry.public()
 
 
 def negotiate(request: Request) -> None:

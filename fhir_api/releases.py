@@ -38,7 +38,7 @@ def exporter(request: Request) -> Exporter:
     """The app's download generator (created on first use)."""
     found = getattr(request.app.state, "exporter", None)
     if found is None:
-        found = request.app.state.exporter = Exporter(get_registry(request))
+        found = request.app.state.exporter = Exporter(request.app.state.registry)
     return found
 
 

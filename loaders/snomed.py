@@ -13,8 +13,11 @@ RelationshipConcreteValues, the OWL expression refset, language refsets, and eve
   truncated lines, empty values, SCTID check digits, duplicate ids) and ``loaders.snomed_checks`` (references
   to concepts missing from the Concept file). ``strict=False`` loads fragments (test extracts) by adding
   placeholder concepts instead.
-* Only Snapshot files are loaded: a folder or zip holding only Delta (or Full) files is refused with a
-  ``LoadError`` (applying a Delta on top of a stored release is not supported yet).
+* Delta and extensions: ``load(path, base=<snapshot folder or zip>)`` applies ``path`` (a Delta, or an
+  extension such as a translation: descriptions + language refset) on the base snapshot, row by row by id
+  and effectiveTime (``loaders.snomed_merge``); the release is the edition of the overlay's module. Without
+  a base, Delta files are refused; Full files are refused (load the Snapshot). The CLI has no ``--base``
+  option yet, and a base is an RF2 folder or zip, not a stored release.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import polars as pl
 from loaders.snomed_checks import missing_concepts, placeholder_rows
 from loaders.snomed_concepts import build_concepts
 from loaders.snomed_edition import SCT, main_module, release_date, version_uri
-from loaders.snomed_ids import IS_A
+from loaders.snomed_ids import CORE_MODULE, IS_A
+from loaders.snomed_merge import overlay, own_module, tagged
 from loaders.snomed_rf2 import Rf2File, consume, read_release, source_files
 from loaders.snomed_tables import release_tables
 from loaders.sources import source_file
@@ -58,19 +62,29 @@ def dialect_settings() -> tuple[dict[str, str], list[str]]:
     return dialects, list(dict.fromkeys(dialects.values()))
 
 
-def load(path: Path, version: str | None = None, *, strict: bool = True) -> list[Release]:
-    """Load an RF2 Snapshot folder or zip as one release (see the module docstring)."""
+def load(path: Path, version: str | None = None, *, strict: bool = True, base: Path | None = None
+         ) -> list[Release]:
+    """Load an RF2 Snapshot folder or zip as one release (see the module docstring).
+
+    With ``base`` (the RF2 Snapshot folder or zip of the release it builds on), ``path`` may hold a Delta or an
+    extension (e.g. a translation: descriptions + language refset): its rows are applied on the base and the
+    result is the edition of the overlay's own module, dated by its files.
+    """
     files = read_release(path)
-    kinds = {f.release_type for f in files}
-    if kinds != {"Snapshot"}:
-        kind = kinds.pop() if len(kinds) == 1 else "/".join(sorted(kinds))
-        raise LoadError(f"RF2 {kind} files are not supported yet: load an RF2 Snapshot (applying a Delta on "
-                        "top of a loaded release is planned)", file=str(path))
+    identity: tuple[str, str] | None = None
+    if base is not None:
+        base_files = read_release(base)
+        if {f.release_type for f in base_files} != {"Snapshot"}:
+            raise LoadError("the base of an extension or Delta must be an RF2 Snapshot", file=str(base))
+        identity = (own_module(files) or CORE_MODULE, release_date(files))
+        files = overlay(base_files, files)
+    elif {f.release_type for f in files} != {"Snapshot"}:
+        raise LoadError("RF2 Delta files are not supported yet without the snapshot they apply to (loader "
+                        "option base=<snapshot folder or zip>)", file=str(path))
     concept_files = [f for f in files if f.kind == "concept"]
     if not concept_files:
         raise LoadError("no sct2_Concept_Snapshot file found", file=str(path))
-    concepts = pl.concat([f.frame.with_columns(pl.lit(f.name.rsplit("/", 1)[-1]).alias("file"))
-                          for f in concept_files])
+    concepts = pl.concat([tagged(f) for f in concept_files], how="diagonal_relaxed")
     warnings: list[str] = []
     missing = missing_concepts(files, concepts["id"], strict)
     if missing.height:
@@ -79,15 +93,16 @@ def load(path: Path, version: str | None = None, *, strict: bool = True) -> list
         shown = ", ".join(missing["id"].head(5).to_list())
         warnings.append(f"{missing.height} concept(s) referenced by descriptions or relationships but missing "
                         f"from the Concept file were added as placeholders (fragment mode): {shown}")
-    return [build_release(path, files, concepts, version, warnings)]
+    return [build_release(path, files, concepts, version, warnings, identity)]
 
 
 def build_release(path: Path, files: list[Rf2File], concepts: pl.DataFrame, version: str | None,
-                  warnings: list[str]) -> CodeSystemRelease:
+                  warnings: list[str], identity: tuple[str, str] | None = None) -> CodeSystemRelease:
+    """The release of the (merged) snapshot ``files``; ``identity`` = (module, date) of an overlay."""
     meta = entry(CATALOGUE_KEY)
     dialects, order = dialect_settings()
-    module = main_module(concepts, [f for f in files if f.kind == "refset"])
-    date = release_date(files)
+    module, date = identity or (main_module(concepts, [f for f in files if f.kind == "refset"]),
+                                release_date(files))
     descriptions = sum(f.frame.height for f in files if f.kind in ("description", "text_definition"))
     tables = release_tables(files)
     consume(files, ("refset",))

@@ -1,7 +1,8 @@
 """Concepts of an RF2 snapshot: display, designations with dialect acceptability, parents and properties.
 
-* Display: the synonym preferred in the first dialect of ``dialect_order`` that has one (en-US first), else
-  the fully specified name, else any synonym, else the SCTID.
+* Display: the synonym preferred in the release language, in the first dialect of ``order`` that has one
+  (en-US, then en-GB, …), else the fully specified name, else any synonym, else the SCTID. Dialect tags come
+  from ``[snomed.dialects]`` in ``terminologies/snomed.toml``, else are ``{language}-x-{refset id}``.
 * Designations: every description and text definition, inactive ones included (``active`` = False), with
   use FSN 900000000000003001 / synonym 900000000000013009 / definition 900000000000550004, the description
   id, and ``acceptability`` per dialect from the language reference sets: ``(("en-US", "preferred"),
@@ -55,15 +56,15 @@ def _concat(files: Sequence[Rf2File], kinds: tuple[str, ...], columns: list[str]
 
 def dialect_tags(members: pl.DataFrame, descriptions: pl.DataFrame, dialects: dict[str, str],
                  order: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Tag index of each language refset, and the tags: ``order`` first, then the language code of the
-    descriptions of refsets ``dialects`` does not name."""
+    """Tag index of each language refset, and the tags: ``order`` first, then ``{language}-x-{refset id}``
+    (language of the descriptions it covers) for refsets ``dialects`` does not name."""
     tags = list(order)
     index: dict[str, int] = {}
-    for refset, first in members.group_by("refsetId").agg(pl.col("id").first()).iter_rows():
+    for refset, first in members.group_by("refsetId").agg(pl.col("id").first()).sort("refsetId").iter_rows():
         tag = dialects.get(refset)
         if tag is None:
             language = descriptions.filter(pl.col("id") == first)["languageCode"]
-            tag = language[0] if len(language) else refset
+            tag = f"{language[0] if len(language) else 'und'}-x-{refset}"
         if tag not in tags:
             tags.append(tag)
         index[refset] = tags.index(tag)

@@ -63,10 +63,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _DROPPED: dict[str, tuple[str, ...]] = {
     "description": ("caseSignificanceId",),
     "text_definition": ("caseSignificanceId",),
-    "relationship": ("id", "modifierId"),
-    "stated_relationship": ("id", "modifierId"),
+    "relationship": ("modifierId",),
+    "stated_relationship": ("modifierId",),
     "concrete": ("modifierId",),
-    "owl": ("id", "moduleId", "line"),
+    "owl": ("moduleId", "line"),
     "language": ("id", "moduleId", "line"),
 }
 """Columns not used after validation, dropped to keep large releases small in memory."""
@@ -129,12 +129,14 @@ def source_files(path: Path) -> list[Path]:
 
 
 def read_release(path: Path) -> list[Rf2File]:
-    """Every RF2 file of ``path`` of the release type chosen (Snapshot preferred), validated."""
+    """Every RF2 file of ``path`` of the release type chosen (Snapshot, else Delta), validated."""
     found = _sources(path)
     if not found:
         raise LoadError("no RF2 files (sct2_*/der2_*.txt) found", file=str(path))
     types = {_release_type(base) for _, base, _ in found}
     chosen = "Snapshot" if "Snapshot" in types else ("Delta" if "Delta" in types else "Full")
+    if chosen == "Full":
+        raise LoadError("RF2 Full files are not supported: load the Snapshot files of the release", file=str(path))
     return [read_file(where, base, read()) for where, base, read in found if _release_type(base) == chosen]
 
 
@@ -169,8 +171,6 @@ def read_file(where: str, name: str, data: bytes) -> Rf2File:
     frame = frame.with_columns(pl.col("line").cast(pl.UInt32))
     _check_values(where, kind, frame)
     frame = frame.drop(_DROPPED.get(kind, ()))
-    if kind == "language":
-        frame = frame.filter(pl.col("active") == "1")
     date = FILE_DATE.search(name)
     return Rf2File(kind, where, _release_type(name), date.group(1) if date else None, frame)
 
@@ -194,7 +194,7 @@ def fail_at(where: str, frame: pl.DataFrame, mask: pl.Series | pl.Expr, field: s
         row = bad.row(0, named=True)
         value = row.get(field)
         text = "empty value" if value is None else f"{message}: {value!r}"
-        raise LoadError(text, file=where, line=row["line"], field=field)
+        raise LoadError(text, file=row.get("file") or where, line=row["line"], field=field)
 
 
 def _check_values(where: str, kind: str, frame: pl.DataFrame) -> None:

@@ -6,6 +6,7 @@ the ``releases/`` folder changes (a load commits by renaming a folder into it).
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from pathlib import Path
@@ -58,9 +59,20 @@ class Registry:
         self._stamp: int | None = None
         self._releases: list[ReleaseInfo] = []
         self._indexes: dict[str, CodeSystemIndex] = {}
+        self._hide_drafts = False
+        self._public: Registry | None = None
+
+    def public(self) -> Registry:
+        """The same registry as anonymous readers see it: draft releases are hidden (curators only)."""
+        if self._public is None:
+            view = copy.copy(self)
+            view._hide_drafts = True
+            view._stamp = None
+            self._public = view
+        return self._public
 
     def releases(self) -> list[ReleaseInfo]:
-        """Current releases; re-read when the releases folder changed since last time."""
+        """Current releases (without drafts in the public view); re-read when the releases folder changed."""
         stamp = self.store.releases_dir.stat().st_mtime_ns
         if stamp != self._stamp:
             with self._lock:
@@ -69,6 +81,8 @@ class Registry:
                 for gone in set(self._indexes) - live:
                     self._indexes.pop(gone).close()
                 self._stamp = stamp
+        if self._hide_drafts:
+            return [r for r in self._releases if r.status != "draft"]
         return self._releases
 
     def code_systems(self) -> list[ReleaseInfo]:

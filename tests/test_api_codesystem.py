@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
@@ -20,11 +21,34 @@ from tests.test_engine_codesystem import DEMO, build_store
 OP = "/fhir/CodeSystem"
 
 
+CURATOR_TOKEN = "curator-token"
+
+
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(build_store(tmp_path_factory.mktemp("api-home")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMT_STATIC_TOKENS", f"{CURATOR_TOKEN}:admin")
+        yield create_app(build_store(tmp_path_factory.mktemp("api-home")))
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A curator's client: drafts are visible to it."""
+    headers = {"Authorization": f"Bearer {CURATOR_TOKEN}"}
+    with TestClient(app, raise_server_exceptions=False, headers=headers) as test_client:
         yield test_client
+
+
+def test_drafts_are_hidden_from_anonymous_readers(app: FastAPI) -> None:
+    with TestClient(app, raise_server_exceptions=False) as anonymous:
+        bundle = fhir(anonymous.get(OP, params={"url": DEMO}), resource_type="Bundle")
+        assert sorted(e["resource"]["version"] for e in bundle["entry"]) == ["1.0.0", "2.0.0"]
+        text = outcome(anonymous.get(f"{OP}/$lookup", params={"system": DEMO, "code": "A", "version": "3.0.0"}),
+                       404, "not-found")
+        assert "3.0.0" in text
+        bad_token = {"Authorization": "Bearer nope"}
+        bundle = fhir(anonymous.get(OP, params={"url": DEMO}, headers=bad_token), resource_type="Bundle")
+        assert bundle["total"] == 2
 
 
 def fhir(response: httpx.Response, status: int = 200, resource_type: str | None = None) -> dict:

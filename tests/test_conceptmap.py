@@ -17,12 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from fhir_api.app import create_app
 from loaders.cisp2_cim10 import MAP_URL, build_release, read_links
 from smt.alignments.sssom import parse_sssom
 from smt.cli import app as cli
 from smt.config import data_dir
 from smt.store.releases import ReleaseStore
+from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sssom"
@@ -65,7 +65,7 @@ def home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(home: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(home), raise_server_exceptions=False) as test_client:
+    with curator_client(home) as test_client:
         yield test_client
 
 

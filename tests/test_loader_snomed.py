@@ -235,14 +235,61 @@ def test_malformed_rf2_is_refused_and_changes_nothing(subset: Path, shared_data:
     assert snapshot(home) == before
 
 
-def test_delta_files_are_refused_for_now(tmp_path: Path) -> None:
-    folder = tmp_path / "delta"
-    folder.mkdir()
-    (folder / "sct2_Concept_Delta_INT_20260101.txt").write_text(
-        "id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId\r\n"
-        "138875005\t20260101\t1\t900000000000207008\t900000000000074008\r\n")
-    with pytest.raises(LoadError, match="Delta files are not supported yet"):
-        load(folder)
+# -- overlays: a Delta, a translation extension -------------------------------------------------------------
+
+DESCRIPTION_HEADER = "id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\tcaseSignificanceId"
+LANGUAGE_HEADER = "id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tacceptabilityId"
+FR_MODULE, FR_REFSET = "11000315107", "10031000315102"
+
+
+def _rf2(folder: Path, name: str, header: str, *rows: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes("".join(f"{line}\r\n" for line in (header, *rows)).encode())
+
+
+def test_delta_without_base_is_refused(tmp_path: Path) -> None:
+    _rf2(tmp_path / "delta", "sct2_Concept_Delta_INT_20260101.txt",
+         "id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId",
+         "138875005\t20260101\t1\t900000000000207008\t900000000000074008")
+    with pytest.raises(LoadError, match="Delta files are not supported yet without the snapshot"):
+        load(tmp_path / "delta")
+
+
+def test_delta_applies_on_its_base_snapshot(subset: Path, tmp_path: Path) -> None:
+    delta = tmp_path / "delta"
+    _rf2(delta, "sct2_Concept_Delta_INT_20260101.txt", "id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId",
+         "90650008\t20260101\t0\t900000000000207008\t900000000000074008")
+    _rf2(delta, "sct2_Description_Delta-en_INT_20260101.txt", DESCRIPTION_HEADER,
+         "492024016\t20260101\t1\t900000000000207008\t367430006\ten\t900000000000013009\tHand tendon repair"
+         "\t900000000000448009")
+    (release,) = load(delta, base=subset)
+    assert release.version == "http://snomed.info/sct/900000000000207008/version/20260101"
+    concepts = {c.code: c for c in release.concepts}
+    assert len(concepts) == 2258 and concepts["90650008"].status == "inactive"
+    assert concepts["367430006"].display == "Hand tendon repair"
+    assert "Repair of tendon of hand" not in {d.value for d in concepts["367430006"].designations}
+
+
+def test_french_translation_loads_on_top_of_the_international_edition(subset: Path, tmp_path: Path) -> None:
+    french = tmp_path / "fr"
+    _rf2(french / TERMINOLOGY, "sct2_Description_Snapshot-fr_FR_20251001.txt", DESCRIPTION_HEADER,
+         f"99991000315111\t20251001\t1\t{FR_MODULE}\t367430006\tfr\t900000000000013009\t"
+         "réparation de tendon de la main\t900000000000448009",
+         f"99992000315114\t20251001\t1\t{FR_MODULE}\t367430006\tfr\t900000000000013009\t"
+         "ténoplastie de la main\t900000000000448009")
+    _rf2(french / "Refset", "der2_cRefset_LanguageSnapshot-fr_FR_20251001.txt", LANGUAGE_HEADER,
+         f"0f1e1c2a-0000-4000-8000-000000000001\t20251001\t1\t{FR_MODULE}\t{FR_REFSET}\t99991000315111"
+         "\t900000000000548007",
+         f"0f1e1c2a-0000-4000-8000-000000000002\t20251001\t1\t{FR_MODULE}\t{FR_REFSET}\t99992000315114"
+         "\t900000000000549004")
+    (release,) = load(french, base=subset)
+    assert release.version == f"http://snomed.info/sct/{FR_MODULE}/version/20251001"
+    concept = next(c for c in release.concepts if c.code == "367430006")
+    assert concept.display == "Repair of tendon of hand" and len(release.concepts) == 2258
+    french_terms = [(d.value, d.acceptability) for d in concept.designations if d.language == "fr"]
+    tag = f"fr-x-{FR_REFSET}"
+    assert french_terms == [("réparation de tendon de la main", ((tag, "preferred"),)),
+                            ("ténoplastie de la main", ((tag, "acceptable"),))]
 
 
 # -- identifiers --------------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import rdflib
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from fhir_api.app import create_app
 from loaders.cim10 import load as load_cim10
 from loaders.cisp2 import load as load_cisp2
 from smt.config import data_dir
@@ -31,6 +30,7 @@ from smt.model import ResourceRelease
 from smt.publish.diff import CHANGE_TYPES
 from smt.store.rdf import RdfStore
 from smt.store.releases import ReleaseStore
+from tests.clients import curator_client
 from tests.test_diff import MULTI_YEAR, NOMENSLAND, Source
 from tests.test_engine_codesystem import DEMO, demo_release
 
@@ -56,7 +56,7 @@ def cim10(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     for release in load_cim10(MULTI_YEAR):
         if release.version in ("2019", "2020"):
             store.load(release)
-    with TestClient(create_app(home), raise_server_exceptions=False) as client:
+    with curator_client(home) as client:
         yield client
 
 
@@ -86,7 +86,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     store.load(value_set("2", [("T90", "Diabète de type 2"), ("T91", "Carence vitaminique/nutritionnelle")]))
     store.load(demo_release("1.0.0"))
     store.load(demo_release("3.0.0", "draft"))
-    with TestClient(create_app(home), raise_server_exceptions=False) as client:
+    with curator_client(home) as client:
         yield client
 
 

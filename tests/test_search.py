@@ -65,8 +65,9 @@ def test_stop_words_are_optional_unless_the_query_has_nothing_else() -> None:
 
 
 def test_compounds_join_hyphenated_words_and_dotted_acronyms() -> None:
-    assert analysis.compounds("Diabète non insulino-dépendant") == ["insulinodépendant"]
-    assert analysis.compounds("G.E.U.") == ["GEU"]
+    for text, extra in [("Diabète non insulino-dépendant", ["insulinodépendant"]), ("G.E.U.", ["geu"]),
+                        ("T.M. DU SEIN", ["tm"]), ("Vitamine D", [])]:
+        assert analysis.compounds(text, analysis.index_words(text)) == extra
 
 
 def test_codes_match_with_or_without_dot() -> None:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from fhir_api.app import create_app
 from loaders.cisp2_cim10 import MAP_URL
 from smt.config import data_dir
 from smt.store.releases import ReleaseStore
+from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
 from tests.test_conceptmap import ICPC_TABLE, aligned_home
 
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def client(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with TestClient(create_app(aligned_home(tmp_path_factory)), raise_server_exceptions=False) as test_client:
+    with curator_client(aligned_home(tmp_path_factory)) as test_client:
         yield test_client
 
 
@@ -200,7 +200,7 @@ def snomed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     store = ReleaseStore(home)
     for release in run_loader("snomed", folder):
         store.load(release)
-    with TestClient(create_app(home), raise_server_exceptions=False) as test_client:
+    with curator_client(home) as test_client:
         yield test_client
 
 

@@ -69,7 +69,8 @@ def test_create_publish_retire_delete_with_audit(client: TestClient) -> None:
     created = client.post("/fhir/CodeSystem", json=CODE_SYSTEM, headers=ATIH_CURATOR)
     assert created.status_code == 201, created.text
     release_id = created.headers["Location"].rsplit("/", 1)[-1]
-    read = client.get(f"/fhir/CodeSystem/{release_id}").json()
+    assert client.get(f"/fhir/CodeSystem/{release_id}").status_code == 404  # drafts: curators only
+    read = client.get(f"/fhir/CodeSystem/{release_id}", headers=ATIH_CURATOR).json()
     assert read["status"] == "draft"
     published = client.put(f"/fhir/CodeSystem/{release_id}", json={**CODE_SYSTEM, "status": "active"},
                            headers=ATIH_CURATOR)

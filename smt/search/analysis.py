@@ -55,11 +55,12 @@ ENGLISH_QUERY_STOP_WORDS = frozenset((
 ))
 """English words that are optional in a query (kept small: "as", "it", "be"… can be French words)."""
 
+STOP_WORDS = FRENCH_STOP_WORDS | ENGLISH_QUERY_STOP_WORDS
+
 _APOSTROPHES = ("’", "ʼ", "`", "´", "‘")
 _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])'(?=\w)", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?<=\w)'s\b", re.IGNORECASE)
 _COMPOUND = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
-_ACRONYM = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}")
 
 
 def _builder() -> tantivy.TextAnalyzerBuilder:
@@ -109,18 +110,22 @@ def prepare(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def fold(word: str) -> str:
     """A single word folded like ``smt_fold`` does ("Fémur" → "femur", "Cœur" → "coeur")."""
     return "".join(_ANALYZERS[FOLD].analyze(word))
 
 
-@lru_cache(maxsize=200_000)
+_STEMS: dict[str, dict[str, str | None]] = {"fr": {}, "en": {}}
+
+
 def stem(word: str, language: str) -> str | None:
     """Stem of one folded word in ``language`` ("fr"/"en"), or None for a stop word of that language."""
-    name = FRENCH if language == "fr" else ENGLISH
-    tokens = _ANALYZERS[name].analyze(word)
-    return "".join(tokens) or None
+    cache = _STEMS[language]
+    found = cache.get(word, "")
+    if found == "":
+        found = cache[word] = "".join(_ANALYZERS[FRENCH if language == "fr" else ENGLISH].analyze(word)) or None
+    return found
 
 
 def index_words(text: str) -> list[str]:
@@ -133,14 +138,20 @@ def words(text: str) -> list[str]:
     return _ANALYZERS[FOLD].analyze(prepare(text))
 
 
-def compounds(text: str) -> list[str]:
-    """Extra forms indexed with a term: hyphenated words and dotted acronyms written as one word.
-
-    "insulino-dépendant" → "insulinodépendant", "G.E.U." → "GEU", "T.M. du sein" → "TM".
+def compounds(text: str, words: list[str]) -> list[str]:
+    """Extra words indexed with a term (``words``, its folded words): hyphenated words and dotted acronyms
+    written as one word ("insulino-dépendant" → "insulinodépendant"; "G.E.U." → "geu", "T.M. du sein" → "tm").
     """
     found = [c.replace("-", "") for c in _COMPOUND.findall(text)] if "-" in text else []
     if "." in text:
-        found += [a.replace(".", "") for a in _ACRONYM.findall(text)]
+        run: list[str] = []
+        for word in [*words, ""]:
+            if len(word) == 1 and word.isalpha():
+                run.append(word)
+                continue
+            if len(run) >= 2:
+                found.append("".join(run))
+            run = []
     return found
 
 
@@ -151,21 +162,29 @@ def fuzzy_distance(word: str) -> int:
 
 def is_stop(word: str) -> bool:
     """Stop word of a query: optional (a bonus when present), never required."""
-    return word in FRENCH_STOP_WORDS or word in ENGLISH_QUERY_STOP_WORDS
+    return word in STOP_WORDS
 
 
-def term_key(text: str, language: str) -> str:
+def term_key(text: str, language: str, words: list[str] | None = None) -> str:
     """Order-free key of a term: its sorted distinct stems without stop words.
 
     Two texts with the same key are the same term for ranking ("fracture du col du fémur" = "fracture col
-    femur" = "Fracture du col du fémur"). Elided letters need no special care here: the tokenizer splits
-    "l'artère" at the apostrophe and "l" is a stop word. Languages without a stemmer use folded words.
+    femur" = "Fracture du col du fémur"). Elided letters need no special care: the tokenizer splits "l'artère"
+    at the apostrophe and "l" is a stop word. Languages without a stemmer use folded words. ``words`` are the
+    text's ``index_words`` when the caller has them already.
     """
+    words = index_words(text) if words is None else words
+    content = set(words) - STOP_WORDS
     if language in STEMMED_LANGUAGES:
-        tokens = _ANALYZERS[FRENCH if language == "fr" else ENGLISH].analyze(text)
-    else:
-        tokens = [w for w in _ANALYZERS[FOLD].analyze(text) if not is_stop(w)]
-    return " ".join(sorted(set(tokens or _ANALYZERS[FOLD].analyze(text))))
+        cache, stems = _STEMS[language], set()
+        for word in content:
+            found = cache.get(word, "")
+            if found == "":
+                found = stem(word, language)
+            if found:
+                stems.add(found)
+        content = stems
+    return " ".join(sorted(content or set(words)))
 
 
 @dataclass(frozen=True, slots=True)

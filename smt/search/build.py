@@ -58,9 +58,10 @@ def schema() -> tantivy.Schema:
     return builder.build()
 
 
-def weight(term: str, preferred: bool) -> float:
-    """Static weight of a term: 2 for a display, plus a brevity bonus (fewer words, then fewer characters)."""
-    brevity = BREVITY_MAX / ((len(term.split()) or 1) + len(term) / 1000)
+def weight(term: str, preferred: bool, words: int) -> float:
+    """Static weight of a term of ``words`` words: 2 for a display, plus a brevity bonus (fewer words, then
+    fewer characters)."""
+    brevity = BREVITY_MAX / ((words or 1) + len(term) / 1000)
     return brevity + (PREFERRED_WEIGHT if preferred else 0.0)
 
 
@@ -97,17 +98,17 @@ def _within(release: CodeSystemRelease) -> list[list[str]]:
 
 def _document(number: int, within: list[str], term: str, language: str, pref: bool, active: bool) -> str:
     """One index document as JSON (``IndexWriter.add_json`` is several times faster than ``Document``)."""
-    compounds = analysis.compounds(term)
-    words = analysis.index_words(term) + [w for c in compounds for w in analysis.index_words(c)]
+    words = analysis.index_words(term)
+    extra = analysis.compounds(term, words)
     fields: dict[str, object] = {
-        "code_key": within[0], "concept": number, "plain": [term, *compounds], "grams": words,
-        "key": analysis.term_key(term, language), "lang": language, "active": active, "within": within,
-        "weight": weight(term, pref),
+        "code_key": within[0], "concept": number, "plain": [term, *extra], "grams": words + extra,
+        "key": analysis.term_key(term, language, words), "lang": language, "active": active, "within": within,
+        "weight": weight(term, pref, len(words)),
     }
-    size = len({w for w in words if not analysis.is_stop(w)})
+    size = len(set(words) - analysis.STOP_WORDS)
     tiers = [tier for tier, most in TIERS if size <= most]
     for tier in tiers:
-        fields[tier] = words
+        fields[tier] = fields["grams"]
     if tiers:
         fields["tier"] = tiers
     return orjson.dumps(fields).decode()

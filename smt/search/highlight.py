@@ -28,29 +28,39 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def _matches(word: str, language: str, query: list[analysis.QueryWord], fuzzy: bool) -> bool:
-    stem = analysis.stem(word, language) if language in analysis.STEMMED_LANGUAGES else None
-    for q in query:
-        if word == q.text or (len(q.text) >= 2 and word.startswith(q.text)):
+class Highlighter:
+    """Marks, in result terms, the words that match one query (built once per search)."""
+
+    def __init__(self, query: str, fuzzy: bool = False, tag: str = "b") -> None:
+        words = analysis.query_words(query)
+        words = [w for w in words if not w.stop] or words
+        self.exact = {w.text for w in words}
+        self.prefixes = tuple(p for w in words for p in {w.text, w.prefix} if len(p) >= analysis.MIN_GRAM)
+        self.stems = {(lang, stem) for w in words for lang, stem in w.stems.items()}
+        self.near = [(w.text, d) for w in words if fuzzy and (d := analysis.fuzzy_distance(w.text))]
+        self.open, self.close = f"<{tag}>", f"</{tag}>"
+
+    def matches(self, word: str, language: str) -> bool:
+        """Whether one folded word of a term in ``language`` matches the query."""
+        if word in self.exact or word.startswith(self.prefixes):
             return True
-        if stem and q.stems.get(language) == stem:
+        if language in analysis.STEMMED_LANGUAGES and (language, analysis.stem(word, language)) in self.stems:
             return True
-        distance = analysis.fuzzy_distance(q.text) if fuzzy else 0
-        if distance and edit_distance(word, q.text, distance) <= distance:
-            return True
-    return False
+        return any(edit_distance(word[:len(text) + d], text, d) <= d for text, d in self.near)
+
+    def __call__(self, term: str, language: str) -> str:
+        """``term`` as HTML-escaped text with the matching words wrapped in the tag."""
+        out: list[str] = []
+        last = 0
+        for found in _WORD.finditer(term):
+            folded = analysis.fold(found.group())
+            if folded and self.matches(folded, language):
+                out += [html.escape(term[last:found.start()]), self.open, html.escape(found.group()), self.close]
+                last = found.end()
+        out.append(html.escape(term[last:]))
+        return "".join(out)
 
 
 def highlight(term: str, language: str, query: str, fuzzy: bool = False, tag: str = "b") -> str:
     """``term`` as HTML-escaped text with the words matching ``query`` wrapped in ``<tag>…</tag>``."""
-    words = [w for w in analysis.query_words(query) if not w.stop] or analysis.query_words(query)
-    out: list[str] = []
-    last = 0
-    for found in _WORD.finditer(term):
-        folded = analysis.fold(found.group())
-        if folded and _matches(folded, language, words, fuzzy):
-            out.append(html.escape(term[last:found.start()]))
-            out.append(f"<{tag}>{html.escape(found.group())}</{tag}>")
-            last = found.end()
-    out.append(html.escape(term[last:]))
-    return "".join(out)
+    return Highlighter(query, fuzzy, tag)(term, language)

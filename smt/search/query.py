@@ -16,7 +16,7 @@ exact word             200       each query word found as a whole word (fuzzy pa
                                  within the edit distance)
 =====================  ========  ============================================================
 
-Very broad queries (every word starts more than 20 000 terms of a release, e.g. "autres") and the misspelt
+Very broad queries (every word starts more than 5 000 terms of a release, e.g. "autres") and the misspelt
 words of the fuzzy pass are ranked over short terms first: terms of at most 3, then 6 distinct words (stop
 words aside), where the best matches of such queries are. The next tier, and at last the whole index, is
 searched only when a tier gives fewer concepts than asked; the total is then an estimate.
@@ -52,7 +52,7 @@ PARTIAL_WORD = 1_000.0
 PHRASE = 500.0
 EXACT_WORD = 200.0
 
-BROAD_DOCS = 20_000
+BROAD_DOCS = 5_000
 PASSES = ("strict", "fuzzy", "partial")
 PHRASE_SLOP = 2
 _CODE_LIKE = re.compile(r"[A-Za-z0-9+\-.*/_]{1,20}")
@@ -255,19 +255,56 @@ class SearchIndex:
         return Matches(list(best.values())[:limit], total, "strict")
 
     def search(self, text: str, limit: int, filters: Filters = Filters()) -> Matches:
-        """All passes on this index alone, stopping at the first that finds something."""
-        builder = QueryBuilder(text, filters)
-        for mode in builder.modes():
-            found = self.run(builder, mode, limit)
-            if found.total:
-                found.mode = mode
-                return found
-        return Matches([], 0, "strict")
+        """Concepts of this index alone matching ``text``, best first (all passes needed)."""
+        total, hits = run_passes(QueryBuilder(text, filters), [self], limit)
+        return Matches([hit.match for hit in hits[:limit]], total, hits[0].mode if hits else "strict")
 
     def stored_term(self, address: tantivy.DocAddress) -> tuple[str, str]:
         """The matched term and its language."""
         doc = self.searcher.doc(address)
         return doc.get_first("plain"), doc.get_first("lang")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A concept found in one of several indexes, by a pass (0 strict, 1 fuzzy, 2 partial)."""
+
+    index: int
+    match: Match
+    mode: str
+    rank: int
+
+    def sort_key(self) -> tuple:
+        return (self.rank, -self.match.score)
+
+
+def needs_typo_pass(builder: QueryBuilder, indexes: list[SearchIndex]) -> bool:
+    """A word of 4 letters or more that no index holds as a whole word: maybe a typo, not an unfinished word."""
+    return any(analysis.fuzzy_distance(w.text) and all(i.searcher.doc_freq("plain", w.text) == 0 for i in indexes)
+               for w in builder.required)
+
+
+def run_passes(builder: QueryBuilder, indexes: list[SearchIndex], limit: int) -> tuple[int, list[Hit]]:
+    """Run the passes over several indexes; return the total and the hits, best first.
+
+    A pass runs on every index. The next pass runs when nothing was found, or — from the strict to the fuzzy
+    pass — when fewer than ``limit`` concepts were found and a query word is nowhere a whole word
+    ("migrane" starts "migrans" but means "migraine"). Hits of a later pass come after those of earlier
+    ones; the later passes match supersets, so the total is the last pass's.
+    """
+    hits: list[Hit] = []
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for rank, mode in enumerate(builder.modes()):
+        found = [(number, index.run(builder, mode, limit)) for number, index in enumerate(indexes)]
+        total = max(total, sum(matches.total for _, matches in found))
+        new = [Hit(number, m, mode, rank) for number, matches in found for m in matches.matches
+               if (number, m.concept) not in seen]
+        seen.update((hit.index, hit.match.concept) for hit in new)
+        hits += sorted(new, key=Hit.sort_key)
+        if total and not (mode == "strict" and len(hits) < limit and needs_typo_pass(builder, indexes)):
+            break
+    return total, hits
 
 
 _OPEN: dict[Path, SearchIndex] = {}

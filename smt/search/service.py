@@ -10,8 +10,8 @@ from pathlib import Path
 
 from smt.index.reader import CodeSystemIndex
 from smt.registry import Registry, normalise_system, version_key
-from smt.search.highlight import highlight
-from smt.search.query import Filters, Match, QueryBuilder, SearchIndex, forget_except, open_index
+from smt.search.highlight import Highlighter
+from smt.search.query import Filters, Match, QueryBuilder, SearchIndex, forget_except, open_index, run_passes
 from smt.store.releases import ReleaseInfo
 
 SEARCH_DIR = "search"
@@ -73,19 +73,6 @@ def select_releases(registry: Registry, system: str | None = None, version: str 
     return [registry.resolve(url) for url in urls]
 
 
-@dataclass(slots=True)
-class _Found:
-    match: Match
-    release: ReleaseInfo
-    index: SearchIndex
-    mode: str
-    rank: int
-
-    def sort_key(self) -> tuple:
-        """Score, then system URL and newest version first, then load order of the concept."""
-        return (-self.match.score, self.rank, self.match.concept)
-
-
 def _release_ranks(releases: list[ReleaseInfo]) -> dict[str, int]:
     newest_first = sorted(releases, key=lambda r: version_key(r.version), reverse=True)
     return {r.id: rank for rank, r in enumerate(sorted(newest_first, key=lambda r: r.url))}
@@ -99,29 +86,23 @@ def search(registry: Registry, text: str, *, system: str | None = None, version:
     offset = max(0, offset)
     releases = select_releases(registry, system, version)
     forget_except({search_path(r) for r in registry.code_systems()})
-    indexes = [(info, index) for info in releases if (index := open_index(search_path(info)))]
-    ranks = _release_ranks(releases)
+    opened = [(info, index) for info in releases if (index := open_index(search_path(info)))]
     builder = QueryBuilder(text, Filters(language=language, active=active, within=within))
-    found: list[_Found] = []
-    total = 0
-    for mode in builder.modes():  # a pass runs on every release; the next only when all found nothing
-        for info, index in indexes:
-            matches = index.run(builder, mode, offset + count)
-            total += matches.total
-            found += [_Found(m, info, index, mode, ranks[info.id]) for m in matches.matches]
-        if total:
-            break
-    found.sort(key=_Found.sort_key)
-    return SearchPage(total, [_result(registry.index(f.release), f, text) for f in found[offset:offset + count]])
+    total, hits = run_passes(builder, [index for _, index in opened], offset + count)
+    ranks = _release_ranks([info for info, _ in opened])
+    hits.sort(key=lambda h: (h.rank, -h.match.score, ranks[opened[h.index][0].id], h.match.concept))
+    page = hits[offset:offset + count]
+    marker = Highlighter(text, fuzzy=any(h.mode != "strict" for h in page))
+    return SearchPage(total, [_result(registry, *opened[h.index], h.match, marker) for h in page])
 
 
-def _result(concepts: CodeSystemIndex, found: _Found, text: str) -> SearchResult:
-    concept = concepts.concept_by_id(found.match.concept)
-    term, language = found.index.stored_term(found.match.address)
+def _result(registry: Registry, release: ReleaseInfo, index: SearchIndex, match: Match,
+            marker: Highlighter) -> SearchResult:
+    concept = registry.index(release).concept_by_id(match.concept)
+    term, language = index.stored_term(match.address)
     return SearchResult(
-        system=found.release.url, version=found.release.version, code=concept.code, display=concept.display,
-        matched=highlight(term, language, text, fuzzy=found.mode != "strict"), language=language,
-        score=found.match.score, active=concept.active,
+        system=release.url, version=release.version, code=concept.code, display=concept.display,
+        matched=marker(term, language), language=language, score=match.score, active=concept.active,
     )
 
 
