@@ -88,7 +88,8 @@ def run_child(code: str, *args: str) -> tuple[dict, float]:
 
 
 def size_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    return sum(f.stat().st_size for f in files) / 1e6
 
 
 def latencies(home: Path, queries: int) -> dict[str, object]:

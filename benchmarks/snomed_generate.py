@@ -248,7 +248,7 @@ class Generator:
             parents.add(uncles[rng.randrange(len(uncles))])
         for parent in sorted(parents):
             self.relationship(sctid, parent, IS_A, active=active)
-        for _ in range(rng.choice((1, 1, 2))):  # historical is-a rows
+        for _ in range(rng.choice((1, 2, 2, 2, 3))):  # historical is-a rows
             self.relationship(sctid, nodes[rng.randrange(len(nodes))], IS_A, active=False)
         heavy = tag in ("finding", "procedure", "product")
         for _ in range(rng.randint(4, 9) if heavy else rng.randint(2, 4)):

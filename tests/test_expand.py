@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from loaders.fhir import codesystem_release
+from loaders.fhir import codesystem_release, resource_release
 from smt.engines import filters
-from smt.engines.expand import CodeSystemNotFound, ExpandOptions, expand, iter_entries
+from smt.engines.expand import CodeSystemNotFound, Compose, ExpandOptions, expand, iter_entries, listed_codes
 from smt.engines.filters import text_matches
 from smt.engines.provider import CodeSystemProvider, MemoryCodeSystem, ResourceContext, UnknownValueSet
+from smt.engines.text_index import indexed_text_ids
 from smt.engines.version_rules import VersionNotAllowed, VersionRules, select_version
 from smt.engines.vs_errors import CircularReference, InvalidFilter, RegexTooCostly, TooCostly
 from smt.registry import Registry
@@ -102,7 +103,7 @@ def test_listed_display_overrides_the_code_system_display(ctx: ResourceContext) 
     assert expand(vs, ctx).contains[0].display == "Le cœur"
 
 
-@pytest.mark.parametrize(("flt", "expected"), [
+FILTER_CASES = [
     (("concept", "is-a", "organe"), ["organe", "coeur", "ventricule", "poumon"]),
     (("concept", "descendent-of", "organe"), ["coeur", "ventricule", "poumon"]),
     (("concept", "is-not-a", "organe"), ["root", "ancien", "groupe"]),
@@ -131,7 +132,10 @@ def test_listed_display_overrides_the_code_system_display(ctx: ResourceContext) 
     (("status", "=", "retired"), ["ancien"]),
     (("notSelectable", "=", "true"), ["groupe"]),
     (("definition", "regex", ".*sang"), ["coeur"]),
-])
+]
+
+
+@pytest.mark.parametrize(("flt", "expected"), FILTER_CASES)
 def test_every_filter_operator(ctx: ResourceContext, flt: tuple[str, str, str], expected: list[str]) -> None:
     assert codes(value_set(include(flt)), ctx) == expected
 
@@ -325,3 +329,83 @@ def test_stored_index_and_memory_provider_expand_alike(tmp_path: Path, ctx: Reso
             theirs = expand(vs, stored, ExpandOptions(**options))
             assert [(e.code, e.display, e.designations) for e in iter_entries(mine.contains)] == [
                 (e.code, e.display, e.designations) for e in iter_entries(theirs.contains)]
+
+
+# -- membership without expansion, batched lookups, caches, indexed text filter -------------------------------
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> ResourceContext:
+    ReleaseStore(tmp_path).load(codesystem_release(body_code_system()))
+    return ResourceContext(Registry(tmp_path))
+
+
+def _membership_agrees(vs: dict, ctx: ResourceContext) -> None:
+    """``Compose.membership`` says yes exactly for the keys ``Compose.members`` lists."""
+    members = set(Compose(ctx).members(vs))
+    test = Compose(ctx).membership(vs)
+    provider = ctx.code_system(CS_URL)
+    for concept in provider.concepts():
+        assert test(provider, concept) == ((provider.url, provider.version, concept.id) in members), concept.code
+
+
+@pytest.mark.parametrize("flt", [flt for flt, _ in FILTER_CASES])
+def test_membership_of_one_concept_agrees_with_members(flt: tuple[str, str, str], ctx: ResourceContext,
+                                                       stored: ResourceContext) -> None:
+    for context in (ctx, stored):
+        _membership_agrees(value_set(include(flt)), context)
+
+
+def test_membership_with_lists_excludes_nesting_and_inactive(ctx: ResourceContext, stored: ResourceContext) -> None:
+    nested = value_set(include(("concept", "is-a", "organe")), url="http://example.org/vs/organs")
+    cases = [
+        value_set(include(concepts=["poumon", "nope", "coeur"])),
+        value_set(include(), excludes=[include(concepts=["poumon"]), include(("concept", "is-a", "coeur"))]),
+        value_set(include(valueSet=["#organs"]), inactive=False) | {"contained": [nested | {"id": "organs"}]},
+        value_set({"valueSet": ["#organs"]}, include(concepts=["ancien"]), inactive=False)
+        | {"contained": [nested | {"id": "organs"}]},
+        value_set(include(("kind", "is-a", "organ"))),
+    ]
+    for vs in cases:
+        for context in (ctx, stored):
+            _membership_agrees(vs, context)
+
+
+def test_membership_of_listed_codes_in_a_case_insensitive_system() -> None:
+    system = body_code_system() | {"caseSensitive": False}
+    ctx = ResourceContext(None, [system])
+    test = Compose(ctx).membership(value_set(include(concepts=["COEUR"])))
+    provider = ctx.code_system(CS_URL)
+    assert test(provider, provider.concept("coeur"))
+    assert not test(provider, provider.concept("poumon"))
+
+
+def test_listed_codes_are_indexed_once_per_list() -> None:
+    concepts = [{"code": "a"}, {"code": "b"}]
+    assert listed_codes(concepts) is listed_codes(concepts)
+    assert listed_codes(concepts).codes == {"a", "b"}
+    assert listed_codes([{"code": "a"}]) is not listed_codes(concepts)
+
+
+def test_batched_id_lookups(stored: ResourceContext, ctx: ResourceContext) -> None:
+    for provider in (stored.code_system(CS_URL), ctx.code_system(CS_URL)):
+        assert provider.all_ids() == [c.id for c in provider.concepts()]
+        found = provider.ids_for_codes(["poumon", "nope", "root", "poumon"])
+        assert found == {"poumon": provider.concept("poumon").id, "root": provider.concept("root").id}
+
+
+def test_stored_resources_are_parsed_once(tmp_path: Path) -> None:
+    store = ReleaseStore(tmp_path)
+    store.load(resource_release(value_set(include())))
+    (info,) = [r for r in store.list() if r.kind == "ValueSet"]
+    assert info.resource() is info.resource()
+    assert info.resource()["compose"]["include"] == [include()]
+
+
+def test_text_filter_uses_the_search_index_of_a_stored_release(stored: ResourceContext,
+                                                               ctx: ResourceContext) -> None:
+    assert indexed_text_ids(ctx.code_system(CS_URL), "coeur") is None
+    assert indexed_text_ids(stored.code_system(CS_URL), "coeur") is not None
+    for query in ("coeur", "CŒUR", "heart", "poum", "ventricule gauche", "xyz", "organe", "  "):
+        assert codes(value_set(include()), stored, filter=query) == codes(value_set(include()), ctx, filter=query)
+    assert codes(value_set(include(concepts=["poumon", "coeur"])), stored, filter="co") == ["coeur"]

@@ -3,24 +3,31 @@
 The compose is evaluated into an ordered list of member keys ``(system, version, concept id)`` once:
 includes in order (listed concepts in their order, filters and whole systems in load order), nested value
 sets intersected, excludes removed, inactive / not-for-UI / text filters applied. Only the requested page of
-keys is then turned into concepts with their displays, designations and properties. ``Compose`` also answers
-membership questions for ``$validate-code`` without expanding.
+keys is then turned into concepts with their displays, designations and properties. Ids come from batched
+queries (``all_ids``, ``ids_for_codes``); the key list of a whole code system is cached per provider. The text
+filter uses the release's search index when it has one (``smt.engines.text_index``). ``Compose.membership``
+answers ``$validate-code`` without expanding: listed codes are looked up in a set cached per concept list,
+filters are evaluated for the one concept (``smt.engines.filters.filter_test``).
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem
-from smt.engines.filters import filter_ids, text_filter
+from smt.engines.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
 from smt.engines.provider import CodeSystemProvider, ResourceContext, preferred_display
 from smt.engines.standing import standing
+from smt.engines.text_index import indexed_text_ids
 from smt.engines.version_rules import split_canonical
 from smt.engines.vs_errors import CircularReference, TooCostly, ValueSetError
-from smt.index.reader import ConceptRecord, DesignationRecord
+from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord
 from smt.model import PropertyValue
 
 DEFAULT_MAX_EXPANSION = 10_000
@@ -39,6 +46,8 @@ CONCEPT_EXTENSIONS = frozenset({
 
 Key = tuple[str, str | None, int]
 """A member of an expansion: code system URL, version (None: the system has none) and concept id."""
+
+T = TypeVar("T")
 
 
 class CodeSystemNotFound(ValueSetError):
@@ -138,6 +147,99 @@ class IncludeVersion:
     error: UnknownCodeSystem | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class ListedCodes:
+    """The codes an include lists, for membership tests (folded too for a case-insensitive system)."""
+
+    codes: frozenset[str]
+    folded: frozenset[str] | None
+
+    def has(self, concept: ConceptRecord) -> bool:
+        return concept.code in self.codes or (self.folded is not None and concept.code.casefold() in self.folded)
+
+
+_DERIVED: OrderedDict[tuple[str, int], tuple[object, object]] = OrderedDict()
+_DERIVED_LOCK = threading.Lock()
+_DERIVED_MAX = 128
+
+
+def derived(kind: str, source: object, build: Callable[[], T]) -> T:
+    """``build()``, cached per ``source`` object (a value set's concept list, a provider): stored value sets
+    and code system indexes are shared between requests, so what is derived from them is computed once."""
+    key = (kind, id(source))
+    with _DERIVED_LOCK:
+        cached = _DERIVED.get(key)
+        if cached is not None and cached[0] is source:
+            _DERIVED.move_to_end(key)
+            return cached[1]  # type: ignore[return-value]
+    value = build()
+    with _DERIVED_LOCK:
+        _DERIVED[key] = (source, value)  # the source is kept alive, so its id cannot be reused meanwhile
+        while len(_DERIVED) > _DERIVED_MAX:
+            _DERIVED.popitem(last=False)
+    return value
+
+
+def listed_codes(concepts: list[dict], case_sensitive: bool = True) -> ListedCodes:
+    """The ``ListedCodes`` of an ``include.concept`` list (cached per list)."""
+    def build() -> ListedCodes:
+        codes = frozenset(c.get("code", "") for c in concepts)
+        return ListedCodes(codes, None if case_sensitive else frozenset(c.casefold() for c in codes))
+    return derived("listed-cs" if case_sensitive else "listed-ci", concepts, build)
+
+
+def system_keys(provider: CodeSystemProvider) -> list[Key]:
+    """The keys of every concept of a provider in load order (cached for stored releases; do not mutate)."""
+    def build() -> list[Key]:
+        url, version = provider.url, provider.version
+        return [(url, version, number) for number in provider.all_ids()]
+    return derived("system", provider, build) if isinstance(provider, CodeSystemIndex) else build()
+
+
+@dataclass(slots=True)
+class SetMembership:
+    """One ``include``/``exclude`` as a membership test."""
+
+    has_system: bool
+    provider: CodeSystemProvider | None = None
+    listed: ListedCodes | None = None
+    filters: list[ConceptTest] = field(default_factory=list)
+    nested: list[Membership] = field(default_factory=list)
+
+    def __call__(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
+        if self.has_system:
+            mine = self.provider
+            if mine is None or (mine.url, mine.version) != (provider.url, provider.version):
+                return False
+            if self.listed is not None and not self.listed.has(concept):
+                return False
+            if not all(test(concept) for test in self.filters):
+                return False
+        elif not self.nested:
+            return False
+        return all(inner(provider, concept) for inner in self.nested)
+
+
+@dataclass(slots=True)
+class Membership:
+    """Whether a concept of a provider is a member of a value set (``Compose.membership``)."""
+
+    includes: list[SetMembership] = field(default_factory=list)
+    excludes: list[SetMembership] = field(default_factory=list)
+    active_only: bool = False
+    expansion: set[Key] | None = None
+    """Members of a value set that has only an ``expansion``."""
+
+    def __call__(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
+        if self.expansion is not None:
+            return (provider.url, provider.version, concept.id) in self.expansion
+        if not any(include(provider, concept) for include in self.includes):
+            return False
+        if any(exclude(provider, concept) for exclude in self.excludes):
+            return False
+        return concept.active or not self.active_only
+
+
 class Compose:
     """Evaluates value set composes for one request (providers, used resources and membership).
 
@@ -216,13 +318,15 @@ class Compose:
         compose = vs.get("compose")
         if compose is None:
             return self._expansion_members(vs)
-        keys: dict[Key, None] = {}
-        for number, include in enumerate(compose.get("include", [])):
-            keys.update(dict.fromkeys(self._set_members(include, vs, path, f"ValueSet.compose.include[{number}]")))
+        parts = [self._set_members(include, vs, path, f"ValueSet.compose.include[{number}]")
+                 for number, include in enumerate(compose.get("include", []))]
         excluded: set[Key] = set()
         for number, exclude in enumerate(compose.get("exclude", [])):
             excluded.update(self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]"))
-        ordered = [k for k in keys if k not in excluded]
+        # each part is already de-duplicated: one include needs no merge (and may be a shared cached list)
+        ordered = parts[0] if len(parts) == 1 else list(dict.fromkeys(k for part in parts for k in part))
+        if excluded:
+            ordered = [k for k in ordered if k not in excluded]
         if compose.get("inactive") is False:
             ordered = self.keep(ordered, lambda c: c.active)
         return ordered
@@ -242,49 +346,92 @@ class Compose:
         return list(keys)
 
     def _set_members(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> list[Key]:
-        system_keys: list[Key] | None = None
+        keys: list[Key] | None = None
         if item.get("system"):
             provider = self.include_provider(item["system"], item.get("version"))
             if provider is None:
                 return []
-            ids = self._system_ids(provider, item, where)
-            system_keys = [(provider.url, provider.version, i) for i in ids]
-            for listed in item.get("concept", []):
-                concept = provider.concept(listed.get("code", ""))
-                if concept is None:
-                    continue
-                key = (provider.url, provider.version, concept.id)
-                if listed.get("display"):
-                    self.display_overrides[key] = listed["display"]
-                kept = [e for e in listed.get("extension", []) if e.get("url") in CONCEPT_EXTENSIONS]
-                if kept:
-                    self.concept_extensions[key] = kept
+            if item.get("concept") or item.get("filter"):
+                url, version = provider.url, provider.version
+                keys = [(url, version, i) for i in self._system_ids(provider, item, where)]
+            else:
+                keys = system_keys(provider)
+            self._note_listed(provider, item)
         nested = [self.members(self.value_set(ref, container, path), path) for ref in item.get("valueSet", [])]
-        if system_keys is None:
+        if keys is None:
             if not nested:
                 return []
-            system_keys, nested = nested[0], nested[1:]
+            keys, nested = nested[0], nested[1:]
         for other in nested:
             allowed = set(other)
-            system_keys = [k for k in system_keys if k in allowed]
-        return system_keys
+            keys = [k for k in keys if k in allowed]
+        return keys
+
+    def _note_listed(self, provider: CodeSystemProvider, item: dict) -> None:
+        """Record the displays and extensions an include gives its listed concepts (one batched lookup)."""
+        concepts = item.get("concept", [])
+        noted: list[dict] = derived("noted", concepts, lambda: [
+            c for c in concepts
+            if c.get("display") or any(e.get("url") in CONCEPT_EXTENSIONS for e in c.get("extension", []))])
+        if not noted:
+            return
+        ids = provider.ids_for_codes(c.get("code", "") for c in noted)
+        for listed in noted:
+            number = ids.get(listed.get("code", ""))
+            if number is None:
+                continue
+            key = (provider.url, provider.version, number)
+            if listed.get("display"):
+                self.display_overrides[key] = listed["display"]
+            kept = [e for e in listed.get("extension", []) if e.get("url") in CONCEPT_EXTENSIONS]
+            if kept:
+                self.concept_extensions[key] = kept
 
     def _system_ids(self, provider: CodeSystemProvider, item: dict, where: str) -> list[int]:
         if item.get("concept"):
-            ids: dict[int, None] = {}
-            for listed in item["concept"]:
-                concept = provider.concept(listed.get("code", ""))
-                if concept is not None:
-                    ids[concept.id] = None
-            return list(ids)
+            codes = [listed.get("code", "") for listed in item["concept"]]
+            found = provider.ids_for_codes(codes)
+            return list(dict.fromkeys(found[c] for c in codes if c in found))
         filters = item.get("filter", [])
         if not filters:
-            return [c.id for c in provider.concepts()]
+            return provider.all_ids()
         selected = filter_ids(provider, filters[0], f"{where}.filter[0]")
         for number, flt in enumerate(filters[1:], start=1):
             allowed = set(filter_ids(provider, flt, f"{where}.filter[{number}]"))
             selected = [i for i in selected if i in allowed]
         return selected
+
+    # -- membership of one concept ($validate-code) -------------------------------------------------------------
+
+    def membership(self, vs: dict, path: tuple[str, ...] = ()) -> Membership:
+        """A test of one concept's membership, with the same resolution (and side effects) as ``members``
+        but nothing expanded: listed codes are looked up in a cached set, filters tested on the concept."""
+        path = (*path, canonical_of(vs) or vs.get("id") or "#")
+        compose = vs.get("compose")
+        if compose is None:
+            return Membership(expansion=set(self._expansion_members(vs)))
+        includes = [self._set_membership(include, vs, path, f"ValueSet.compose.include[{number}]")
+                    for number, include in enumerate(compose.get("include", []))]
+        excludes = [self._set_membership(exclude, vs, path, f"ValueSet.compose.exclude[{number}]")
+                    for number, exclude in enumerate(compose.get("exclude", []))]
+        return Membership(includes, excludes, active_only=compose.get("inactive") is False)
+
+    def _set_membership(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> SetMembership:
+        found = SetMembership(has_system=bool(item.get("system")))
+        if found.has_system:
+            provider = self.include_provider(item["system"], item.get("version"))
+            if provider is None:
+                return SetMembership(has_system=True)
+            found.provider = provider
+            if item.get("concept"):
+                found.listed = listed_codes(item["concept"], case_sensitive=provider.meta.get("case_sensitive", True))
+            else:
+                found.filters = [filter_test(provider, flt, f"{where}.filter[{number}]")
+                                 for number, flt in enumerate(item.get("filter", []))]
+            self._note_listed(provider, item)
+        found.nested = [self.membership(self.value_set(ref, container, path), path)
+                        for ref in item.get("valueSet", [])]
+        return found
 
     # -- helpers over keys ------------------------------------------------------------------------------------
 
@@ -304,13 +451,31 @@ class Compose:
         return [k for k in keys if test(records[k])]
 
     def text_filtered(self, keys: list[Key], query: str) -> list[Key]:
-        by_provider: dict[tuple[str, str | None], list[int]] = {}
-        for system, version, number in keys:
-            by_provider.setdefault((system, version), []).append(number)
-        allowed: set[Key] = set()
-        for (system, version), ids in by_provider.items():
-            allowed.update((system, version, i) for i in text_filter(self.providers[(system, version)], ids, query))
-        return [k for k in keys if k in allowed]
+        """The keys (order kept) whose concept matches the ``$expand`` text ``filter``: through the release's
+        search index when it has one (``smt.engines.text_index``), else by the Python scan."""
+        if not has_words(query):
+            return keys
+        matched: dict[tuple[str, str | None], set[int]] = {}
+        scanned: dict[tuple[str, str | None], list[int]] = {}
+        for pair, provider in self.providers.items():
+            found = indexed_text_ids(provider, query)
+            if found is None:
+                scanned[pair] = []
+            else:
+                matched[pair] = found
+        if scanned:
+            for system, version, number in keys:
+                if (system, version) in scanned:
+                    scanned[(system, version)].append(number)
+            for pair, ids in scanned.items():
+                matched[pair] = set(text_filter(self.providers[pair], ids, query))
+        if len(matched) == 1:
+            ((url, version), only), = matched.items()
+            provider = self.providers[(url, version)]
+            if isinstance(provider, CodeSystemIndex) and keys is system_keys(provider):
+                return [(url, version, number) for number in sorted(only)]  # the whole system, in id order
+            return [k for k in keys if k[2] in only]
+        return [k for k in keys if k[2] in matched.get((k[0], k[1]), ())]
 
 
 # -- expansion ----------------------------------------------------------------------------------------------

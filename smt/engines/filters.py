@@ -59,7 +59,7 @@ class RegexMatcher:
 
 
 def _all_ids(provider: CodeSystemProvider) -> list[int]:
-    return [c.id for c in provider.concepts()]
+    return provider.all_ids()
 
 
 def _split_values(value: str) -> list[str]:
@@ -191,8 +191,8 @@ def _property_filter(provider: CodeSystemProvider, prop: str, op: str, value: st
     return _by_values(provider, op, value, values_of)
 
 
-def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> list[int]:
-    """Ids (in load order) of the concepts of ``provider`` that one compose filter selects."""
+def _checked(provider: CodeSystemProvider, flt: dict, where: str) -> tuple[str, str, str]:
+    """(property, op, value) of a compose filter; ``InvalidFilter`` when one is missing."""
     prop = flt.get("property")
     op = flt.get("op")
     value = flt.get("value")
@@ -201,7 +201,12 @@ def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> list
     if value is None or value == "":
         raise InvalidFilter(f"The system {provider.url} filter with property = {prop}, op = {op} has no value",
                             where)
-    value = str(value)
+    return str(prop), str(op), str(value)
+
+
+def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> list[int]:
+    """Ids (in load order) of the concepts of ``provider`` that one compose filter selects."""
+    prop, op, value = _checked(provider, flt, where)
     if prop in CONCEPT_PROPERTIES:
         return _concept_filter(provider, op, value)
     if prop in ("parent", "child"):
@@ -209,6 +214,65 @@ def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> list
     if op in ("child-of", "descendent-leaf"):
         raise InvalidFilter(f"The filter operator '{op}' is only supported on the concept property", where)
     return _property_filter(provider, prop, op, value)
+
+
+# -- one concept at a time (membership tests of $validate-code) -----------------------------------------------
+
+ConceptTest = Callable[[ConceptRecord], bool]
+
+
+def _hierarchy_test(provider: CodeSystemProvider, op: str, value: str) -> ConceptTest:
+    """Whether a concept is selected by a hierarchical operator on ``concept`` (closure lookups, no expansion)."""
+    codes = _split_values(value) if op in ("is-a", "descendent-of", "is-not-a") else [value.strip()]
+    roots = [c for code in codes if (c := provider.concept(code)) is not None]
+
+    def under(concept: ConceptRecord, root: ConceptRecord) -> bool:
+        if op in ("is-a", "is-not-a"):
+            return concept.id == root.id or provider.is_descendant(concept, root)
+        if op == "descendent-of":
+            return provider.is_descendant(concept, root)
+        if op == "child-of":
+            return any(p.id == root.id for p in provider.parents(concept))
+        if op == "descendent-leaf":
+            return concept.leaf and provider.is_descendant(concept, root)
+        return concept.id == root.id or provider.is_descendant(root, concept)  # generalizes
+
+    if op == "is-not-a":
+        return lambda concept: not any(under(concept, root) for root in roots)
+    return lambda concept: any(under(concept, root) for root in roots)
+
+
+def _values_test(op: str, value: str, values_of: Callable[[ConceptRecord], list[str]]) -> ConceptTest:
+    """The per-concept form of ``_by_values``."""
+    if op == "exists":
+        wanted = value.strip().lower() != "false"
+        return lambda concept: bool(values_of(concept)) == wanted
+    test = _value_test(op, value)
+    negate = op == "not-in"
+    return lambda concept: any(test(v) for v in values_of(concept)) != negate
+
+
+def filter_test(provider: CodeSystemProvider, flt: dict, where: str = "") -> ConceptTest:
+    """A predicate equivalent to ``concept.id in filter_ids(...)``, evaluated for one concept at a time.
+
+    Hierarchy, code and property filters test the concept alone; ``parent``/``child`` filters and hierarchical
+    operators on other properties are evaluated once, on creation. Invalid filters raise on creation.
+    """
+    prop, op, value = _checked(provider, flt, where)
+    if prop in CONCEPT_PROPERTIES:
+        if op in HIERARCHY_OPS:
+            return _hierarchy_test(provider, op, value)
+        if op in ("=", "in", "not-in"):
+            ids = {c.id for code in _split_values(value) if (c := provider.concept(code)) is not None}
+            return (lambda c: c.id not in ids) if op == "not-in" else (lambda c: c.id in ids)
+        if op == "exists":
+            wanted = value.strip().lower() != "false"
+            return lambda c: wanted
+        return _values_test(op, value, lambda c: [c.code])
+    if prop not in ("parent", "child") and op not in HIERARCHY_OPS:
+        return _values_test(op, value, _property_values(provider, prop))
+    selected = set(filter_ids(provider, flt, where))
+    return lambda c: c.id in selected
 
 
 # -- text filter (the $expand `filter` parameter) -------------------------------------------------------------
@@ -222,6 +286,11 @@ def fold(text: str) -> str:
 
 def _words(text: str) -> list[str]:
     return [w for w in regex.split(r"[^\p{L}\p{N}]+", fold(text)) if w]
+
+
+def has_words(query: str) -> bool:
+    """Whether a text filter has a word to match (a filter without one keeps every concept)."""
+    return bool(_words(query))
 
 
 def text_matches(query: str, texts: Iterable[str]) -> bool:

@@ -47,6 +47,12 @@ class CodeSystemProvider(Protocol):
 
     def concepts(self, ids: list[int] | None = None) -> Iterator[ConceptRecord]: ...
 
+    def all_ids(self) -> list[int]:
+        """Every concept id in load order."""
+
+    def ids_for_codes(self, codes: Iterable[str]) -> dict[str, int]:
+        """Concept id of each code found (codes matched by case too when the system is case-insensitive)."""
+
     def designations(self, concept: ConceptRecord) -> list[DesignationRecord]: ...
 
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]: ...
@@ -123,6 +129,12 @@ class MemoryCodeSystem:
             yield from self._records
         else:
             yield from (self._records[i] for i in ids)
+
+    def all_ids(self) -> list[int]:
+        return list(range(len(self._records)))
+
+    def ids_for_codes(self, codes: Iterable[str]) -> dict[str, int]:
+        return {code: concept.id for code in codes if (concept := self.concept(code)) is not None}
 
     def designations(self, concept: ConceptRecord) -> list[DesignationRecord]:
         return [DesignationRecord(d.value, d.language, d.use)

@@ -1,9 +1,10 @@
 """ValueSet ``$validate-code``: is a code (Coding, CodeableConcept) in a value set, with a valid display?
 
-Membership uses the same compose evaluation as ``$expand`` (``Compose.members``). Results reuse the
-CodeSystem engine's ``ValidationResult`` and ``Issue`` (tx-issue-type codes: ``not-in-vs``, ``invalid-code``,
-``invalid-display``, ``code-rule``, ``not-found``, ``inactive-code``/``code-comment``, ``vs-invalid``), with
-tx.fhir.org wording. An unknown code system or value set is reported in the result, never raised.
+Membership uses the same compose resolution as ``$expand`` but tests only the concept asked for
+(``Compose.membership``). Results reuse the CodeSystem engine's ``ValidationResult`` and ``Issue``
+(tx-issue-type codes: ``not-in-vs``, ``invalid-code``, ``invalid-display``, ``code-rule``, ``not-found``,
+``inactive-code``/``code-comment``, ``vs-invalid``), with tx.fhir.org wording. An unknown code system or value
+set is reported in the result, never raised.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from smt.engines.codesystem import (
     ValidationResult,
     language_preferences,
 )
-from smt.engines.expand import CodeSystemNotFound, Compose, IncludeVersion, canonical_of
+from smt.engines.expand import CodeSystemNotFound, Compose, IncludeVersion, Membership, canonical_of
 from smt.engines.provider import CodeSystemProvider, ResourceContext, UnknownValueSet, preferred_display
 from smt.engines.standing import STANDARDS_STATUS, WARNED, standing, status_text
 from smt.engines.version_rules import VersionNotAllowed, version_matches
@@ -123,11 +124,11 @@ class ValueSetValidator:
         self.canonical = canonical_of(vs) or f"#{vs.get('id', '')}"
         self.compose = Compose(ctx, lenient=True)
         self.compose.note_standing("ValueSet", canonical_of(vs), standing(vs, lifecycle=False))
-        self._members: set | None = None
+        self._membership: Membership | None = None
         self._failure: Issue | None = None
         self._unknown: CodeSystemNotFound | None = None
         try:
-            self._members = set(self.compose.members(vs))
+            self._membership = self.compose.membership(vs)
         except CodeSystemNotFound as exc:
             self._unknown = exc
         except UnknownValueSet as exc:
@@ -310,7 +311,7 @@ class ValueSetValidator:
 
     def _is_member(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
         """Whether this version's concept is a member of the value set."""
-        return self._members is not None and (provider.url, provider.version, concept.id) in self._members
+        return self._membership is not None and self._membership(provider, concept)
 
     def _valid_displays(self, provider: CodeSystemProvider, concept: ConceptRecord,
                         designations: list) -> list[str]:

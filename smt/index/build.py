@@ -280,8 +280,8 @@ def write_tables(db: sqlite3.Connection, tables: ReleaseTables, ids: dict[str, i
     if tables.concrete is not None and tables.concrete.height:
         rows = with_ids(tables.concrete, ("source", "type")).sort("source")
         db.executemany("INSERT INTO concrete VALUES (?, ?, ?, ?, ?)", (
-            (source, kind_type, _typed(value, kind), grp, characteristic)
-            for source, kind_type, value, kind, grp, characteristic
+            (source, type_id, _typed(value, kind), grp, characteristic)
+            for source, type_id, value, kind, grp, characteristic
             in rows.select("source", "type", "value", "kind", "grp", "characteristic").iter_rows()))
     if tables.refset_member is not None and tables.refset_member.height:
         db.executemany("INSERT INTO refset_member VALUES (?, ?, ?)",

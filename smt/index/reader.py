@@ -203,6 +203,25 @@ class CodeSystemIndex:
                 if concept_id in rows:
                     yield _concept(rows[concept_id])
 
+    def all_ids(self) -> list[int]:
+        """Every concept id in load order (one query, no records built)."""
+        return [r[0] for r in self._db().execute("SELECT id FROM concept ORDER BY id")]
+
+    def ids_for_codes(self, codes: Iterable[str]) -> dict[str, int]:
+        """Concept id of each code found (batched ``IN`` queries; by case too when the system says so)."""
+        wanted = list(dict.fromkeys(codes))
+        db = self._db()
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found.update(db.execute(f"SELECT code, id FROM concept WHERE code IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall())
+        if not self.meta.get("case_sensitive", True):
+            for code in wanted:
+                if code not in found and (concept := self.concept(code)) is not None:
+                    found[code] = concept.id
+        return found
+
     def designations(self, concept: ConceptRecord, include_inactive: bool = False) -> list[DesignationRecord]:
         """The concept's designations in load order; inactive terms (SNOMED CT) only when asked for."""
         if "acceptability" in self._columns("designation"):

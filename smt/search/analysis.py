@@ -26,9 +26,10 @@ FOLD = "smt_fold"
 FRENCH = "smt_fr"
 ENGLISH = "smt_en"
 GRAMS = "smt_grams"
-MIN_GRAM, MAX_GRAM = 2, 12
-"""Indexed word prefixes: 2 to 12 letters (a one-letter query word must be a whole word; a longer query word
-is matched on its first 12 letters, the exact-word bonus then favours the word itself)."""
+MIN_GRAM, MAX_GRAM = 3, 12
+"""Indexed word prefixes: 3 to 12 letters of every word but stop words. A query word of one or two letters
+must be a whole word ("type 2", "vitamine D", "TM"); a longer one is matched on its first 12 letters, the
+exact-word bonus then favours the word itself."""
 
 STEMMED_LANGUAGES = ("fr", "en")
 """Languages with a stemmed field; other languages are matched on folded words only."""
@@ -129,8 +130,13 @@ def stem(word: str, language: str) -> str | None:
 
 
 def index_words(text: str) -> list[str]:
-    """Folded words of a designation as indexed, one ``grams`` value each (elided letters included)."""
+    """Folded words of a designation (elided letters included)."""
     return _ANALYZERS[FOLD].analyze(text)
+
+
+def gram_words(words: list[str]) -> list[str]:
+    """The words whose prefixes are indexed: distinct, stop words and words under 3 letters left out."""
+    return [w for w in dict.fromkeys(words) if len(w) >= MIN_GRAM and w not in STOP_WORDS]
 
 
 def words(text: str) -> list[str]:

@@ -1,9 +1,10 @@
 """Build the full-text index of one code system release (a tantivy index inside the release folder).
 
-One document per distinct term of a concept: its display (``pref`` = true) and every other designation
-(synonyms, short/long labels, other languages). Each document carries the concept's code, display, status,
-the term's language and the codes of the concept and all its ancestors (``within`` filter). The folder holds
-no absolute path, so it moves with the release folder; ``smt-search.json`` records what it was built from.
+One document per distinct term of a concept: its display and every other designation (synonyms, short/long
+labels, other languages). Each document carries the concept's ordinal in the release (the id of the compiled
+index, whose closure table serves the ``within`` filter), its code, status and the term's language. The folder
+holds no absolute path, so it moves with the release folder; ``smt-search.json`` records the release (URL,
+version, id), its language and sizes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 import orjson
 import tantivy
 
-from smt.index.build import ancestor_sets
 from smt.model import CodeSystemRelease, Concept
 from smt.search import analysis
 
@@ -44,7 +44,7 @@ def schema() -> tantivy.Schema:
     """Fields of a search index (see docs/search.md)."""
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("code_key", tokenizer_name="raw", index_option="basic")
-    builder.add_integer_field("concept", stored=True, fast=True)
+    builder.add_integer_field("concept", indexed=True, fast=True)
     builder.add_text_field("plain", stored=True, tokenizer_name=analysis.FOLD)
     builder.add_text_field("grams", tokenizer_name=analysis.GRAMS, index_option="basic")
     for tier, _ in TIERS:
@@ -53,7 +53,6 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("lang", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_boolean_field("active", indexed=True)
-    builder.add_text_field("within", tokenizer_name="raw", index_option="basic")
     builder.add_float_field("weight", fast=True)
     return builder.build()
 
@@ -85,36 +84,25 @@ def _language(language: str | None, default: str) -> str:
     return analysis.primary_language(language, default)
 
 
-def _within(release: CodeSystemRelease) -> list[list[str]]:
-    """For each concept, the code keys of itself and all its ancestors."""
-    ids = {concept.code: number for number, concept in enumerate(release.concepts)}
-    parents = [[ids[p] for p in concept.parents if p in ids] for concept in release.concepts]
-    keys = [code_key(concept.code) for concept in release.concepts]
-    within: list[list[str]] = [[key] for key in keys]
-    for node, ancestors in ancestor_sets(parents):
-        within[node].extend(keys[a] for a in ancestors)
-    return within
-
-
-def _document(number: int, within: list[str], term: str, language: str, pref: bool, active: bool) -> str:
+def _document(number: int, code: str, term: str, language: str, pref: bool, active: bool) -> str:
     """One index document as JSON (``IndexWriter.add_json`` is several times faster than ``Document``)."""
     words = analysis.index_words(term)
     extra = analysis.compounds(term, words)
     fields: dict[str, object] = {
-        "code_key": within[0], "concept": number, "plain": [term, *extra], "grams": words + extra,
-        "key": analysis.term_key(term, language, words), "lang": language, "active": active, "within": within,
-        "weight": weight(term, pref, len(words)),
+        "code_key": code, "concept": number, "plain": [term, *extra], "grams": analysis.gram_words(words + extra),
+        "lang": language, "active": active, "weight": weight(term, pref, len(words)),
     }
     size = len(set(words) - analysis.STOP_WORDS)
     tiers = [tier for tier, most in TIERS if size <= most]
-    for tier in tiers:
-        fields[tier] = fields["grams"]
-    if tiers:
+    if tiers:  # longer terms cannot equal a query: queries are short
+        fields["key"] = analysis.term_key(term, language, words)
         fields["tier"] = tiers
+        for tier in tiers:
+            fields[tier] = fields["grams"]
     return orjson.dumps(fields).decode()
 
 
-def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = 256) -> int:
+def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = 1024) -> int:
     """Write the search index of ``release`` into the folder ``target``; return the number of documents."""
     from smt.store.releases import release_id  # the store calls this module: import at call time
 
@@ -125,12 +113,11 @@ def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 
     analysis.register(index)
     writer = index.writer(heap_mb * 1_000_000, threads)
     language = analysis.primary_language(release.language)
-    within = _within(release)
     documents = 0
     for number, concept in enumerate(release.concepts):
-        active = concept.status == "active"
+        active, key = concept.status == "active", code_key(concept.code)
         for term, term_language, pref in concept_terms(concept, language):
-            writer.add_json(_document(number, within[number], term, term_language, pref, active))
+            writer.add_json(_document(number, key, term, term_language, pref, active))
             documents += 1
     writer.commit()
     writer.wait_merging_threads()

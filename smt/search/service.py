@@ -88,7 +88,8 @@ def search(registry: Registry, text: str, *, system: str | None = None, version:
     forget_except({search_path(r) for r in registry.code_systems()})
     opened = [(info, index) for info in releases if (index := open_index(search_path(info)))]
     builder = QueryBuilder(text, Filters(language=language, active=active, within=within))
-    total, hits = run_passes(builder, [index for _, index in opened], offset + count)
+    subtrees = [index.subtree(within, registry.index(info)) for info, index in opened] if within else None
+    total, hits = run_passes(builder, [index for _, index in opened], offset + count, subtrees)
     ranks = _release_ranks([info for info, _ in opened])
     hits.sort(key=lambda h: (h.rank, -h.match.score, ranks[opened[h.index][0].id], h.match.concept))
     page = hits[offset:offset + count]
@@ -118,9 +119,9 @@ def search_concept_ids(release_info: ReleaseInfo, text: str, limit: int = 1000, 
     searcher = open_index(search_path(release_info))
     if searcher is None or limit <= 0:
         return []
-    matches = searcher.search(text, limit, Filters(language=language, active=active, within=within))
     concepts = index or CodeSystemIndex(release_info.index_path)
     try:
+        matches = searcher.search(text, limit, Filters(language=language, active=active, within=within), concepts)
         return [c.code for c in concepts.concepts([m.concept for m in matches.matches])]
     finally:
         if index is None:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -65,8 +66,19 @@ class ReleaseInfo:
         return self.path / INDEX
 
     def resource(self) -> dict:
-        """The stored FHIR JSON of a value set or concept map release."""
-        return orjson.loads((self.path / RESOURCE).read_bytes())
+        """The stored FHIR JSON of a value set or concept map release, parsed once (shared: do not mutate)."""
+        return _parsed_resource(self.path / RESOURCE)
+
+
+@lru_cache(maxsize=2048)
+def _parsed_cached(path: Path, stamp: tuple[int, int]) -> dict:
+    return orjson.loads(path.read_bytes())
+
+
+def _parsed_resource(path: Path) -> dict:
+    """A stored resource, parsed once per file state (releases are immutable; a reload changes the stamp)."""
+    stat = path.stat()
+    return _parsed_cached(path, (stat.st_mtime_ns, stat.st_size))
 
 
 def compile_release(release: Release, work: Path) -> None:
