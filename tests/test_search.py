@@ -19,7 +19,7 @@ from smt.registry import Registry
 from smt.search import analysis
 from smt.search.build import code_key
 from smt.search.highlight import edit_distance, highlight
-from smt.search.service import SEARCH_DIR, search_concept_ids
+from smt.search.service import SEARCH_DIR, matching_concept_ids, search, search_concept_ids, search_path
 from smt.store.releases import ReleaseStore
 
 CIM10 = "https://smt.esante.gouv.fr/terminologie-cim-10"
@@ -221,6 +221,11 @@ def test_fuzzy_pass_only_when_nothing_matches_exactly(client: TestClient) -> Non
     assert _search(client, q="myocrade", system=CIM10, count=1)["results"][0]["display"].count("myocard")
 
 
+def test_short_words(client: TestClient) -> None:
+    assert _codes(_search(client, q="diabete ty", system=CIM10, count=2)) == ["E10", "E11"]  # two letters: prefix
+    assert _codes(_search(client, q="vitamine d", system=CIM10, count=1)) == ["E55"]  # one letter: whole word
+
+
 def test_errors_are_operation_outcomes(client: TestClient) -> None:
     missing = client.get("/search")
     assert missing.status_code == 400 and missing.json()["resourceType"] == "OperationOutcome"
@@ -238,6 +243,28 @@ def test_search_concept_ids_for_expand(search_home: Path) -> None:
     assert search_concept_ids(cim10, "diabete", 3, index=registry.index(cim10)) == search_concept_ids(
         cim10, "diabete", 3)
     assert search_concept_ids(cim10, "zzzzqqq", 5) == []
+
+
+def test_matching_concept_ids_is_the_unranked_strict_match(search_home: Path) -> None:
+    registry = Registry(search_home)
+    cisp2 = registry.resolve(CISP2)
+    ids = matching_concept_ids(search_path(cisp2), "otalg")
+    assert ids is not None and {registry.index(cisp2).concept_by_id(i).code for i in ids} == {"H01"}
+    assert matching_concept_ids(search_path(cisp2), "otalgei") == set()  # no typo pass
+    assert matching_concept_ids(search_home / "nowhere", "otalgie") is None
+
+
+def test_a_release_loaded_again_is_searched_afresh(shared_data: Path, home: Path) -> None:
+    store, registry = ReleaseStore(home), Registry(home)
+    (release,) = run_loader("cisp2", shared_data / "cisp2/chill-icpc2")
+    info = store.load(release)
+    assert search(registry, "otalgie").results[0].code == "H01"
+    store.remove(info.id)
+    (h01,) = [c for c in release.concepts if c.code == "H01"]
+    h01.display, h01.designations = "Mal d'oreille lancinant", []
+    store.load(release)
+    assert [r.code for r in search(registry, "lancinant").results] == ["H01"]
+    assert "H01" not in [r.code for r in search(registry, "otalgie").results]
 
 
 def test_release_folders_are_relocatable(search_home: Path, tmp_path: Path) -> None:

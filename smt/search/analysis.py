@@ -27,9 +27,9 @@ FRENCH = "smt_fr"
 ENGLISH = "smt_en"
 GRAMS = "smt_grams"
 MIN_GRAM, MAX_GRAM = 3, 12
-"""Indexed word prefixes: 3 to 12 letters of every word but stop words. A query word of one or two letters
-must be a whole word ("type 2", "vitamine D", "TM"); a longer one is matched on its first 12 letters, the
-exact-word bonus then favours the word itself."""
+"""Indexed word prefixes: 3 to 12 letters of every word but stop words. A one-letter query word must be a
+whole word ("type 2", "vitamine D"); a two-letter one is expanded on the indexed words at query time; a
+longer one is matched on its first 12 letters, the exact-word bonus then favours the word itself."""
 
 STEMMED_LANGUAGES = ("fr", "en")
 """Languages with a stemmed field; other languages are matched on folded words only."""

@@ -11,7 +11,8 @@ from pathlib import Path
 from smt.index.reader import CodeSystemIndex
 from smt.registry import Registry, normalise_system, version_key
 from smt.search.highlight import Highlighter
-from smt.search.query import Filters, Match, QueryBuilder, SearchIndex, forget_except, open_index, run_passes
+from smt.search.query import Filters, QueryBuilder
+from smt.search.searcher import Match, SearchIndex, forget_except, open_index, run_passes
 from smt.store.releases import ReleaseInfo
 
 SEARCH_DIR = "search"
@@ -105,6 +106,23 @@ def _result(registry: Registry, release: ReleaseInfo, index: SearchIndex, match:
         system=release.url, version=release.version, code=concept.code, display=concept.display,
         matched=marker(term, language), language=language, score=match.score, active=concept.active,
     )
+
+
+def matching_concept_ids(search_dir: Path, text: str) -> set[int] | None:
+    """Ordinals (compiled-index ids) of every concept whose terms match ``text`` in the strict pass: each word
+    starts a word of one term (folded, stemmed), or ``text`` is the code or starts it. Unranked, no typo or
+    partial pass: the membership test of a text filter. None when ``search_dir`` holds no search index.
+    """
+    index = open_index(search_dir)
+    builder = QueryBuilder(text)
+    query = builder.build("strict", bonuses=False) if index and builder.modes() else None
+    if index is None or query is None:
+        return None if index is None else set()
+    result = index.searcher.search(query, 1000)
+    if result.count > len(result.hits):
+        result = index.searcher.search(query, result.count)
+    addresses = [address for _, address in result.hits]
+    return set(index.searcher.fast_field_values("concept", addresses)) if addresses else set()
 
 
 def search_concept_ids(release_info: ReleaseInfo, text: str, limit: int = 1000, *, language: str | None = None,
