@@ -1,6 +1,7 @@
 """Search across releases: which releases a request covers, one merged ranking, result rows.
 
-``search`` serves ``GET /search``; ``search_concept_ids`` serves ``ValueSet/$expand?filter=`` for one release.
+``search`` serves ``GET /search``; ``search_concept_ids`` (ranked codes) and ``matching_concept_ids`` (the
+unranked set a text filter keeps) serve ``ValueSet/$expand?filter=`` for one release.
 """
 
 from __future__ import annotations
