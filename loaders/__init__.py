@@ -7,6 +7,7 @@ that holds several versions (e.g. the CIM-10 2015–2020 multi-year file) yields
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,5 +39,16 @@ def get_loader(name: str) -> Loader:
     return module.load
 
 
-def run_loader(name: str, path: Path, version: str | None = None) -> list[Release]:
-    return get_loader(name)(Path(path), version=version)
+def loader_options(name: str) -> set[str]:
+    """Keyword options a loader accepts beyond ``version`` (e.g. ``base`` for SNOMED CT deltas)."""
+    parameters = inspect.signature(get_loader(name)).parameters
+    return {p for p in parameters if p not in ("path", "version")}
+
+
+def run_loader(name: str, path: Path, version: str | None = None, **options: object) -> list[Release]:
+    """Run a loader; ``options`` the loader does not accept raise ``ValueError`` naming them."""
+    unknown = {k for k, v in options.items() if v is not None} - loader_options(name)
+    if unknown:
+        raise ValueError(f"loader '{name}' does not take option(s): {', '.join(sorted(unknown))}")
+    given = {k: v for k, v in options.items() if v is not None}
+    return get_loader(name)(Path(path), version=version, **given)

@@ -31,13 +31,14 @@ def _store() -> ReleaseStore:
     return ReleaseStore(smt_home())
 
 
-def _load(loader: str, path: Path, version: str | None, status: str | None) -> list[ReleaseInfo]:
+def _load(loader: str, path: Path, version: str | None, status: str | None, base: Path | None,
+          ) -> list[ReleaseInfo]:
     from loaders import run_loader
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=errors, transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task(f"reading {path.name} with loader {loader}", total=None)
-        releases = run_loader(loader, path, version=version)
+        releases = run_loader(loader, path, version=version, base=base)
         progress.update(task, description=f"storing {len(releases)} release(s)")
         return _store().load_many(releases, status=status)
 
@@ -48,9 +49,11 @@ def load(
     path: Annotated[Path, typer.Argument(help="source file or folder")],
     version: Annotated[str | None, typer.Option(help="release version (default: from the source)")] = None,
     status: Annotated[str | None, typer.Option(help="draft or active (default: the loader's)")] = None,
+    base: Annotated[Path | None, typer.Option(help="snomed: the snapshot a delta or an extension applies to")]
+    = None,
 ) -> None:
     """Load a source file into the store as one release per version it holds."""
-    from loaders import loader_names
+    from loaders import loader_names, loader_options
 
     if loader not in loader_names():
         _fail(f"unknown loader '{loader}'; known loaders: {', '.join(loader_names())}")
@@ -58,8 +61,10 @@ def load(
         _fail(f"--status must be one of {', '.join(STATUSES)}")
     if not path.exists():
         _fail(f"{path}: no such file or folder")
+    if base is not None and "base" not in loader_options(loader):
+        _fail(f"loader '{loader}' does not take --base")
     try:
-        loaded = _load(loader, path, version, status)
+        loaded = _load(loader, path, version, status, base)
     except QualityError as exc:
         _fail(str(exc))
     except SmtError as exc:

@@ -82,3 +82,9 @@ def test_unknown_loader_and_missing_file(home: Path) -> None:
     assert code == 1 and "unknown loader 'nope'" in out
     code, out = smt("load", "cim10", "/does/not/exist")
     assert code == 1 and "no such file" in out
+
+
+def test_base_option_only_for_loaders_that_take_it(home: Path) -> None:
+    code, out = smt("load", "cisp2", str(SAMPLES_DIR / "cisp2"), "--base", str(SAMPLES_DIR))
+    assert code == 1 and "does not take --base" in out
+    assert snapshot(home)[0] == []
