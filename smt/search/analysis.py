@@ -1,16 +1,17 @@
 """Text analysis shared by the index builder and the searcher (French first, English second).
 
-Every designation is indexed through tantivy analysers registered on the index:
+tantivy analysers (registered on every index, also called from Python so that index and query agree):
 
-* ``smt_fold`` — words split on anything not a letter or digit (hyphens and apostrophes included),
-  lower-cased, ASCII-folded (é→e, œ→oe, ç→c, ß→ss). No stop words, no stemming: exact words, prefixes,
-  phrases and typo tolerance use it.
-* ``smt_fr`` — ``smt_fold`` + French stop words (articles, prepositions and the letters left by elision:
-  l', d', qu'…) + Snowball French stemmer ("cardiaques" → "cardiaqu" ← "cardiaque").
-* ``smt_en`` — ``smt_fold`` + tantivy's English stop words + Snowball English stemmer.
+* ``smt_fold`` — words split on anything not a letter or digit (hyphens, apostrophes, dots), lower-cased,
+  ASCII-folded (é→e, œ→oe, ç→c, ß→ss). The ``plain`` field: whole words, phrases, typo tolerance.
+* ``smt_grams`` — 3- to 12-letter prefixes of each (already folded) word: the ``grams``, ``head`` and ``mid``
+  fields, so that a word prefix is one term lookup.
+* ``smt_fr`` / ``smt_en`` — ``smt_fold`` + stop words + Snowball French / English stemmer, applied word by
+  word for the exact-term key and the prefix a query word is matched on ("cardiaques" → "cardiaqu").
 
-Stemming runs after folding so that "diabète" and "diabete" give the same stem. Query words are analysed
-one by one with the same analysers (``query_words``), so index and query agree by construction.
+Stemming runs after folding so that "diabète" and "diabete" give the same stem. Elisions and English
+possessives are removed from queries in Python (tantivy-py has no elision filter); in indexed terms the letter
+left by the tokenizer is a stop word.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ _ANALYZERS = _analyzers()
 
 
 def analyzers() -> dict[str, tantivy.TextAnalyzer]:
-    """The three analysers, by the tokenizer name the index schema refers to."""
+    """The analysers, by the tokenizer name the index schema refers to."""
     return _ANALYZERS
 
 

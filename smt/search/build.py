@@ -21,7 +21,7 @@ import tantivy
 from smt.model import CodeSystemRelease, Concept
 from smt.search import analysis
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META = "smt-search.json"
 BREVITY_MAX = 0.002
 """Largest brevity bonus in ``weight``: shorter terms win ties, never a ranking tier."""
