@@ -22,10 +22,13 @@ import orjson
 from smt.errors import NotFound
 from smt.publish import fhir_export
 from smt.publish.npm import package_name, package_version, resource_filename, write_package
+from smt.publish.owl import write_owl
 from smt.publish.rdf_read import RDF_SYNTAXES, dump_graph
 from smt.registry import Registry
 from smt.store.rdf import graph_name
 from smt.store.releases import ReleaseInfo
+from smt.svs import retrieve_value_set_response
+from smt.svs_repository import Found, described, value_set_oids
 
 ALL_KINDS = ("CodeSystem", "ValueSet", "ConceptMap")
 MEMBER_KINDS = ("CodeSystem", "ValueSet")
@@ -46,6 +49,8 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("csv", "CSV", "text/csv; charset=utf-8", MEMBER_KINDS),
         *(ExportFormat(s.name, s.format.name, s.media_type, ALL_KINDS) for s in RDF_SYNTAXES.values()),
         ExportFormat("npm", "FHIR NPM package", "application/gzip", ALL_KINDS),
+        ExportFormat("owl", "OWL 2 ontology (RDF/XML)", "application/rdf+xml", ("CodeSystem",)),
+        ExportFormat("svs", "IHE SVS RetrieveValueSetResponse XML", "application/xml", ("ValueSet",)),
     )
 }
 
@@ -76,6 +81,10 @@ def filename(info: ReleaseInfo, fmt: ExportFormat) -> str:
         return f"{package_name(info)}-{package_version(info.version)}.tgz"
     if fmt.name in RDF_SYNTAXES:
         return info.id + RDF_SYNTAXES[fmt.name].extension
+    if fmt.name == "owl":
+        return f"{info.id}.owl"
+    if fmt.name == "svs":
+        return f"{info.id}.svs.xml"
     return f"{info.id}.{fmt.name}"
 
 
@@ -168,15 +177,25 @@ class Exporter:
         if info.kind == "CodeSystem":
             index = self.registry.index(info)
             return {
+                "owl": lambda out: write_owl(info, index, out),
                 "fhir-json": lambda out: fhir_export.write_code_system(info, index, out),
                 "ndjson": lambda out: fhir_export.write_code_system_ndjson(index, out),
                 "csv": lambda out: fhir_export.write_code_system_csv(index, out),
             }[fmt.name]
         return {
+            "svs": lambda out: out.write(svs_document(self.registry, info)),
             "fhir-json": lambda out: fhir_export.write_resource(info, out),
             "ndjson": lambda out: fhir_export.write_value_set_ndjson(info, self.registry, out),
             "csv": lambda out: fhir_export.write_value_set_csv(info, self.registry, out),
         }[fmt.name]
+
+
+def svs_document(registry: Registry, info: ReleaseInfo) -> bytes:
+    """A value set release as IHE SVS ``RetrieveValueSetResponse`` (its OID identifies it; else its URL)."""
+    resource = info.resource()
+    oids = value_set_oids(resource)
+    found = Found(info, oids[0] if oids else info.url, resource)
+    return retrieve_value_set_response(described(registry, found))
 
 
 def _to_file(write: Callable[[BinaryIO], None]) -> Callable[[Path], None]:
