@@ -19,6 +19,7 @@ from smt.engines.vs_errors import ValueSetError
 from smt.errors import NotFound, SmtError
 
 log = logging.getLogger("fhir_api")
+MESSAGE_ID_EXTENSION = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
 
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 _HTTP_ISSUE_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 406: "not-supported",
@@ -81,6 +82,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValueSetError)
     async def terminology_error(request: Request, exc: ValueSetError) -> Response:
         item: dict = {"severity": "error", "code": exc.code, "details": {"text": str(exc)}}
+        if exc.message_id:
+            item["extension"] = [{"url": MESSAGE_ID_EXTENSION, "valueString": exc.message_id}]
         if exc.tx_code:
             item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": exc.tx_code}]
         if exc.location:

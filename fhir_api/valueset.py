@@ -64,7 +64,7 @@ def _guard(request: Request, action: Callable[[], Response]) -> Response:
     try:
         return action()
     except ValueSetError as exc:
-        issue = Issue("error", exc.code, exc.tx_code or "", str(exc), exc.location or "")
+        issue = Issue("error", exc.code, exc.tx_code or "", str(exc), exc.location or "", message_id=exc.message_id)
         return _outcome_response(request, exc.status, issue)
     except UnknownValueSet as exc:
         return _outcome_response(request, 404, Issue("error", "not-found", "not-found", str(exc), ""))

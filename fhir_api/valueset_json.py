@@ -16,6 +16,7 @@ EXT_EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-
 EXT_CONTAINS_PROPERTY = (
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property")
 
+EXT_MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
 EXT_UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
 
 ECHOED: dict[str, str] = {
@@ -107,7 +108,7 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
     parameter += [{"name": f"warning-{value}", "valueUri": canonical} for _, canonical, value in expansion.standings]
     body: dict = {"identifier": expansion.identifier, "timestamp": expansion.timestamp,
                   "total": expansion.total}
-    if expansion.offset or expansion.count is not None:
+    if expansion.offset:
         body["offset"] = expansion.offset
     if parameter:
         body["parameter"] = parameter
@@ -118,6 +119,10 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
         systems = ", ".join(u.split("|")[0] for u in expansion.used_fragments)
         extensions += [{"url": EXT_UNCLOSED, "valueBoolean": True}, {"url": EXT_UNCLOSED + "-reason", "valueString":
                        f"This extension is based on a fragment of the code system {systems}"}]
+    elif expansion.unclosed is not None:
+        extensions.append({"url": EXT_UNCLOSED, "valueBoolean": True})
+        if expansion.unclosed:
+            extensions.append({"url": EXT_UNCLOSED + "-reason", "valueString": expansion.unclosed})
     if extensions:
         body["extension"] = extensions
     if expansion.contains:
@@ -131,10 +136,13 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
 
 def issue_json(issue: Issue) -> dict:
     item: dict = {"severity": issue.severity, "code": issue.code, "details": {"text": issue.text}}
+    if issue.message_id:
+        item["extension"] = [{"url": EXT_MESSAGE_ID, "valueString": issue.message_id}]
     if issue.tx_code:
         item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": issue.tx_code}]
     if issue.expression:
-        item["location"] = [issue.expression]
+        if issue.located:
+            item["location"] = [issue.expression]
         item["expression"] = [issue.expression]
     return item
 

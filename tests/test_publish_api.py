@@ -196,7 +196,7 @@ def test_release_listing_and_manifest_with_source_checksums(cim10: TestClient) -
     sources = {s["name"]: s["sha256"] for s in manifest["sources"]}
     assert sources[MULTI_YEAR.name] == hashlib.sha256(MULTI_YEAR.read_bytes()).hexdigest()
     assert {d["format"] for d in manifest["downloads"]} == {"fhir-json", "ndjson", "csv", "turtle", "ntriples",
-                                                             "rdfxml", "jsonld", "npm"}
+                                                             "rdfxml", "jsonld", "npm", "owl"}
     assert manifest["links"]["diff_from_previous"].endswith("from=2019&to=2020")
     assert cim10.get("/releases/no-such-release").status_code == 404
 

@@ -296,6 +296,10 @@ class Issue:
     in_message: bool | None = None
     """Whether the text goes in the ``message``: None = errors and warnings do; False/True force it (tx.fhir.org
     leaves out e.g. a value set's own deprecation flag, but shows some information notes)."""
+    located: bool = True
+    """Whether the answer repeats ``expression`` in the deprecated ``location`` (tx.fhir.org omits it for SNOMED CT)."""
+    message_id: str | None = None
+    """The tx.fhir.org message id (``operationoutcome-message-id`` extension), when known."""
 
 
 @dataclass(frozen=True, slots=True)

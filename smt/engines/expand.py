@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem
 from smt.engines.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
+from smt.engines.implicit_vs import is_implicit
 from smt.engines.provider import CodeSystemProvider, ResourceContext, preferred_display
 from smt.engines.standing import standing
 from smt.engines.text_index import indexed_text_ids
@@ -48,6 +49,8 @@ Key = tuple[str, str | None, int]
 """A member of an expansion: code system URL, version (None: the system has none) and concept id."""
 
 T = TypeVar("T")
+
+SNOMED = "http://snomed.info/sct"
 
 
 class CodeSystemNotFound(ValueSetError):
@@ -122,6 +125,8 @@ class Expansion:
     version_parameters: list[tuple[str, str]] = field(default_factory=list)
     """The request's version parameters that decided a code system version (name, canonical)."""
     used_fragments: list[str] = field(default_factory=list)
+    unclosed: str | None = None
+    """Not None when the expansion is open-ended (a grammar-based code system): the reason, possibly empty."""
     used_supplements: list[str] = field(default_factory=list)
     """Code systems of content ``fragment`` used: the expansion may be incomplete (``valueset-unclosed``)."""
     standings: list[tuple[str, str, str]] = field(default_factory=list)
@@ -254,6 +259,8 @@ class Compose:
         self.used_code_systems: list[str] = []
         self.used_value_sets: list[str] = []
         self.used_fragments: list[str] = []
+        self.unclosed: str | None = None
+        """Set (to a reason, possibly empty) when a grammar-based system contributes an open-ended selection."""
         self.display_overrides: dict[Key, str] = {}
         self.concept_extensions: dict[Key, list[dict]] = {}
         """Extensions a value set puts on its listed concepts (``include.concept.extension``) kept in answers."""
@@ -355,6 +362,7 @@ class Compose:
                 url, version = provider.url, provider.version
                 keys = [(url, version, i) for i in self._system_ids(provider, item, where)]
             else:
+                self._note_unclosed(provider, [])
                 keys = system_keys(provider)
             self._note_listed(provider, item)
         nested = [self.members(self.value_set(ref, container, path), path) for ref in item.get("valueSet", [])]
@@ -387,12 +395,24 @@ class Compose:
             if kept:
                 self.concept_extensions[key] = kept
 
+    def _note_unclosed(self, provider: CodeSystemProvider, filters: list[dict]) -> None:
+        """SNOMED CT has a grammar (post-coordination): a whole-system or filtered include is unclosed unless a
+        filter ``expressions = false`` excludes expressions."""
+        if provider.url != SNOMED or any(f.get("property") == "expressions" and str(f.get("value")).lower()
+                                         == "false" for f in filters):
+            return
+        if not filters:
+            self.unclosed = f"The code System '{provider.url}' has a grammar and so has infinite members"
+        elif self.unclosed is None:
+            self.unclosed = ""
+
     def _system_ids(self, provider: CodeSystemProvider, item: dict, where: str) -> list[int]:
         if item.get("concept"):
             codes = [listed.get("code", "") for listed in item["concept"]]
             found = provider.ids_for_codes(codes)
             return list(dict.fromkeys(found[c] for c in codes if c in found))
         filters = item.get("filter", [])
+        self._note_unclosed(provider, filters)
         if not filters:
             return provider.all_ids()
         selected = filter_ids(provider, filters[0], f"{where}.filter[0]")
@@ -617,7 +637,7 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
         count=options.count, contains=contains, used_code_systems=compose.used_code_systems,
         used_value_sets=compose.used_value_sets, properties=list(builder.declared.items()),
         display_language=options.display_language, version_parameters=ctx.rules.echo(),
-        standings=compose.standings, used_fragments=compose.used_fragments,
+        standings=compose.standings, used_fragments=compose.used_fragments, unclosed=compose.unclosed,
         used_supplements=list(ctx.used_supplements))
 
 
@@ -631,6 +651,8 @@ def resolve_value_set(ctx: ResourceContext, url: str | None, resource: dict | No
         return resource
     if not url:
         raise ValueSetError("No value set: give a url or a valueSet resource")
+    if is_implicit(url):
+        return ctx.value_set(url)
     plain, pinned = split_canonical(url)
     return ctx.value_set(plain, version or pinned)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 import regex
 
+from smt.engines.ecl_filter import ecl_ids, is_ecl_filter
 from smt.engines.provider import CodeSystemProvider
 from smt.engines.vs_errors import InvalidFilter, RegexTooCostly
 from smt.index.reader import ConceptRecord, DesignationRecord
@@ -25,6 +26,8 @@ REGEX_BUDGET_SECONDS = 2.0
 
 HIERARCHY_OPS = {"is-a", "descendent-of", "is-not-a", "child-of", "descendent-leaf", "generalizes"}
 CONCEPT_PROPERTIES = {"concept", "code"}
+EXPRESSIONS = "expressions"
+"""SNOMED CT filter on post-coordinated expressions: every stored concept is pre-coordinated, so it keeps all."""
 
 
 def value_text(value: PropertyValue) -> str:
@@ -207,6 +210,10 @@ def _checked(provider: CodeSystemProvider, flt: dict, where: str) -> tuple[str, 
 def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> list[int]:
     """Ids (in load order) of the concepts of ``provider`` that one compose filter selects."""
     prop, op, value = _checked(provider, flt, where)
+    if is_ecl_filter(prop):
+        return sorted(ecl_ids(provider, op, value, where))
+    if prop == EXPRESSIONS:
+        return provider.all_ids()
     if prop in CONCEPT_PROPERTIES:
         return _concept_filter(provider, op, value)
     if prop in ("parent", "child"):
@@ -259,6 +266,11 @@ def filter_test(provider: CodeSystemProvider, flt: dict, where: str = "") -> Con
     operators on other properties are evaluated once, on creation. Invalid filters raise on creation.
     """
     prop, op, value = _checked(provider, flt, where)
+    if prop == EXPRESSIONS:
+        return lambda c: True
+    if is_ecl_filter(prop):
+        selected_ecl = ecl_ids(provider, op, value, where)
+        return lambda c: c.id in selected_ecl
     if prop in CONCEPT_PROPERTIES:
         if op in HIERARCHY_OPS:
             return _hierarchy_test(provider, op, value)

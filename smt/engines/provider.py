@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from loaders.fhir import codesystem_release
 from smt.engines.codesystem import UnknownCodeSystem, language_preferences
+from smt.engines.implicit_vs import implicit_focus, implicit_value_set
 from smt.engines.standing import standing
 from smt.engines.supplements import SupplementNotFound, is_supplement
 from smt.engines.supplements import apply as apply_supplements
@@ -198,6 +199,17 @@ def preferred_display(provider: CodeSystemProvider, concept: ConceptRecord,
     return concept.display, None
 
 
+def _has_members(provider: CodeSystemProvider, refset: str) -> bool:
+    """Whether ``refset`` is a reference set with members in a stored release (ECL ``^ refset``)."""
+    from smt.engines.ecl_filter import ecl_ids
+    from smt.engines.vs_errors import InvalidFilter
+
+    try:
+        return bool(ecl_ids(provider, "=", f"^ {refset}"))
+    except InvalidFilter:
+        return False
+
+
 class UnknownValueSet(NotFound):
     """A value set canonical that neither the request nor the store defines."""
 
@@ -311,8 +323,26 @@ class ResourceContext:
 
     # -- value sets -----------------------------------------------------------------------------------------
 
+    def _check_implicit(self, vs: dict) -> None:
+        """``UnknownValueSet`` when an implicit SNOMED CT value set names a concept its release does not hold."""
+        include = vs["compose"]["include"][0]
+        focus = implicit_focus(vs)
+        if focus is None:
+            return
+        try:
+            provider = self.code_system(include["system"], None, check=False)
+        except UnknownCodeSystem:
+            return
+        if provider.concept(focus) is None or (include.get("filter", [{}])[0].get("property") == "constraint"
+                                               and not _has_members(provider, focus)):
+            raise UnknownValueSet(vs["url"])
+
     def value_set(self, canonical: str, version: str | None = None) -> dict:
         """The ValueSet resource of a canonical (``url`` or ``url|version``); ``UnknownValueSet`` if none."""
+        implicit = implicit_value_set(canonical)
+        if implicit is not None:
+            self._check_implicit(implicit)
+            return implicit
         url, pinned = split_canonical(canonical)
         wanted = self.rules.value_set(url, version or pinned)
         local = self._value_sets.get(url, {})

@@ -21,11 +21,15 @@ from smt.engines.codesystem import (
     language_preferences,
 )
 from smt.engines.expand import CodeSystemNotFound, Compose, IncludeVersion, Membership, canonical_of
+from smt.engines.expr_membership import expression_member
 from smt.engines.provider import CodeSystemProvider, ResourceContext, UnknownValueSet, preferred_display
+from smt.engines.sct_expression import Expression, parse_expression
 from smt.engines.standing import STANDARDS_STATUS, WARNED, standing, status_text
+from smt.engines.validate_expr import SNOMED, validate_expression
 from smt.engines.version_rules import VersionNotAllowed, version_matches
 from smt.engines.vs_errors import ValueSetError
-from smt.index.reader import ConceptRecord
+from smt.errors import SmtError
+from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord
 
 _MESSAGE_ORDER: dict[str, float] = {
     "not-found": 0, "invalid-data": 0.5, "code-comment": 1, "code-rule": 2, "vs-invalid": 3, "version-error": 4,
@@ -80,6 +84,25 @@ def _display_issue(given: str, valid: list[str], provider: CodeSystemProvider, c
     text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. Valid display {valid_text} "
             f"(for the language(s) '{requested or '--'}')")
     return Issue(severity, "invalid", "invalid-display", text, _path(where, "display"))
+
+
+def _all_designations(provider: CodeSystemProvider, concept: ConceptRecord) -> list[DesignationRecord]:
+    """Designations with inactive ones (SNOMED CT descriptions) when the provider keeps them."""
+    if isinstance(provider, CodeSystemIndex):
+        return provider.designations(concept, include_inactive=True)
+    return provider.designations(concept)
+
+
+def _inactive_display(given: str | None, valid: list[str], designations: list[DesignationRecord], code: str,
+                      where: str) -> Issue | None:
+    """A warning when the display given is an inactive description of the concept (not a valid one)."""
+    if given is None or given in valid or not any(d.value == given and not d.active for d in designations):
+        return None
+    shown = ",".join(f'"{v}"' if " " in v else v for v in sorted(set(valid)))
+    text = (f"'{given}' is no longer considered a correct display for code '{code}' (status = inactive). The correct "
+            f"display is one of {shown}.")
+    return Issue("warning", "invalid", "display-comment", text, _path(where, "display"), False,
+                 message_id="INACTIVE_DISPLAY_FOUND")
 
 
 def _default_language_note(given: str, provider: CodeSystemProvider, concept: ConceptRecord,
@@ -139,10 +162,12 @@ class ValueSetValidator:
             return [i for i in issues if i.tx_code != "not-in-vs"]
         return issues
 
-    def _not_in_vs(self, system: str | None, code: str, where: str) -> Issue:
+    def _not_in_vs(self, system: str | None, code: str, where: str, display: str | None = None) -> Issue:
         shown = f"{system}#{code}" if system else f"#{code}"
+        shown += f" ('{display}')" if display else ""
         text = f"The provided code '{shown}' was not found in the value set '{self.canonical}'"
-        return Issue("error", "code-invalid", "not-in-vs", text, _path(where, "code"))
+        return Issue("error", "code-invalid", "not-in-vs", text, _path(where, "code"),
+                     message_id="None_of_the_provided_codes_are_in_the_value_set_one")
 
     def _infer(self, code: str) -> str | None:
         """The system of ``code`` when exactly one of the value set's code systems has it."""
@@ -152,6 +177,9 @@ class ValueSetValidator:
     def validate(self, coding: CodingInput, where: str = "") -> ValidationResult:
         """One coding (``where`` prefixes the issue locations: "", "Coding", "CodeableConcept.coding[0]")."""
         result = self._validate(coding, where)
+        if result.system == SNOMED:  # tx.fhir.org gives SNOMED CT code findings no (deprecated) location
+            result.issues = [replace(i, located=False) if i.expression.endswith("code") else i
+                             for i in result.issues]
         if result.version is not None or result.result:
             result.issues += [Issue("information", "business-rule", "status-check", status_text(*item), "")
                               for item in self.compose.standings]
@@ -309,6 +337,14 @@ class ValueSetValidator:
                 return True
         return False
 
+    def _expression_member(self, provider: CodeSystemProvider, expr: Expression) -> bool:
+        """Whether the value set's own includes of SNOMED CT hold a post-coordinated expression."""
+        includes = [i for i in (self.vs.get("compose") or {}).get("include", []) if i.get("system") == SNOMED]
+        try:
+            return expression_member(provider, includes, expr)
+        except (SmtError, ValueError):
+            return False
+
     def _is_member(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
         """Whether this version's concept is a member of the value set."""
         return self._membership is not None and self._membership(provider, concept)
@@ -341,6 +377,11 @@ class ValueSetValidator:
                     f"fragment")
             issues = [Issue("warning", "code-invalid", "invalid-code", text, _path(where, "code"), False)]
             return ValidationResult(True, code=code, system=system, version=provider.version, issues=issues)
+        expr = parse_expression(code) if concept is None and provider.url == SNOMED else None
+        if expr is not None:
+            not_in_vs = None if options.code_system else self._not_in_vs(system, code, where, coding.display)
+            return validate_expression(provider, expr, code, _path(where, "code"), not_in_vs,
+                                       options.display_language, self._expression_member(provider, expr))
         if concept is None:
             normaliser = CODE_NORMALISERS.get(provider.url)
             hint = provider.concept(normaliser(code)) if normaliser is not None else None
@@ -380,7 +421,7 @@ class ValueSetValidator:
             issues.append(Issue("error", "business-rule", "code-rule", text, _path(where, "code")))
             member = False
         if not member and not version_issues:
-            issues.append(self._not_in_vs(system, code, where))
+            issues.append(self._not_in_vs(system, code, where, coding.display))
         flagged = _status_in_value_set(self.compose.concept_extensions.get((provider.url, provider.version,
                                                                             concept.id), []))
         if member and flagged:
@@ -388,7 +429,10 @@ class ValueSetValidator:
                     f"{self.canonical} is marked with a status of {flagged} and its use should be reviewed")
             issues.append(Issue("warning", "business-rule", "code-comment", text, _path(where, "code"), False))
         valid = self._valid_displays(provider, concept, designations)
-        if coding.display is not None and coding.display not in valid and member:
+        retired = _inactive_display(coding.display, valid, _all_designations(provider, concept), concept.code, where)
+        if retired is not None and member:
+            issues.append(retired)
+        elif coding.display is not None and coding.display not in valid and member:
             issues.append(_display_issue(coding.display, valid, provider, concept, options, where))
         elif coding.display is not None and member:
             note = _default_language_note(coding.display, provider, concept, options, where)

@@ -9,12 +9,14 @@ class ValueSetError(SmtError):
     """A value set operation that cannot be carried out.
 
     ``status`` is the HTTP status, ``code`` the FHIR issue type, ``tx_code`` the
-    ``http://hl7.org/fhir/tools/CodeSystem/tx-issue-type`` code and ``location`` a FHIRPath.
+    ``http://hl7.org/fhir/tools/CodeSystem/tx-issue-type`` code, ``message_id`` the message identifier
+    (``operationoutcome-message-id``, as tx.fhir.org reports it) and ``location`` a FHIRPath.
     """
 
     status = 400
     code = "invalid"
     tx_code: str | None = "vs-invalid"
+    message_id: str | None = None
 
     def __init__(self, message: str, location: str | None = None) -> None:
         self.location = location
@@ -23,6 +25,12 @@ class ValueSetError(SmtError):
 
 class InvalidFilter(ValueSetError):
     """A compose filter that is malformed or not supported."""
+
+
+class InvalidEcl(InvalidFilter):
+    """An ECL expression that does not parse or names unknown concepts."""
+
+    message_id = "INVALID_ECL"
 
 
 class RegexTooCostly(ValueSetError):
