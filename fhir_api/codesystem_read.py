@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from fhir_api.codesystem_resource import code_system, only_elements
 from fhir_api.deps import get_registry, negotiate
 from fhir_api.errors import FhirError
-from fhir_api.params import OperationParams, read_params
+from fhir_api.params import OperationParams, non_negative_int, read_params
 from fhir_api.responses import fhir_base, fhir_json
 from smt.engines.codesystem import CodeSystemVersion, by_id
 from smt.registry import Registry, normalise_system
@@ -58,15 +58,6 @@ def _matches(cs: CodeSystemVersion, params: OperationParams) -> bool:
     return all(test(value) for name, test in tests.items() for value in params.strings(name))
 
 
-def _int(params: OperationParams, name: str, default: int) -> int:
-    value = params.string(name)
-    if value is None:
-        return default
-    if not value.isdigit():
-        raise FhirError(400, "invalid", f"{name} must be a non-negative integer", expression=[name])
-    return int(value)
-
-
 def _link(relation: str, url: str) -> dict:
     return {"relation": relation, "url": url}
 
@@ -79,7 +70,7 @@ def search(request: Request, params: OperationParams = Depends(read_params),
     releases = [CodeSystemVersion(info, registry.index(info)) for info in registry.code_systems()]
     found = [cs for cs in releases if _matches(cs, params)]
     found.sort(key=lambda cs: (cs.url, cs.info.loaded_at))
-    count, offset = _int(params, "_count", 100), _int(params, "_offset", 0)
+    count, offset = non_negative_int(params, "_count", 100), non_negative_int(params, "_offset", 0)
     bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
                     "link": [_link("self", str(request.url))]}
     if params.string("_summary") == "count":

@@ -28,7 +28,7 @@ from fastapi.responses import Response
 
 from fhir_api.deps import get_registry, negotiate, operation_route
 from fhir_api.errors import FhirError
-from fhir_api.params import CodingValue, OperationParams, read_params
+from fhir_api.params import CodingValue, OperationParams, non_negative_int, read_params
 from fhir_api.responses import fhir_base, fhir_json
 from smt.alignments import conceptmap_to_sssom
 from smt.alignments.closure import ClosureConcept, closure, closure_conceptmap
@@ -278,15 +278,6 @@ def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool
     return all(test(value) for name, test in tests.items() for value in params.strings(name))
 
 
-def _int(params: OperationParams, name: str, default: int) -> int:
-    value = params.string(name)
-    if value is None:
-        return default
-    if not value.isdigit():
-        raise FhirError(400, "invalid", f"{name} must be a non-negative integer", expression=[name])
-    return int(value)
-
-
 @router.get("/ConceptMap")
 @router.post("/ConceptMap/_search")
 def search(request: Request, params: OperationParams = Depends(read_params),
@@ -297,7 +288,7 @@ def search(request: Request, params: OperationParams = Depends(read_params),
         raise FhirError(400, "invalid", f"Unknown _summary value '{summary}'", expression=["_summary"])
     found = [info for info in registry.releases() if info.kind == "ConceptMap"
              and _matches(info, stored_index(info).resource, params)]
-    count, offset = _int(params, "_count", 100), _int(params, "_offset", 0)
+    count, offset = non_negative_int(params, "_count", 100), non_negative_int(params, "_offset", 0)
     bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
                     "link": [{"relation": "self", "url": str(request.url)}]}
     if summary == "count":

@@ -156,3 +156,13 @@ async def read_params(request: Request) -> OperationParams:
     except orjson.JSONDecodeError as exc:
         raise _invalid(f"The request body is not valid JSON: {exc}") from None
     return OperationParams(items + from_parameters(body).items)
+
+
+def non_negative_int(params: OperationParams, name: str, default: int) -> int:
+    """An integer search parameter such as ``_count`` or ``_offset`` (400 when not a non-negative integer)."""
+    value = params.string(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise FhirError(400, "invalid", f"{name} must be a non-negative integer", expression=[name])
+    return int(value)
