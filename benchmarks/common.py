@@ -1,14 +1,22 @@
-"""Shared helpers for benchmark scripts: timing with medians, peak RSS, machine description."""
+"""Shared helpers for benchmark scripts: timing with medians, peak RSS, machine description, a served app."""
 
 from __future__ import annotations
 
 import os
 import platform
 import resource
+import socket
 import statistics
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
+import uvicorn
+
+from fhir_api.app import create_app
 
 
 def machine() -> str:
@@ -46,3 +54,22 @@ def peak_rss_mb() -> float:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@contextmanager
+def serve(home: Path) -> Iterator[httpx.Client]:
+    """The real app over ``home``, served by uvicorn in a thread on a free loopback port; yields a client."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(home), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join()

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.common import machine, percentile, timed
-from benchmarks.valueset_bench import serve, value_set
+from benchmarks.common import machine, percentile, serve, timed
+from benchmarks.valueset_bench import value_set
 from loaders import run_loader
 from loaders.fhir import resource_release
 from smt.config import data_dir

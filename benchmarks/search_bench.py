@@ -25,22 +25,17 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 import orjson
-import uvicorn
 
-from benchmarks.common import machine, percentile, timed
-from fhir_api.app import create_app
+from benchmarks.common import machine, percentile, serve, timed
 from loaders import run_loader
 from smt.config import data_dir
 from smt.index.build import build_index, release_meta
@@ -126,27 +121,15 @@ def latencies(registry: Registry, texts: list[str]) -> list[float]:
 
 
 def http_latencies(home: Path, texts: list[str]) -> list[float]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(home), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     values = []
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            for text in texts[:50]:
-                client.get("/search", params={"q": text, "count": 10})
-            for text in texts:
-                start = time.perf_counter()
-                response = client.get("/search", params={"q": text, "count": 10})
-                values.append(time.perf_counter() - start)
-                response.raise_for_status()
-    finally:
-        server.should_exit = True
-        thread.join()
+    with serve(home) as client:
+        for text in texts[:50]:
+            client.get("/search", params={"q": text, "count": 10})
+        for text in texts:
+            start = time.perf_counter()
+            response = client.get("/search", params={"q": text, "count": 10})
+            values.append(time.perf_counter() - start)
+            response.raise_for_status()
     return values
 
 

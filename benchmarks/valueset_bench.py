@@ -31,21 +31,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from benchmarks.common import machine, percentile, timed
-from fhir_api.app import create_app
+from benchmarks.common import machine, percentile, serve, timed
 from loaders import run_loader
 from loaders.fhir import resource_release
 from smt.config import data_dir
@@ -81,24 +76,6 @@ def validation_codes(codes: list[str], members: list[str], requests: int) -> lis
             if i < len(group):
                 mixed.append(group[i])
     return mixed
-
-
-@contextmanager
-def serve(home: Path) -> Iterator[httpx.Client]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(home), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join()
 
 
 def get_json(client: httpx.Client, path: str, params: dict) -> dict:

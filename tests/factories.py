@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from loaders import run_loader
 from smt.model import CodeSystemRelease, Concept, ConceptProperty, Designation
+from smt.store.releases import ReleaseStore
 
 
 def make_release(version: str = "1", *, extra: list[Concept] | None = None, url: str = "http://example.org/cs",
@@ -18,3 +24,16 @@ def make_release(version: str = "1", *, extra: list[Concept] | None = None, url:
     ]
     return CodeSystemRelease(url=url, version=version, name="EX", title="Exemple", concepts=concepts,
                              oids=["1.2.3.4"], publisher="Test")
+
+
+
+def load_code_systems(home: Path, data: Path, sources: list[tuple[str, str]]) -> None:
+    """Load the code systems of ``(loader, path under data)`` sources into the store at ``home``, in one batch.
+
+    ``SMT_HOME`` points at ``home`` meanwhile, as loaders that resolve OIDs against the store expect.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMT_HOME", str(home))
+        releases = [r for name, path in sources for r in run_loader(name, data / path)
+                    if isinstance(r, CodeSystemRelease)]
+        ReleaseStore(home).load_many(releases)

@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders import run_loader
-from smt.model import CodeSystemRelease
 from smt.registry import Registry
 from smt.search import analysis
 from smt.search.build import code_key
 from smt.search.highlight import edit_distance, highlight
 from smt.search.service import SEARCH_DIR, matching_concept_ids, search, search_concept_ids, search_path
 from smt.store.releases import ReleaseStore
+from tests.factories import load_code_systems
 
 CIM10 = "https://smt.esante.gouv.fr/terminologie-cim-10"
 CISP2 = "https://smt.esante.gouv.fr/terminologie-cisp"
@@ -90,13 +90,7 @@ def search_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     pytest.importorskip("loaders.nos")
     home = tmp_path_factory.mktemp("search") / "home"
     home.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SMT_HOME", str(home))
-        store = ReleaseStore(home)
-        for name, path in SOURCES:
-            for release in run_loader(name, shared_data / path):
-                if isinstance(release, CodeSystemRelease):
-                    store.load(release)
+    load_code_systems(home, shared_data, SOURCES)
     return home
 
 

@@ -17,9 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
-from loaders import run_loader
-from smt.model import CodeSystemRelease
-from smt.store.releases import ReleaseStore
+from tests.factories import load_code_systems
 
 DATA_SET = Path(__file__).with_name("search_relevance.tsv")
 ALIASES = {
@@ -73,13 +71,7 @@ def client(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TestC
     pytest.importorskip("loaders.nos")
     home = tmp_path_factory.mktemp("relevance") / "home"
     home.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SMT_HOME", str(home))
-        store = ReleaseStore(home)
-        for name, path in SOURCES:
-            for release in run_loader(name, shared_data / path):
-                if isinstance(release, CodeSystemRelease):
-                    store.load(release)
+    load_code_systems(home, shared_data, SOURCES)
     return TestClient(create_app(home))
 
 
