@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from fhir_api.errors import FhirError
 from fhir_api.responses import choose_media_type
@@ -15,8 +16,11 @@ from smt.registry import Registry
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
-def get_registry(request: Request) -> Registry:
-    """The app's registry as this request may see it: drafts only for authenticated curators and admins."""
+def visible_registry(request: Request) -> Registry:
+    """The app's registry as this request may see it: drafts only for authenticated curators and admins.
+
+    Checking a token may fetch the OIDC keys, so call this from sync code (FastAPI runs it in a worker thread).
+    """
     registry: Registry = request.app.state.registry
     authorization = request.headers.get("authorization")
     if authorization:
@@ -28,7 +32,15 @@ def get_registry(request: Request) -> Registry:
     return registry.public()
 
 
-def negotiate(request: Request) -> None:
+async def get_registry(request: Request) -> Registry:
+    """FastAPI dependency for ``visible_registry``: anonymous reads cost no worker-thread hop."""
+    if request.headers.get("authorization"):
+        return await run_in_threadpool(visible_registry, request)
+    registry: Registry = request.app.state.registry
+    return registry.public()
+
+
+async def negotiate(request: Request) -> None:
     """Refuse requests that accept XML only: this server answers JSON."""
     if choose_media_type(request) is None:
         raise FhirError(406, "not-supported", "Only JSON is supported (_format=json or Accept "

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from fhir_api.deps import get_registry
+from fhir_api.deps import visible_registry
 from fhir_api.releases import conditional
 from smt.publish.concept_html import concept_href, render
 from smt.publish.conneg import negotiate
@@ -64,7 +64,7 @@ def concept(request: Request, iri: str, version: str | None = None,
             fmt: Annotated[str | None, Query(alias="format")] = None) -> Response:
     """The description of ``iri`` in the negotiated format."""
     media_type = _media_type(request, fmt)
-    registry = get_registry(request)
+    registry = visible_registry(request)
     found = _view(registry, iri, version)
     if found is None:
         suffix = f" in version {version}" if version else ""
@@ -86,7 +86,7 @@ def concept(request: Request, iri: str, version: str | None = None,
 def dereference(path: str, request: Request) -> Response:
     """An IRI under the linked-data base: 303 to its description (404 when nothing describes it)."""
     iri = id_base() + path
-    registry = get_registry(request)
+    registry = visible_registry(request)
     found = _view(registry, iri, request.query_params.get("version"))
     if found is None:
         raise HTTPException(404, f"no release served here describes <{iri}>")

@@ -18,7 +18,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from fhir_api.deps import get_registry
+from fhir_api.deps import visible_registry
 from smt.errors import NotFound, SmtError
 from smt.publish.changes import DiffReport, changes_since, diff_releases, previous_release
 from smt.publish.diff_render import release_ref, report_csv, report_html, report_json
@@ -82,7 +82,7 @@ def _listing_validators(releases: list[ReleaseInfo], extra: bytes = b"") -> Vali
 def list_releases(request: Request, url: str | None = None, kind: str | None = None,
                   status: str | None = None) -> Response:
     """Every release in the store (filter by canonical ``url``, ``kind`` or ``status``)."""
-    registry = get_registry(request)
+    registry = visible_registry(request)
     releases = [r for r in registry.releases()
                 if (url is None or r.url.rstrip("/") == url.rstrip("/")) and kind in (None, r.kind)
                 and status in (None, r.status)]
@@ -99,7 +99,7 @@ def diff(request: Request, url: str, from_version: Annotated[str, Query(alias="f
          to_version: Annotated[str, Query(alias="to")],
          fmt: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json") -> Response:
     """Changes between two versions of a code system or value set."""
-    report = _diff(get_registry(request), lambda r: diff_releases(r, url, from_version, to_version))
+    report = _diff(visible_registry(request), lambda r: diff_releases(r, url, from_version, to_version))
     validators = Validators(f'"diff-{report.old.id}-{report.new.id}-{fmt}"',
                             max(file_time(report.old.path / MANIFEST), file_time(report.new.path / MANIFEST)))
     cached = conditional(request, validators)
@@ -127,7 +127,7 @@ def _diff(registry: Registry, compute: Callable[[Registry], DiffReport]) -> Diff
 def changes(request: Request, url: str, since: str, count: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 1000,
             offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     """Vendor sync: the changes from version ``since`` to the version served by default, paged."""
-    report = _diff(get_registry(request), lambda r: changes_since(r, url, since))
+    report = _diff(visible_registry(request), lambda r: changes_since(r, url, since))
     new = report.new
     validators = Validators(f'"changes-{report.old.id}-{new.id}-{new.status}-{offset}-{count}"',
                             max(file_time(report.old.path / MANIFEST), file_time(new.path / MANIFEST)))
@@ -150,7 +150,7 @@ def changes(request: Request, url: str, since: str, count: Annotated[int, Query(
 @router.get("/feed.xml")
 def feed(request: Request) -> Response:
     """Atom feed of the published releases."""
-    registry = get_registry(request)
+    registry = visible_registry(request)
     export = exporter(request)
     releases = [r for r in registry.releases() if r.status in PUBLISHED]
     items = [Publication(r, export.listing(r), previous_release(registry, r)) for r in releases]
@@ -169,7 +169,7 @@ def feed(request: Request) -> Response:
 @router.get("/releases/{release_id}")
 def manifest(release_id: str, request: Request) -> Response:
     """The release manifest: metadata, sources with checksums, warnings and downloads with their SHA-256."""
-    registry = get_registry(request)
+    registry = visible_registry(request)
     info = _release(registry, release_id)
     export = exporter(request)
     listing = export.listing(info)
@@ -199,7 +199,7 @@ def manifest(release_id: str, request: Request) -> Response:
 @router.get("/releases/{release_id}/SHA256SUMS")
 def release_checksums(release_id: str, request: Request) -> Response:
     """``sha256sum -c`` input for the downloads generated so far."""
-    info = _release(get_registry(request), release_id)
+    info = _release(visible_registry(request), release_id)
     generated = [d for _, d in exporter(request).listing(info) if d is not None]
     return Response(checksums(generated), media_type="text/plain; charset=utf-8")
 
@@ -207,7 +207,7 @@ def release_checksums(release_id: str, request: Request) -> Response:
 @router.get("/releases/{release_id}/download/{fmt}")
 def download(release_id: str, fmt: str, request: Request) -> Response:
     """One download of a release, generated on first request then served from the release folder."""
-    info = _release(get_registry(request), release_id)
+    info = _release(visible_registry(request), release_id)
     validators = release_validators(info, fmt)
     cached = conditional(request, validators)
     if cached is not None:

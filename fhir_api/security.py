@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fhir_api.errors import FhirError, outcome_response
 from smt.auth import Authenticator, AuthError, AuthSettings, Principal
@@ -38,25 +37,56 @@ def authorise(request: Request, principal: Principal, publisher: str | None) -> 
         raise FhirError(exc.status, "forbidden", str(exc)) from exc
 
 
-def _https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+class SecurityMiddleware:
+    """Pure ASGI middleware: security headers on every HTTP response, 413 for bodies over the limit.
+
+    Written against ASGI directly (not ``BaseHTTPMiddleware``) so that it adds no task or stream copy to a
+    request: a ``$subsumes`` answer costs well under a millisecond and this layer must not dominate it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length and length.isdigit() and int(length) > max_request_bytes():
+            response = outcome_response(Request(scope), 413, "too-costly",
+                                        f"request body over the limit of {max_request_bytes()} bytes")
+            await response(scope, receive, send)
+            return
+        https = scope.get("scheme") == "https" or _header(scope, b"x-forwarded-proto") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                extra = SECURITY_HEADERS + ((HSTS,) if https else ())
+                headers.extend(item for item in extra if item[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
 
 
 def install_security(app: FastAPI) -> None:
     """Security headers on every response; 413 for bodies over ``SMT_MAX_REQUEST_BYTES``."""
     app.state.authenticator = Authenticator(AuthSettings.from_env())
-
-    @app.middleware("http")
-    async def headers_and_limits(request: Request,
-                                 call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_request_bytes():
-            return outcome_response(request, 413, "too-costly",
-                                    f"request body over the limit of {max_request_bytes()} bytes")
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if _https(request):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return response
+    app.add_middleware(SecurityMiddleware)

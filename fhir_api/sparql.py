@@ -14,7 +14,6 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
-from fhir_api.deps import get_registry
 from smt.sparql import FORMAT_NAMES, SparqlError, SparqlService, UpdateRefused
 from smt.sparql import Request as SparqlRequest
 
@@ -28,7 +27,7 @@ def service(request: Request) -> SparqlService:
     """The app's SPARQL service (created on first use)."""
     found = getattr(request.app.state, "sparql", None)
     if found is None:
-        found = request.app.state.sparql = SparqlService(get_registry(request).store.rdf_dir)
+        found = request.app.state.sparql = SparqlService(request.app.state.registry.store.rdf_dir)
     return found
 
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from fhir_api.deps import get_registry
+from fhir_api.deps import get_registry, visible_registry
 from smt.errors import LoadError, NotFound, SmtError
 from smt.registry import Registry
 from smt.svs import (
@@ -74,14 +74,14 @@ def _retrieve_multiple(registry: Registry, params: Mapping[str, str]) -> bytes:
 @router.get("/RetrieveValueSet")
 def retrieve_value_set(request: Request) -> Response:
     """ITI-48 Retrieve Value Set (HTTP binding)."""
-    registry = get_registry(request)
+    registry = visible_registry(request)
     return _answer(lambda: _retrieve_value_set(registry, dict(request.query_params)))
 
 
 @router.get("/RetrieveMultipleValueSets")
 def retrieve_multiple_value_sets(request: Request) -> Response:
     """ITI-60 Retrieve Multiple Value Sets with query parameters."""
-    registry = get_registry(request)
+    registry = visible_registry(request)
     return _answer(lambda: _retrieve_multiple(registry, dict(request.query_params)))
 
 
@@ -100,7 +100,7 @@ def _xml_request_params(body: bytes) -> dict[str, str]:
 @router.post("/RetrieveMultipleValueSets")
 async def retrieve_multiple_value_sets_post(request: Request) -> Response:
     """ITI-60 with the parameters in a form body or a ``RetrieveMultipleValueSetsRequest`` XML body."""
-    registry = get_registry(request)
+    registry = await get_registry(request)
     params = dict(request.query_params)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:

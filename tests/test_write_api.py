@@ -139,6 +139,10 @@ def test_security_headers_and_size_limit(client: TestClient, monkeypatch: pytest
     response = client.get("/fhir/metadata")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "strict-transport-security" not in response.headers
+    missing = client.get("/fhir/CodeSystem/no-such-release")
+    assert missing.status_code == 404
+    assert (missing.headers["x-frame-options"], missing.headers["referrer-policy"]) == ("DENY", "no-referrer")
+    assert missing.headers.get_list("x-content-type-options") == ["nosniff"]
     https = client.get("/fhir/metadata", headers={"X-Forwarded-Proto": "https"})
     assert https.headers["strict-transport-security"].startswith("max-age=")
     monkeypatch.setenv("SMT_MAX_REQUEST_BYTES", "100")
