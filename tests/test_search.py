@@ -14,13 +14,14 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders import run_loader
+from smt.model import Designation
 from smt.registry import Registry
 from smt.search import analysis
 from smt.search.build import code_key
 from smt.search.highlight import edit_distance, highlight
 from smt.search.service import SEARCH_DIR, matching_concept_ids, search, search_concept_ids, search_path
 from smt.store.releases import ReleaseStore
-from tests.factories import load_code_systems
+from tests.factories import load_code_systems, make_release
 
 CIM10 = "https://smt.esante.gouv.fr/terminologie-cim-10"
 CISP2 = "https://smt.esante.gouv.fr/terminologie-cisp"
@@ -266,3 +267,13 @@ def test_release_folders_are_relocatable(search_home: Path, tmp_path: Path) -> N
     shutil.copytree(search_home / "releases", moved / "releases")
     first = _search(TestClient(create_app(moved)), q="E11.9", system=CIM10)["results"][0]
     assert first["code"] == "E11.9"
+
+
+def test_inactive_designations_are_not_searchable(home: Path) -> None:
+    release = make_release()
+    (alpha,) = [c for c in release.concepts if c.code == "A"]
+    alpha.designations.append(Designation("Ancienne appellation erronée", "fr", active=False))
+    ReleaseStore(home).load(release)
+    registry = Registry(home)
+    assert search(registry, "alpha court").results[0].code == "A"
+    assert search(registry, "appellation erronée").results == []

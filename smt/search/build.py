@@ -65,12 +65,18 @@ def weight(term: str, preferred: bool, words: int) -> float:
 
 
 def concept_terms(concept: Concept, default_language: str) -> Iterator[tuple[str, str, bool]]:
-    """Distinct (term, language, preferred) of a concept: the display first, then its designations."""
+    """Distinct (term, language, preferred) of a concept: the display first, then its active designations.
+
+    An inactive designation (a retired SNOMED CT description) is not a valid term for the concept any more:
+    it stays on the concept (``$lookup``, ``$validate-code`` warn about it) but is not searchable.
+    """
     display = (concept.display or "").strip()
     seen = {(display.casefold(), default_language)}
     if display:
         yield display, default_language, True
     for designation in concept.designations:
+        if not designation.active:
+            continue
         value = (designation.value or "").strip()
         language = _language(designation.language, default_language)
         marker = (value.casefold(), language)
