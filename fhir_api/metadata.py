@@ -41,6 +41,14 @@ SEARCH_PARAMS = [
 """Search parameters of every terminology resource type; ``EXTRA_SEARCH_PARAMS`` adds per-type ones."""
 EXTRA_SEARCH_PARAMS = {"CodeSystem": [("system", "http://hl7.org/fhir/SearchParameter/CodeSystem-system", "uri")]}
 _ROUTE = re.compile(r"/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<id>/\{[^}/]+\})?(?:/\$(?P<op>[a-z-]+))?")
+_SYSTEM_OPERATION = re.compile(r"/fhir/\$(?P<op>[a-z-]+)")
+SYSTEM_OPERATIONS = {
+    "versions": "http://hl7.org/fhir/OperationDefinition/CapabilityStatement-versions",
+    "closure": "http://hl7.org/fhir/OperationDefinition/ConceptMap-closure",
+}
+"""Definitions of the system-level operations (``[base]/$op``) this server may serve."""
+FHIR_VERSIONS = ["4.0"]
+"""FHIR versions served (``$versions``; major.minor), the first being the default."""
 
 
 def _date(registry: Registry) -> str:
@@ -85,6 +93,14 @@ def served_resources(request: Request) -> list[dict]:
     return resources
 
 
+def system_operations(request: Request) -> list[dict]:
+    """CapabilityStatement.rest.operation: the system-level operations the app has routes for."""
+    found = [m["op"] for path in request.app.openapi().get("paths", {})
+             if (m := _SYSTEM_OPERATION.fullmatch(path))]
+    return [{"name": op, "definition": SYSTEM_OPERATIONS.get(op, f"http://hl7.org/fhir/OperationDefinition/{op}")}
+            for op in sorted(set(found))]
+
+
 def capability_statement(request: Request, registry: Registry) -> dict:
     return {
         "resourceType": "CapabilityStatement",
@@ -93,7 +109,8 @@ def capability_statement(request: Request, registry: Registry) -> dict:
         "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
         "fhirVersion": "4.0.1",
         "format": [FHIR_JSON, "json"],
-        "rest": [{"mode": "server", "resource": served_resources(request)}],
+        "rest": [{"mode": "server", "resource": served_resources(request),
+                  "operation": system_operations(request)}],
     }
 
 
@@ -135,3 +152,11 @@ def metadata(request: Request, mode: str | None = None, registry: Registry = Dep
         return fhir_json(request, terminology_capabilities(request, registry))
     raise FhirError(400, "invalid", f"Unknown mode '{mode}' (full, normative or terminology)",
                     expression=["mode"])
+
+
+@router.get("/$versions")
+def versions(request: Request) -> Response:
+    """``$versions``: the FHIR versions this server answers, and its default."""
+    return fhir_json(request, {"resourceType": "Parameters", "parameter": [
+        *({"name": "version", "valueCode": v} for v in FHIR_VERSIONS),
+        {"name": "default", "valueCode": FHIR_VERSIONS[0]}]})

@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 from smt.engines.codesystem import Issue, LookupProperty, LookupResult, ValidationResult
+from smt.fhir_json import coding_json, typed_value  # also imported from here by valueset_json
 from smt.index.reader import DesignationRecord
-from smt.model import Coding, PropertyValue
 
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
-
-_VALUE_KEYS = {
-    "code": "valueCode", "string": "valueString", "integer": "valueInteger", "boolean": "valueBoolean",
-    "dateTime": "valueDateTime", "decimal": "valueDecimal", "Coding": "valueCoding",
-}
-
-
-def coding_json(coding: Coding) -> dict:
-    return {k: v for k, v in (("system", coding.system), ("code", coding.code), ("display", coding.display))
-            if v is not None}
-
-
-def typed_value(kind: str, value: PropertyValue) -> dict:
-    """``{"value<Type>": value}`` for a property value of FHIR type ``kind``."""
-    if isinstance(value, Coding):
-        return {"valueCoding": coding_json(value)}
-    if isinstance(value, bool):
-        return {"valueBoolean": value}
-    key = _VALUE_KEYS.get(kind, "valueString")
-    if key in ("valueCode", "valueString", "valueDateTime"):
-        value = str(value)
-    return {key: value}
 
 
 def _param(name: str, key: str, value: object) -> dict:
@@ -51,6 +29,8 @@ def designation_part(designation: DesignationRecord) -> dict:
 
 def property_part(prop: LookupProperty) -> dict:
     part = [_param("code", "valueCode", prop.code), {"name": "value", **typed_value(prop.type, prop.value)}]
+    if prop.code_display:
+        part.insert(1, _param("code-display", "valueString", prop.code_display))
     if prop.description:
         part.append(_param("description", "valueString", prop.description))
     return {"name": "property", "part": part}

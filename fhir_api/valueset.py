@@ -34,7 +34,7 @@ EXPANSION_PARAMETERS = [
     "url", "valueSet", "valueSetVersion", "context", "filter", "count", "offset", "activeOnly", "excludeNested",
     "excludeNotForUI", "includeDesignations", "designation", "displayLanguage", "includeDefinition", "property",
     "system-version", "force-system-version", "check-system-version", "default-to-latest-version",
-    "default-valueset-version", "tx-resource",
+    "default-valueset-version", "tx-resource", "limit",
 ]
 """Every ``$expand`` parameter this server acts on (listed in TerminologyCapabilities)."""
 
@@ -45,11 +45,14 @@ EXPANSION_CAPABILITIES = {
 }
 
 
-def max_expansion(request: Request) -> int:
-    """Largest expansion answered without paging: ``SMT_EXPAND_MAX``, lowered by ``X-TOO-COSTLY-THRESHOLD``."""
+def max_expansion(request: Request, requested: int | None = None) -> int:
+    """Largest expansion answered without paging: ``SMT_EXPAND_MAX``, lowered by ``X-TOO-COSTLY-THRESHOLD`` and
+    by the request's ``limit`` (the most codes the client accepts, as tx.fhir.org's parameter)."""
     limit = int(os.environ.get("SMT_EXPAND_MAX", DEFAULT_MAX_EXPANSION))
     header = request.headers.get("x-too-costly-threshold", "")
-    return min(limit, int(header)) if header.isdigit() else limit
+    if header.isdigit():
+        limit = min(limit, int(header))
+    return min(limit, requested) if requested else limit
 
 
 # -- errors -------------------------------------------------------------------------------------------------
@@ -149,7 +152,8 @@ def _expand_options(request: Request, params: OperationParams, vs: dict) -> Expa
         display_language=_display_language(request, params, vs),
         include_definition=bool(flag("includeDefinition")),
         properties=[p for value in params.strings("property") for p in value.split(",") if p.strip()],
-        filter=params.string("filter"), max_size=max_expansion(request))
+        filter=params.string("filter"), max_size=max_expansion(request, _int(params, "limit")),
+        inline=bool(params.all("valueSet")))
 
 
 # -- $expand ------------------------------------------------------------------------------------------------

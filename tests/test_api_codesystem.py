@@ -111,6 +111,15 @@ def test_capability_statement(client: TestClient) -> None:
     assert {"url", "version", "name", "title", "status"} <= {p["name"] for p in resource["searchParam"]}
 
 
+def test_system_operations_and_versions(client: TestClient) -> None:
+    body = fhir(client.get("/fhir/metadata"), resource_type="CapabilityStatement")
+    operations = {o["name"]: o["definition"] for o in body["rest"][0]["operation"]}
+    assert operations["versions"] == "http://hl7.org/fhir/OperationDefinition/CapabilityStatement-versions"
+    assert "closure" in operations
+    versions = fhir(client.get("/fhir/$versions"), resource_type="Parameters")
+    assert versions["parameter"] == [{"name": "version", "valueCode": "4.0"}, {"name": "default", "valueCode": "4.0"}]
+
+
 def test_terminology_capabilities(client: TestClient) -> None:
     body = fhir(client.get("/fhir/metadata", params={"mode": "terminology"}),
                 resource_type="TerminologyCapabilities")

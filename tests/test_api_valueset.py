@@ -276,3 +276,12 @@ def test_cim10_is_a_filter_over_the_real_2021_release(shared_data: Path,
         {"name": "valueSet", "resource": vs}, {"name": "system", "valueUri": release.url},
         {"name": "code", "valueCode": "E10.9"})).json()
     assert values(out)["result"] is False
+
+
+def test_expand_limit_parameter_lowers_the_size_limit(small: TestClient) -> None:
+    costly = small.get("/fhir/ValueSet/$expand", params={"url": ORGANS_URL, "limit": "2"})
+    assert costly.status_code == 422
+    [issue] = costly.json()["issue"]
+    assert issue["code"] == "too-costly" and issue["details"]["text"].endswith("(>2)")
+    assert issue["extension"][0]["valueString"] == "VALUESET_TOO_COSTLY"
+    assert small.get("/fhir/ValueSet/$expand", params={"url": ORGANS_URL, "limit": "1000"}).status_code == 200

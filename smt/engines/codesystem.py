@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from smt.engines.provider import CodeSystemProvider
 
 CIM10_URL = "https://smt.esante.gouv.fr/terminologie-cim-10"
+SNOMED_URL = "http://snomed.info/sct"
 
 
 def dotted_cim10(code: str) -> str:
@@ -177,7 +178,7 @@ def _primary(tag: str | None) -> str:
     return (tag or "").lower().split("-")[0]
 
 
-def _choose_display(language: str | None, concept: ConceptRecord, designations: list[DesignationRecord],
+def choose_display(language: str | None, concept: ConceptRecord, designations: list[DesignationRecord],
                     display_language: str | None) -> str | None:
     own = (language or "").lower()
     for tag in language_preferences(display_language):
@@ -205,6 +206,8 @@ class LookupProperty:
     value: PropertyValue
     type: str
     description: str | None = None
+    code_display: str | None = None
+    """The property's own name when its code is a concept (a SNOMED CT attribute: ``code-display``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +224,7 @@ class LookupResult:
     properties: list[LookupProperty] = field(default_factory=list)
 
 
-def _wanted(properties: Iterable[str] | None) -> Callable[[str], bool]:
+def property_filter(properties: Iterable[str] | None) -> Callable[[str], bool]:
     """Filter of requested property codes: none requested or ``*`` = all."""
     codes = {p for p in (properties or ()) if p}
     if not codes or "*" in codes:
@@ -229,7 +232,7 @@ def _wanted(properties: Iterable[str] | None) -> Callable[[str], bool]:
     return codes.__contains__
 
 
-def _designations(records: list[DesignationRecord], properties: Iterable[str] | None) -> list[DesignationRecord]:
+def designations_asked(records: list[DesignationRecord], properties: Iterable[str] | None) -> list[DesignationRecord]:
     """Designations asked for: all by default or with ``designation``; ``lang.X`` keeps language X."""
     codes = {p for p in (properties or ()) if p}
     if not codes or codes & {"*", "designation"}:
@@ -248,14 +251,19 @@ def lookup(registry: Registry, system: str, code: str, version: str | None = Non
 def lookup_in(index: CodeSystemProvider, code: str, properties: Iterable[str] | None = None,
               display_language: str | None = None) -> LookupResult:
     """``$lookup`` in one code system version (stored or request resource): display, designations and
-    properties (incl. parent, child, inactive). Raises ``UnknownCode``."""
+    properties (incl. parent, child, inactive). SNOMED CT releases answer through ``sct_lookup``.
+    Raises ``UnknownCode``."""
+    if index.url == SNOMED_URL and isinstance(index, CodeSystemIndex) and index.has_relationships:
+        from smt.engines.sct_lookup import sct_lookup
+
+        return sct_lookup(index, code, properties, display_language)
     concept = index.concept(code)
     normaliser = CODE_NORMALISERS.get(index.url)
     if concept is None and normaliser is not None:
         concept = index.concept(normaliser(code))
     if concept is None:
         raise UnknownCode(code, index.url, index.version or "")
-    want = _wanted(properties)
+    want = property_filter(properties)
     designations = index.designations(concept)
     stored = index.properties(concept)
     found: list[LookupProperty] = []
@@ -268,14 +276,15 @@ def lookup_in(index: CodeSystemProvider, code: str, properties: Iterable[str] | 
     if want("status") and concept.status != "active":
         found.append(LookupProperty("status", concept.status, "code"))
     found += [LookupProperty(p.code, p.value, p.type) for p in stored if want(p.code)]
-    shown = _designations(designations, properties)
+    shown = designations_asked(designations, properties)
     language = index.meta.get("language")
-    if language and concept.display and _designations([DesignationRecord(concept.display, language, None)], properties):
-        shown.append(DesignationRecord(concept.display, language, PREFERRED_FOR_LANGUAGE))
+    own = DesignationRecord(concept.display or "", language, PREFERRED_FOR_LANGUAGE)
+    if language and concept.display and designations_asked([own], properties):
+        shown.append(own)
     not_selectable = any(p.code == "notSelectable" and p.value is True for p in stored)
     return LookupResult(
         system=index.url, name=index.meta.get("name") or index.url, version=index.version, code=concept.code,
-        display=_choose_display(index.meta.get("language"), concept, designations, display_language),
+        display=choose_display(index.meta.get("language"), concept, designations, display_language),
         definition=concept.definition, abstract=concept.abstract or not_selectable,
         inactive=not concept.active, designations=shown, properties=found,
     )

@@ -21,9 +21,11 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem
+from smt.engines.expr_membership import listed_expression
 from smt.engines.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
 from smt.engines.implicit_vs import is_implicit
 from smt.engines.provider import CodeSystemProvider, ResourceContext, preferred_display
+from smt.engines.sct_terms import expansion_designations
 from smt.engines.standing import standing
 from smt.engines.text_index import indexed_text_ids
 from smt.engines.version_rules import split_canonical
@@ -81,6 +83,8 @@ class ExpandOptions:
     properties: list[str] = field(default_factory=list)
     filter: str | None = None
     max_size: int = DEFAULT_MAX_EXPANSION
+    inline: bool = False
+    """The value set came in the request (``valueSet``): messages name it by its URL alone, as tx.fhir.org."""
 
 
 @dataclass(slots=True)
@@ -267,6 +271,8 @@ class Compose:
         self.includes: dict[str, list[IncludeVersion]] = {}
         self.standings: list[tuple[str, str, str]] = []
         """(resource type, canonical, standing) of the draft/experimental/deprecated/withdrawn resources used."""
+        self.expressions: dict[Key, ConceptRecord] = {}
+        """SNOMED CT expressions listed as codes (negative ids), with their records."""
 
     def note_standing(self, kind: str, canonical: str, value: str | None) -> None:
         if value and (kind, canonical, value) not in self.standings:
@@ -410,6 +416,8 @@ class Compose:
         if item.get("concept"):
             codes = [listed.get("code", "") for listed in item["concept"]]
             found = provider.ids_for_codes(codes)
+            if provider.url == SNOMED and len(found) < len(codes):
+                found.update(self._expression_ids(provider, [c for c in codes if c not in found]))
             return list(dict.fromkeys(found[c] for c in codes if c in found))
         filters = item.get("filter", [])
         self._note_unclosed(provider, filters)
@@ -420,6 +428,19 @@ class Compose:
             allowed = set(filter_ids(provider, flt, f"{where}.filter[{number}]"))
             selected = [i for i in selected if i in allowed]
         return selected
+
+    def _expression_ids(self, provider: CodeSystemProvider, codes: list[str]) -> dict[str, int]:
+        """Negative ids of the valid post-coordinated expressions among ``codes`` (one id per expression)."""
+        known = {record.code: key[2] for key, record in self.expressions.items()
+                 if key[:2] == (provider.url, provider.version)}
+        for code in codes:
+            if code not in known:
+                number = -1 - len(self.expressions)
+                record = listed_expression(provider, code, number)
+                if record is not None:
+                    self.expressions[(provider.url, provider.version, number)] = record
+                    known[code] = number
+        return {code: known[code] for code in codes if code in known}
 
     # -- membership of one concept ($validate-code) -------------------------------------------------------------
 
@@ -462,8 +483,9 @@ class Compose:
             by_provider.setdefault((system, version), []).append(number)
         found: dict[Key, ConceptRecord] = {}
         for (system, version), ids in by_provider.items():
-            for record in self.providers[(system, version)].concepts(ids):
+            for record in self.providers[(system, version)].concepts([i for i in ids if i >= 0]):
                 found[(system, version, record.id)] = record
+            found.update({(system, version, i): self.expressions[(system, version, i)] for i in ids if i < 0})
         return found
 
     def keep(self, keys: list[Key], test) -> list[Key]:
@@ -552,7 +574,8 @@ class _EntryBuilder:
             display=display, abstract=concept.abstract, inactive=not concept.active,
             definition=concept.definition if options.include_definition else None)
         if options.include_designations or options.designations:
-            shown = [d for d in designations if d is not source]
+            offered = designations if options.designations else expansion_designations(designations)
+            shown = [d for d in offered if d is not source]
             if source is not None and concept.display:
                 language = provider.meta.get("language")
                 shown.insert(0, DesignationRecord(concept.display, language, PREFERRED_FOR_LANGUAGE))
@@ -617,7 +640,8 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
     total = len(keys)
     paged = options.count is not None or options.offset > 0
     if not paged and total > options.max_size:
-        raise TooCostly(f"The value set '{canonical_of(vs)}' expansion has too many codes to produce "
+        name = (vs.get("url") or "") if options.inline else canonical_of(vs)
+        raise TooCostly(f"The value set '{name}' expansion has too many codes to produce "
                         f"(>{options.max_size})")
     start = max(options.offset, 0)
     end = total if options.count is None else start + max(options.count, 0)

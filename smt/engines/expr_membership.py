@@ -3,7 +3,8 @@
 Rules (as tx.fhir.org): an enumerated concept matches when it is the same expression; a filter keeps the
 expression when its focus concepts are kept by ``is-a``/``descendent-of``, or are X or below for an ECL
 ``< X``/``<< X`` constraint (or ``*``) whose refinement the expression's own attributes satisfy;
-``expressions = true`` keeps it, any other filter does not.
+``expressions = true`` keeps it, any other filter does not. ``listed_expression`` makes an expression an
+include lists into a concept record, for its expansion.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from smt.ecl.index_backend import IndexBackend, backend_for
 from smt.engines.filters import filter_ids
 from smt.engines.provider import CodeSystemProvider
 from smt.engines.sct_expression import Expression, parse_expression, render
-from smt.index.reader import CodeSystemIndex
+from smt.engines.validate_expr import expression_problem
+from smt.index.reader import CodeSystemIndex, ConceptRecord
 
 
 def _plain(expr: Expression) -> str:
@@ -98,3 +100,17 @@ def expression_member(provider: CodeSystemProvider, includes: list[dict], expr: 
         if filters and not include.get("concept") and all(_filter_keeps(provider, f, expr) for f in filters):
             return True
     return False
+
+
+def listed_expression(provider: CodeSystemProvider, code: str, number: int) -> ConceptRecord | None:
+    """A valid expression listed as a code, as a record with id ``number`` (negative: no stored concept has
+    it) and the expression with terms as display; None when ``code`` is no valid expression."""
+    expr = parse_expression(code)
+    if expr is None or expression_problem(provider, expr) is not None:
+        return None
+
+    def term(concept_id: str) -> str | None:
+        concept = provider.concept(concept_id)
+        return concept.display if concept is not None else None
+
+    return ConceptRecord(number, code, render(expr, term), None, "active", False, True)

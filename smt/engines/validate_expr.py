@@ -22,7 +22,7 @@ def _display(provider: CodeSystemProvider, language: str | None):
     return display
 
 
-def _problem(provider: CodeSystemProvider, expr: Expression) -> str | None:
+def expression_problem(provider: CodeSystemProvider, expr: Expression) -> str | None:
     """Why the expression is not valid: an unknown concept, or an attribute that is not a concept model one."""
     for code in expr.concepts():
         if provider.concept(code) is None:
@@ -42,7 +42,7 @@ def validate_expression(provider: CodeSystemProvider, expr: Expression, code: st
     (``not_in_vs`` None, with a note that the concept model was not checked), else ``member`` or not (its issue
     ``not_in_vs``)."""
     version = provider.version or ""
-    problem = _problem(provider, expr)
+    problem = expression_problem(provider, expr)
     if problem:
         issues = [*([not_in_vs] if not_in_vs else []),
                   Issue("error", "code-invalid", "invalid-code", str(UnknownCode(code, provider.url, version)),

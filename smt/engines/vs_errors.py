@@ -42,11 +42,12 @@ class RegexTooCostly(ValueSetError):
 
 
 class TooCostly(ValueSetError):
-    """An expansion larger than the server's limit, requested without paging."""
+    """An expansion larger than the server's limit (or the request's ``limit``), requested without paging."""
 
     code = "too-costly"
     tx_code = None
     status = 422
+    message_id = "VALUESET_TOO_COSTLY"
 
 
 class CircularReference(ValueSetError):
