@@ -128,7 +128,8 @@ def run_server(server: str, home: Path, pairs: list[tuple[str, str]], codes: lis
     port = free_port()
     env = {**os.environ, "SMT_HOME": str(home)}
     start = time.perf_counter()
-    process = subprocess.Popen(command(server, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command(server, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     probe = subsumes_path(*pairs[0])
     try:
         while True:
