@@ -37,3 +37,9 @@ def load_code_systems(home: Path, data: Path, sources: list[tuple[str, str]]) ->
         releases = [r for name, path in sources for r in run_loader(name, data / path)
                     if isinstance(r, CodeSystemRelease)]
         ReleaseStore(home).load_many(releases)
+
+
+def write_rf2(folder: Path, name: str, header: str, *rows: str) -> None:
+    """Write an RF2 file (tab-separated, CRLF line ends as SNOMED International publishes them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes("".join(f"{line}\r\n" for line in (header, *rows)).encode())

@@ -22,6 +22,7 @@ from smt.errors import LoadError, NotFound
 from smt.index.reader import CodeSystemIndex
 from smt.registry import Registry, equivalent_version
 from smt.store.releases import ReleaseStore
+from tests.factories import write_rf2
 from tests.test_store import snapshot
 
 SCT = "http://snomed.info/sct"
@@ -242,13 +243,8 @@ LANGUAGE_HEADER = "id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComp
 FR_MODULE, FR_REFSET = "11000315107", "10031000315102"
 
 
-def _rf2(folder: Path, name: str, header: str, *rows: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes("".join(f"{line}\r\n" for line in (header, *rows)).encode())
-
-
 def test_delta_without_base_is_refused(tmp_path: Path) -> None:
-    _rf2(tmp_path / "delta", "sct2_Concept_Delta_INT_20260101.txt",
+    write_rf2(tmp_path / "delta", "sct2_Concept_Delta_INT_20260101.txt",
          "id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId",
          "138875005\t20260101\t1\t900000000000207008\t900000000000074008")
     with pytest.raises(LoadError, match="Delta files are not supported yet without the snapshot"):
@@ -257,9 +253,9 @@ def test_delta_without_base_is_refused(tmp_path: Path) -> None:
 
 def test_delta_applies_on_its_base_snapshot(subset: Path, tmp_path: Path) -> None:
     delta = tmp_path / "delta"
-    _rf2(delta, "sct2_Concept_Delta_INT_20260101.txt", "id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId",
+    write_rf2(delta, "sct2_Concept_Delta_INT_20260101.txt", "id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId",
          "90650008\t20260101\t0\t900000000000207008\t900000000000074008")
-    _rf2(delta, "sct2_Description_Delta-en_INT_20260101.txt", DESCRIPTION_HEADER,
+    write_rf2(delta, "sct2_Description_Delta-en_INT_20260101.txt", DESCRIPTION_HEADER,
          "492024016\t20260101\t1\t900000000000207008\t367430006\ten\t900000000000013009\tHand tendon repair"
          "\t900000000000448009")
     (release,) = load(delta, base=subset)
@@ -272,12 +268,12 @@ def test_delta_applies_on_its_base_snapshot(subset: Path, tmp_path: Path) -> Non
 
 def test_french_translation_loads_on_top_of_the_international_edition(subset: Path, tmp_path: Path) -> None:
     french = tmp_path / "fr"
-    _rf2(french / TERMINOLOGY, "sct2_Description_Snapshot-fr_FR_20251001.txt", DESCRIPTION_HEADER,
+    write_rf2(french / TERMINOLOGY, "sct2_Description_Snapshot-fr_FR_20251001.txt", DESCRIPTION_HEADER,
          f"99991000315111\t20251001\t1\t{FR_MODULE}\t367430006\tfr\t900000000000013009\t"
          "réparation de tendon de la main\t900000000000448009",
          f"99992000315114\t20251001\t1\t{FR_MODULE}\t367430006\tfr\t900000000000013009\t"
          "ténoplastie de la main\t900000000000448009")
-    _rf2(french / "Refset", "der2_cRefset_LanguageSnapshot-fr_FR_20251001.txt", LANGUAGE_HEADER,
+    write_rf2(french / "Refset", "der2_cRefset_LanguageSnapshot-fr_FR_20251001.txt", LANGUAGE_HEADER,
          f"0f1e1c2a-0000-4000-8000-000000000001\t20251001\t1\t{FR_MODULE}\t{FR_REFSET}\t99991000315111"
          "\t900000000000548007",
          f"0f1e1c2a-0000-4000-8000-000000000002\t20251001\t1\t{FR_MODULE}\t{FR_REFSET}\t99992000315114"
