@@ -158,7 +158,8 @@ def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
 def designation_use_predicates(release: CodeSystemRelease) -> dict[Coding, str]:
     """One predicate per designation use whose system is an absolute IRI: ``<{system}#{code}>``.
 
-    Each is declared ``rdfs:subPropertyOf skos:altLabel``, so a designation with a use is one statement.
+    Each is declared ``rdfs:subPropertyOf skos:altLabel``. A designation with a use is written with both
+    predicates: the store does no RDFS inference, and SKOS clients must find every label as ``skos:altLabel``.
     """
     uses = {d.use for c in release.concepts for d in c.designations if d.use is not None}
     return {
