@@ -16,8 +16,8 @@ RelationshipConcreteValues, the OWL expression refset, language refsets, and eve
 * Delta and extensions: ``load(path, base=<snapshot folder or zip>)`` applies ``path`` (a Delta, or an
   extension such as a translation: descriptions + language refset) on the base snapshot, row by row by id
   and effectiveTime (``loaders.snomed_merge``); the release is the edition of the overlay's module. Without
-  a base, Delta files are refused; Full files are refused (load the Snapshot). The CLI has no ``--base``
-  option yet, and a base is an RF2 folder or zip, not a stored release.
+  a base, Delta files are refused; Full files are refused (load the Snapshot). On the command line:
+  ``smt load snomed <overlay> --base <snapshot>``; a base is an RF2 folder or zip, not a stored release.
 """
 
 from __future__ import annotations

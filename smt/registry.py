@@ -17,10 +17,18 @@ from smt.index.reader import CodeSystemIndex
 from smt.store.releases import ReleaseInfo, ReleaseStore
 
 _NUMBER = re.compile(r"(\d+)")
+_SNOMED_VERSION = re.compile(r"^https?://snomed\.info/x?sct/(\d+)/version/(\d{8})$")
 
 
 def version_key(version: str) -> tuple:
-    """Natural ordering of versions: "2.10" after "2.9", "20210101" after "20201231"."""
+    """Natural ordering of versions: "2.10" after "2.9", "20210101" after "20201231".
+
+    SNOMED CT edition URIs (``…/sct/{module}/version/{date}``) are ordered by release date first, then module:
+    across editions the newest release is the latest (and so the default), whatever its module id.
+    """
+    edition = _SNOMED_VERSION.match(version.strip())
+    if edition:
+        version = f"{edition.group(2)} {edition.group(1)}"
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUMBER.split(version) if p)
 
 

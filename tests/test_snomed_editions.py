@@ -20,7 +20,7 @@ from tests.test_loader_snomed import DESCRIPTION_HEADER, FR_MODULE, FR_REFSET, L
 SCT = "http://snomed.info/sct"
 SNAPSHOT = "http://snomed.info/sct/31000003106/version/20250909"
 DELTA = "http://snomed.info/sct/31000003106/version/20260101"
-FRENCH = f"http://snomed.info/sct/{FR_MODULE}/version/20251001"
+FRENCH = f"http://snomed.info/sct/{FR_MODULE}/version/20261001"
 CONCEPT_HEADER = "id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId"
 
 
@@ -36,11 +36,11 @@ def _delta(folder: Path) -> Path:
 
 def _french(folder: Path) -> Path:
     """A French translation module: one preferred French synonym for 367430006 in a French language refset."""
-    write_rf2(folder / TERMINOLOGY, "sct2_Description_Snapshot-fr_FR_20251001.txt", DESCRIPTION_HEADER,
-              f"99991000315111\t20251001\t1\t{FR_MODULE}\t367430006\tfr\t900000000000013009\t"
+    write_rf2(folder / TERMINOLOGY, "sct2_Description_Snapshot-fr_FR_20261001.txt", DESCRIPTION_HEADER,
+              f"99991000315111\t20261001\t1\t{FR_MODULE}\t367430006\tfr\t900000000000013009\t"
               "réparation de tendon de la main\t900000000000448009")
-    write_rf2(folder / "Refset", "der2_cRefset_LanguageSnapshot-fr_FR_20251001.txt", LANGUAGE_HEADER,
-              f"0f1e1c2a-0000-4000-8000-000000000001\t20251001\t1\t{FR_MODULE}\t{FR_REFSET}\t99991000315111"
+    write_rf2(folder / "Refset", "der2_cRefset_LanguageSnapshot-fr_FR_20261001.txt", LANGUAGE_HEADER,
+              f"0f1e1c2a-0000-4000-8000-000000000001\t20261001\t1\t{FR_MODULE}\t{FR_REFSET}\t99991000315111"
               "\t900000000000548007")
     return folder
 
@@ -85,6 +85,10 @@ def test_the_delta_is_a_new_version_and_the_snapshot_still_answers(client: TestC
     assert (new["version"], new["display"]) == (DELTA, "Hand tendon repair")
     assert _lookup(client, "90650008", version=SNAPSHOT, property="inactive")["inactive"] is False
     assert _lookup(client, "90650008", version=DELTA, property="inactive")["inactive"] is True
+
+
+def test_the_default_edition_is_the_newest_release(client: TestClient) -> None:
+    assert _lookup(client, "367430006")["version"] == FRENCH  # 2026-10-01, though its module id sorts first
 
 
 def test_a_module_uri_resolves_to_its_latest_version(client: TestClient) -> None:
