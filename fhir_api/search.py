@@ -27,7 +27,8 @@ def search_concepts(
     count: Annotated[int, Query(ge=0, le=MAX_COUNT)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """``{total, results: [{system, version, code, display, matched, language, score, active}]}``."""
+    """``{total, results: [{system, version, code, display, matched, language, score, active}]}``, plus
+    ``expanded`` (abbreviation → expansions searched) when the query holds a known abbreviation."""
     page = search(registry, q, system=system, version=version, language=lang, active=active, within=within,
                   count=count, offset=offset)
     return Response(orjson.dumps(page.as_dict()), media_type="application/json")

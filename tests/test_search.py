@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders import run_loader
-from smt.model import Designation
+from smt.model import Concept, Designation
 from smt.registry import Registry
-from smt.search import analysis
+from smt.search import abbreviations, analysis
 from smt.search.build import code_key
 from smt.search.highlight import edit_distance, highlight
 from smt.search.service import SEARCH_DIR, matching_concept_ids, search, search_concept_ids, search_path
@@ -81,6 +81,24 @@ def test_highlight_marks_matched_words_and_escapes_html() -> None:
     assert highlight("Diabète sucré", "fr", "diabte", fuzzy=True) == "<b>Diabète</b> sucré"
     assert edit_distance("diabte", "diabete", 2) == 1
     assert edit_distance("myocrade", "myocarde", 2) == 1
+
+
+def test_abbreviation_dictionary_is_curated_and_well_formed() -> None:
+    entries = abbreviations.dictionary()
+    assert 150 <= len(entries) <= 400
+    assert entries[("hta",)].expansions[0] == "hypertension artérielle"
+    assert len(entries[("ep",)].expansions) >= 2  # ambiguous: several meanings
+    assert all(e.expansions and all(x.strip() for x in e.expansions) for e in entries.values())
+    with pytest.raises(ValueError, match="already listed"):
+        abbreviations.parse(["HTA\thypertension", "h.t.a.\thypertension artérielle"])
+
+
+def test_abbreviations_are_found_folded_dotted_and_longest_first() -> None:
+    assert abbreviations.key_words("H.T.A.") == abbreviations.key_words("hta") == ("hta",)
+    found = abbreviations.find(["avc", "ischemique", "droit", "hta"])
+    assert [(start, end, entry.text) for start, end, entry in found] == [(0, 2, "AVC ischémique"), (3, 4, "HTA")]
+    assert abbreviations.join_known_dotted("H.T.A. gravidique") == "HTA gravidique"
+    assert abbreviations.join_known_dotted("G.X.Q. et E11.9") == "G.X.Q. et E11.9"  # unknown: unchanged
 
 
 # -- store and API ------------------------------------------------------------------------------------------
@@ -277,3 +295,54 @@ def test_inactive_designations_are_not_searchable(home: Path) -> None:
     registry = Registry(home)
     assert search(registry, "alpha court").results[0].code == "A"
     assert search(registry, "appellation erronée").results == []
+
+
+# -- abbreviations ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("query", "family"), [
+    ("hta", "I10"), ("HTA", "I10"), ("H.T.A.", "I10"), ("h.t.a", "I10"), ("avc", "I6"), ("AVC ischémique", "I63"),
+    ("avc ischemique", "I63"), ("hta gravidique", "O1"), ("idm", "I21"), ("bpco", "J44"), ("dt2", "E11"),
+    ("rgo", "K21"), ("sep", "G35"), ("ep", "I26"),
+])
+def test_abbreviations_find_what_they_stand_for(client: TestClient, query: str, family: str) -> None:
+    codes = _codes(_search(client, q=query, system=CIM10, count=3))
+    assert any(code.startswith(family) for code in codes), codes
+
+
+def test_abbreviation_expansion_is_reported_and_highlighted(client: TestClient) -> None:
+    body = _search(client, q="H.T.A.", count=3)
+    assert body["expanded"] == {"hta": ["hypertension artérielle", "hypertension essentielle", "hypertension"]}
+    assert body["results"][0]["code"] == "I10"
+    assert "<b>HYPERTENSION</b>" in body["results"][0]["matched"]
+    both = _search(client, q="avc ischémique", system=CIM10, count=1)
+    assert both["expanded"] == {"avc ischemique": ["infarctus cérébral", "accident vasculaire cérébral ischémique"]}
+    assert _codes(both) == ["I63"]
+
+
+def test_an_abbreviation_still_matches_itself(client: TestClient) -> None:
+    """"VIH" is also written in CIM-10 labels; "vih" still finds them (and the expansion's wording)."""
+    results = _search(client, q="vih", system=CIM10, count=20)["results"]
+    assert all(r["code"].startswith(("B2", "Z")) for r in results[:3])
+    assert any("<b>VIH</b>" in r["matched"] for r in results)
+
+
+def test_unknown_words_and_codes_are_not_expanded(client: TestClient) -> None:
+    for query in ("otalgie", "E11.9", "G.X.Q."):
+        assert "expanded" not in _search(client, q=query)
+    assert _codes(_search(client, q="E11.9", system=CIM10))[0] == "E11.9"
+
+
+def test_a_text_filter_does_not_expand_abbreviations(search_home: Path) -> None:
+    """``matching_concept_ids`` (the membership test of a value set filter) keeps the literal words."""
+    cim10 = Registry(search_home).resolve(CIM10)
+    assert matching_concept_ids(search_path(cim10), "avc") == set()
+    assert search_concept_ids(cim10, "avc", 3)  # ranked search: expanded
+
+
+def test_code_and_literal_term_come_before_the_expansion(home: Path) -> None:
+    extra = [Concept("HTA", "Suivi tensionnel"), Concept("HT1", "Hypertension artérielle"), Concept("HT2", "HTA"),
+             Concept("HT3", "Bilan d'HTA"), Concept("HT4", "Htaline")]
+    ReleaseStore(home).load(make_release(extra=extra))
+    registry = Registry(home)
+    assert [r.code for r in search(registry, "HTA").results] == ["HTA", "HT2", "HT1", "HT3", "HT4"]
+    assert [r.code for r in search(registry, "hta").results] == ["HT2", "HT1", "HT3", "HT4"]

@@ -1,6 +1,7 @@
 """Full-text search: French-first analysis, one tantivy index per code system release, ranked queries.
 
-Modules: ``analysis`` (analysers shared by index and query), ``build`` (index builder, called at load time),
+Modules: ``analysis`` (analysers shared by index and query), ``abbreviations`` (French medical abbreviations
+expanded at query time), ``build`` (index builder, called at load time),
 ``query`` (query construction and weights), ``searcher`` (passes, tiers, grouping per concept over release
 indexes), ``highlight`` (matched words), ``service`` (releases of a request, result rows; the API's entry).
 """

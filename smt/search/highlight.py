@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 from smt.search import analysis
 
@@ -31,13 +32,16 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 class Highlighter:
     """Marks, in result terms, the words that match one query (built once per search)."""
 
-    def __init__(self, query: str, fuzzy: bool = False, tag: str = "b") -> None:
+    def __init__(self, query: str, fuzzy: bool = False, tag: str = "b", also: Iterable[str] = ()) -> None:
+        """``also``: other texts whose words are marked too (the expansions of the query's abbreviations)."""
         words = analysis.query_words(query)
         words = [w for w in words if not w.stop] or words
+        near = list(words)
+        words += [w for text in also for w in analysis.query_words(text) if not w.stop]
         self.exact = {w.text for w in words}
         self.prefixes = tuple(p for w in words for p in {w.text, w.prefix} if len(p) >= analysis.MIN_GRAM)
         self.stems = {(lang, stem) for w in words for lang, stem in w.stems.items()}
-        self.near = [(w.text, d) for w in words if fuzzy and (d := analysis.fuzzy_distance(w.text))]
+        self.near = [(w.text, d) for w in near if fuzzy and (d := analysis.fuzzy_distance(w.text))]
         self.open, self.close = f"<{tag}>", f"</{tag}>"
 
     def matches(self, word: str, language: str) -> bool:

@@ -150,7 +150,7 @@ class SearchIndex:
         if filters.within and concepts is None:
             raise ValueError("the within filter needs the release's compiled index (concepts=)")
         within = [self.subtree(filters.within, concepts)] if filters.within and concepts else None
-        total, hits = run_passes(QueryBuilder(text, filters), [self], limit, within)
+        total, hits = run_passes(QueryBuilder(text, filters, expand=True), [self], limit, within)
         return Matches([hit.match for hit in hits[:limit]], total, hits[0].mode if hits else "strict")
 
     def stored_term(self, address: tantivy.DocAddress) -> tuple[str, str]:
@@ -174,10 +174,11 @@ class Hit:
 
 def needs_typo_pass(builder: QueryBuilder, indexes: list[SearchIndex]) -> bool:
     """A word of 6 letters or more that starts no indexed word, though its stem does: more likely a typo than
-    a word being typed ("migrane" starts no word, its stem "migran" starts "migrans"; "dysfon" starts words)."""
+    a word being typed ("migrane" starts no word, its stem "migran" starts "migrans"; "dysfon" starts words).
+    Known abbreviations are not typos."""
     return any(len(w.text) >= TYPO_LENGTH and w.prefix != w.text[:analysis.MAX_GRAM]
                and all(i.searcher.doc_freq("grams", w.text[:analysis.MAX_GRAM]) == 0 for i in indexes)
-               for w in builder.required)
+               for w in builder.plain_required)
 
 
 def run_passes(builder: QueryBuilder, indexes: list[SearchIndex], limit: int,

@@ -6,7 +6,7 @@ unranked set a text filter keeps) serve ``ValueSet/$expand?filter=`` for one rel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from smt.index.reader import CodeSystemIndex
@@ -47,9 +47,14 @@ class SearchResult:
 class SearchPage:
     total: int
     results: list[SearchResult]
+    expanded: dict[str, list[str]] = field(default_factory=dict)
+    """Abbreviations of the query (folded) and the expansions they also matched; empty when none."""
 
     def as_dict(self) -> dict:
-        return {"total": self.total, "results": [r.as_dict() for r in self.results]}
+        page = {"total": self.total, "results": [r.as_dict() for r in self.results]}
+        if self.expanded:
+            page["expanded"] = self.expanded
+        return page
 
 
 def search_path(info: ReleaseInfo) -> Path:
@@ -89,14 +94,15 @@ def search(registry: Registry, text: str, *, system: str | None = None, version:
     releases = select_releases(registry, system, version)
     forget_except({search_path(r) for r in registry.code_systems()})
     opened = [(info, index) for info in releases if (index := open_index(search_path(info)))]
-    builder = QueryBuilder(text, Filters(language=language, active=active, within=within))
+    builder = QueryBuilder(text, Filters(language=language, active=active, within=within), expand=True)
     subtrees = [index.subtree(within, registry.index(info)) for info, index in opened] if within else None
     total, hits = run_passes(builder, [index for _, index in opened], offset + count, subtrees)
     ranks = _release_ranks([info for info, _ in opened])
     hits.sort(key=lambda h: (h.rank, -h.match.score, ranks[opened[h.index][0].id], h.match.concept))
     page = hits[offset:offset + count]
-    marker = Highlighter(text, fuzzy=any(h.mode != "strict" for h in page))
-    return SearchPage(total, [_result(registry, *opened[h.index], h.match, marker) for h in page])
+    marker = Highlighter(builder.text, fuzzy=any(h.mode != "strict" for h in page),
+                         also=[e for expansions in builder.expanded.values() for e in expansions])
+    return SearchPage(total, [_result(registry, *opened[h.index], h.match, marker) for h in page], builder.expanded)
 
 
 def _result(registry: Registry, release: ReleaseInfo, index: SearchIndex, match: Match,
