@@ -66,7 +66,7 @@ def test_stop_words_are_optional_unless_the_query_has_nothing_else() -> None:
 
 
 def test_compounds_join_hyphenated_words_and_dotted_acronyms() -> None:
-    for text, extra in [("Diabète non insulino-dépendant", ["insulinodépendant"]), ("G.E.U.", ["geu"]),
+    for text, extra in [("Diabète non insulino-dépendant", ["insulinodependant"]), ("G.E.U.", ["geu"]),
                         ("T.M. DU SEIN", ["tm"]), ("Vitamine D", [])]:
         assert analysis.compounds(text, analysis.index_words(text)) == extra
 
@@ -346,3 +346,11 @@ def test_code_and_literal_term_come_before_the_expansion(home: Path) -> None:
     registry = Registry(home)
     assert [r.code for r in search(registry, "HTA").results] == ["HTA", "HT2", "HT1", "HT3", "HT4"]
     assert [r.code for r in search(registry, "hta").results] == ["HT2", "HT1", "HT3", "HT4"]
+
+
+def test_a_hyphenated_word_is_found_as_one_word_without_accents_or_by_its_prefix(home: Path) -> None:
+    release = make_release(extra=[Concept("D", "Diabète insulino-dépendant", parents=["ROOT"], origin="x:9")])
+    ReleaseStore(home).load(release)
+    registry = Registry(home)
+    for query in ("insulinodependant", "insulinodépendant", "insulinodep"):
+        assert [r.code for r in search(registry, query).results] == ["D"], query

@@ -147,9 +147,10 @@ def words(text: str) -> list[str]:
 
 def compounds(text: str, words: list[str]) -> list[str]:
     """Extra words indexed with a term (``words``, its folded words): hyphenated words and dotted acronyms
-    written as one word ("insulino-dépendant" → "insulinodépendant"; "G.E.U." → "geu", "T.M. du sein" → "tm").
+    written as one word and folded like ``words`` ("insulino-dépendant" → "insulinodependant"; "G.E.U." → "geu",
+    "T.M. du sein" → "tm").
     """
-    found = [c.replace("-", "") for c in _COMPOUND.findall(text)] if "-" in text else []
+    found = [fold(c.replace("-", "")) for c in _COMPOUND.findall(text)] if "-" in text else []
     if "." in text:
         run: list[str] = []
         for word in [*words, ""]:
