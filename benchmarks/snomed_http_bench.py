@@ -13,6 +13,8 @@ and measured:
   for ``--queries`` seeded pairs of active concepts (half of them ancestor/descendant pairs), after a warm-up.
   The client's own time is included: this is what a caller on the same host sees.
 
+granian is not a dependency of the project (``smt serve`` runs uvicorn); install it to compare.
+
 Targets (SNOMED CT issue): restart ≤ 5 s, RSS at rest ≤ 1.5 GB, ``$subsumes`` p50 ≤ 1 ms over HTTP.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import os
 import random
 import socket
@@ -173,6 +176,9 @@ def main() -> None:
         print(f"load average before: {handle.read().split()[:3]}")
     pairs, codes = sample_pairs(args.home, args.queries)
     for server in args.servers:
+        if server == "granian" and importlib.util.find_spec("granian") is None:
+            print("granian: not installed (pip install granian), skipped")
+            continue
         runs = [run_server(server, args.home, pairs, codes) for _ in range(args.runs)]
         for number, run in enumerate(runs, 1):
             print(f"{server} run {number}: " + ", ".join(f"{k} {v:.2f}" for k, v in run.items()))
