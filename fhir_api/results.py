@@ -23,6 +23,8 @@ def designation_part(designation: DesignationRecord) -> dict:
         part.append(_param("language", "valueCode", designation.language))
     if designation.use:
         part.append(_param("use", "valueCoding", coding_json(designation.use)))
+    if designation.source:
+        part.append(_param("source", "valueCanonical", designation.source))
     part.append(_param("value", "valueString", designation.value))
     return {"name": "designation", "part": part}
 

@@ -19,6 +19,7 @@ from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, 
 from fhir_api.responses import fhir_base, fhir_json
 from fhir_api.valueset_json import expansion_value_set, outcome, validation_parameters
 from smt.engines.codesystem import CodingInput, Issue
+from smt.engines.display_language import check as check_display_language
 from smt.engines.expand import DEFAULT_MAX_EXPANSION, ExpandOptions, compose_parameters, expand, resolve_value_set
 from smt.engines.provider import ResourceContext, UnknownValueSet
 from smt.engines.supplements import value_set_supplements
@@ -131,8 +132,12 @@ def _value_set(registry: Registry, ctx: ResourceContext, params: OperationParams
 
 
 def _display_language(request: Request, params: OperationParams, vs: dict) -> str | None:
-    return (params.string("displayLanguage") or compose_parameters(vs).get("displayLanguage")
-            or request.headers.get("accept-language"))
+    """The display language: ``displayLanguage`` (``InvalidDisplayLanguage`` when malformed), the value set's
+    expansion parameter, ``Accept-Language``, then the value set's own ``language``."""
+    given = params.string("displayLanguage")
+    check_display_language(given)
+    return (given or compose_parameters(vs).get("displayLanguage")
+            or request.headers.get("accept-language") or vs.get("language"))
 
 
 def _expand_options(request: Request, params: OperationParams, vs: dict) -> ExpandOptions:
@@ -209,7 +214,8 @@ def validation_answer(request: Request, params: OperationParams, registry: Regis
     options = ValidateOptions(
         display_language=_display_language(request, params, vs), active_only=bool(params.boolean("activeOnly")),
         abstract_allowed=abstract is not False, lenient_display=bool(params.boolean("lenient-display-validation")),
-        infer_system=bool(params.boolean("inferSystem")))
+        infer_system=bool(params.boolean("inferSystem")),
+        membership_only=bool(params.boolean("valueset-membership-only")))
     validator = ValueSetValidator(vs, ctx, options)
     version = params.string("systemVersion") or params.string("version")
     concept = params.codeable_concept("codeableConcept")
@@ -247,11 +253,14 @@ def validate_instance(resource_id: str, request: Request, params: OperationParam
 @router.post("/$batch-validate-code")
 def batch_validate(request: Request, params: OperationParams = Depends(read_params),
                    registry: Registry = Depends(get_registry)) -> Response:
-    """Validate each ``validation`` Parameters with the call's shared parameters (url, tx-resource, …)."""
+    """Validate each ``validation`` Parameters with the call's shared parameters (url, tx-resource, …); a
+    parameter a validation gives itself replaces the shared one of that name."""
     shared = [(name, value) for name, value in params.items if name != "validation"]
     answers = []
     for item in resources(params, "validation"):
-        one = OperationParams(shared + from_parameters(item).items)
+        own = from_parameters(item).items
+        names = {name for name, _ in own}
+        one = OperationParams([(n, v) for n, v in shared if n not in names] + own)  # the item's own win
         try:
             answer = validation_answer(request, one, registry)
         except ValueSetError as exc:

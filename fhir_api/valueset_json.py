@@ -9,6 +9,7 @@ from __future__ import annotations
 from fhir_api.params import OperationParams
 from fhir_api.results import coding_json, typed_value
 from smt.engines.codesystem import Issue, ValidationResult
+from smt.engines.concept_extensions import designation_extensions
 from smt.engines.expand import Expansion, ExpansionEntry
 
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
@@ -63,7 +64,8 @@ def _contains(entry: ExpansionEntry) -> dict:
         item["display"] = entry.display
     if entry.designations:
         item["designation"] = [
-            {k: v for k, v in (("language", d.language), ("use", coding_json(d.use) if d.use else None),
+            {k: v for k, v in (("extension", list(designation_extensions(d.extensions)) or None),
+                               ("language", d.language), ("use", coding_json(d.use) if d.use else None),
                                ("value", d.value)) if v is not None}
             for d in entry.designations
         ]
@@ -84,19 +86,25 @@ OMITTED = ("expansion", "text", "contained", "meta", "compose", "publisher", "de
 """Source value set elements an expansion leaves out (as tx.fhir.org: the definition and its extensions,
 narrative, descriptions)."""
 
+DEFINITION = ("compose", "publisher", "description", "extension")
+"""The value set definition an expansion keeps when the request sets ``includeDefinition``."""
+
 
 def expansion_value_set(expansion: Expansion, params: OperationParams, resource_id: str | None = None) -> dict:
     """The expanded ValueSet resource: the source's metadata (minus ``OMITTED``) plus ``expansion``.
 
-    The display language in effect is echoed even when it came from the value set or ``Accept-Language``.
+    The display language in effect is echoed even when it came from the value set or ``Accept-Language``;
+    ``offset`` is given when not 0 or when the request asked for one (a page); ``includeDefinition`` keeps the
+    value set's definition (``DEFINITION``).
     """
     source = expansion.value_set
-    vs = {k: v for k, v in source.items() if k not in OMITTED}
+    kept = DEFINITION if params.boolean("includeDefinition") else ()
+    vs = {k: v for k, v in source.items() if k not in OMITTED or k in kept}
     vs["resourceType"] = "ValueSet"
     if resource_id:
         vs["id"] = resource_id
     if "status" not in vs:
-        vs["status"] = "active"
+        vs["status"] = "unknown"  # required in R4; the source did not say
     parameter = echo_parameters(params)
     if expansion.display_language and not params.all("displayLanguage"):
         parameter.append({"name": "displayLanguage", "valueCode": expansion.display_language})
@@ -108,7 +116,7 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
     parameter += [{"name": f"warning-{value}", "valueUri": canonical} for _, canonical, value in expansion.standings]
     body: dict = {"identifier": expansion.identifier, "timestamp": expansion.timestamp,
                   "total": expansion.total}
-    if expansion.offset:
+    if expansion.offset or params.all("offset"):
         body["offset"] = expansion.offset
     if parameter:
         body["parameter"] = parameter

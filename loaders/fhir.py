@@ -33,6 +33,8 @@ RESOURCE_TYPES = ("CodeSystem", "ValueSet", "ConceptMap")
 PARENT_PROPERTIES = {"parent", "subsumedBy"}
 CHILD_PROPERTIES = {"child"}
 STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
+RETIRED_STANDINGS = frozenset({"deprecated", "withdrawn", "retired"})
+"""Standards statuses that make a designation inactive (kept, but no longer a correct display)."""
 VALUE_KEYS: dict[str, str] = {
     "valueCode": "code", "valueCoding": "Coding", "valueString": "string", "valueInteger": "integer",
     "valueBoolean": "boolean", "valueDateTime": "dateTime", "valueDecimal": "decimal",
@@ -57,12 +59,20 @@ def _property_value(prop: dict, where: str) -> tuple[PropertyValue, str]:
     raise LoadError(f"property '{prop.get('code')}' has no supported value[x]", file=where, field="property")
 
 
+SUPPLEMENT_SOURCE = "smt-supplement-source"
+"""Key ``smt.engines.supplements.apply`` puts on the designations it merges (never in a stored resource)."""
+
+
 def _designation(raw: dict) -> Designation:
     use = raw.get("use")
     return Designation(
         value=raw.get("value", ""),
         language=raw.get("language"),
         use=Coding(use.get("system"), use.get("code", ""), use.get("display")) if use else None,
+        active=not any(e.get("url") == STANDARDS_STATUS and e.get("valueCode") in RETIRED_STANDINGS
+                       for e in raw.get("extension", []) if isinstance(e, dict)),
+        source=raw.get(SUPPLEMENT_SOURCE),
+        extensions=tuple(e for e in raw.get("extension", []) if isinstance(e, dict)),
     )
 
 
@@ -116,6 +126,7 @@ def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Conc
             status=_status_of(properties),  # type: ignore[arg-type]
             abstract=abstract,
             origin=f"{where}#concept[{code}]",
+            extensions=[e for e in raw.get("extension", []) if isinstance(e, dict)],
         )
         yield from _walk(raw.get("concept", []), code, where)
 

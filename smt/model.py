@@ -38,6 +38,10 @@ class Designation:
     id: str | None = None
     active: bool = True
     acceptability: tuple[tuple[str, str], ...] = ()
+    source: str | None = None
+    """Canonical (``url|version``) of the supplement the term comes from, if any."""
+    extensions: tuple[dict, ...] = field(default=(), compare=False)
+    """The designation's FHIR extensions (e.g. ``coding-sctdescid``), echoed in expansions."""
 
 
 PropertyValue = str | int | bool | float | Coding
@@ -67,7 +71,7 @@ class Concept:
     """A concept of a code system release.
 
     ``parents`` holds codes of the same release. ``origin`` ("file:line") lets the quality gate point at the
-    source line a problem comes from.
+    source line a problem comes from. ``extensions`` are kept for code systems given in requests only.
     """
 
     code: str
@@ -79,6 +83,8 @@ class Concept:
     status: ConceptStatus = "active"
     abstract: bool = False
     origin: str | None = None
+    extensions: list[dict] = field(default_factory=list)
+    """The concept's FHIR extensions (order, label, weight, rendering…), for request resources."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,9 @@ def codes(vs: dict, ctx: ResourceContext, **options: object) -> list[str]:
 
 
 def test_whole_system_in_load_order_with_flags(ctx: ResourceContext) -> None:
-    result = expand(value_set(include()), ctx)
+    nested = expand(value_set(include()), ctx)  # hierarchical by default, flat with excludeNested
+    assert [e.code for e in nested.contains] == ["root"] and len(list(iter_entries(nested.contains))) == 7
+    result = expand(value_set(include()), ctx, ExpandOptions(exclude_nested=True))
     assert [e.code for e in result.contains] == [
         "root", "organe", "coeur", "ventricule", "poumon", "ancien", "groupe"]
     by_code = {e.code: e for e in result.contains}

@@ -116,3 +116,19 @@ def test_subsumption_is_answered_per_version(client: TestClient) -> None:
         assert response.status_code == 200, response.text
         outcome = next(p["valueCode"] for p in response.json()["parameter"] if p["name"] == "outcome")
         assert outcome == "subsumes"
+
+
+@pytest.mark.parametrize(("language", "display"), [
+    ("en-GB", "Hypercholesterolaemia"),  # the term the en-GB language refset marks preferred
+    ("en-US", "Hypercholesterolemia"),
+    ("en", "Hypercholesterolemia"),  # the edition's own display
+    ("en-GB;q=0.5, en-US", "Hypercholesterolemia"),
+])
+def test_display_is_the_preferred_term_of_the_dialect_asked_for(client: TestClient, language: str,
+                                                                display: str) -> None:
+    assert _lookup(client, "13644009", version=SNAPSHOT, displayLanguage=language)["display"] == display
+    expansion = client.get("/fhir/ValueSet/$expand", params={
+        "url": f"{SCT}?fhir_vs=isa/13644009", "system-version": f"{SCT}|{SNAPSHOT}"},
+        headers={"Accept-Language": language})
+    contains = {c["code"]: c["display"] for c in expansion.json()["expansion"]["contains"]}
+    assert contains["13644009"] == display

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from smt.engines.sct_terms import is_fsn
 from smt.errors import NotFound
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, SubsumptionOutcome
 from smt.model import Coding, PropertyValue
@@ -157,6 +158,7 @@ def require_concept(cs: CodeSystemVersion, code: str) -> ConceptRecord:
 _Q = re.compile(r"q\s*=\s*([0-9.]+)")
 
 
+
 def language_preferences(value: str | None) -> list[str]:
     """Tags of a ``displayLanguage`` / ``Accept-Language`` value, best first; ``q=0`` tags are dropped."""
     ranked: list[tuple[float, int, str]] = []
@@ -178,21 +180,38 @@ def _primary(tag: str | None) -> str:
     return (tag or "").lower().split("-")[0]
 
 
-def choose_display(language: str | None, concept: ConceptRecord, designations: list[DesignationRecord],
-                    display_language: str | None) -> str | None:
+def display_for_language(language: str | None, concept: ConceptRecord, designations: list[DesignationRecord],
+                         display_language: str | None) -> tuple[str | None, DesignationRecord | None]:
+    """The display in the best requested language, and the designation it comes from (None = the default).
+
+    For each requested tag, best first: the release's own language gives the default display; a dialect tag
+    (``en-GB``, ``fr-CA``) gives the term a language reference set marks preferred in that dialect (SNOMED CT
+    acceptability, fully specified names aside); else the first designation in that exact language, then in
+    the same primary language. Inactive designations (retired, deprecated, withdrawn) are never chosen. Nothing
+    found: the default display.
+    """
     own = (language or "").lower()
     for tag in language_preferences(display_language):
         if tag == "*" or tag == own:
-            return concept.display
-        exact = [d for d in designations if (d.language or "").lower() == tag]
+            return concept.display, None
+        dialect = next((d for d in designations if d.active and not is_fsn(d)
+                        and any(t.lower() == tag and a == "preferred" for t, a in d.acceptability)), None)
+        if dialect is not None:
+            return dialect.value, dialect
+        exact = [d for d in designations if d.active and (d.language or "").lower() == tag]
         if exact:
-            return exact[0].value
+            return exact[0].value, exact[0]
         if own and _primary(tag) == _primary(own):
-            return concept.display
-        close = [d for d in designations if d.language and _primary(d.language) == _primary(tag)]
+            return concept.display, None
+        close = [d for d in designations if d.active and d.language and _primary(d.language) == _primary(tag)]
         if close:
-            return close[0].value
-    return concept.display
+            return close[0].value, close[0]
+    return concept.display, None
+
+
+def choose_display(language: str | None, concept: ConceptRecord, designations: list[DesignationRecord],
+                   display_language: str | None) -> str | None:
+    return display_for_language(language, concept, designations, display_language)[0]
 
 
 # -- $lookup ------------------------------------------------------------------------------------------------
@@ -273,8 +292,8 @@ def lookup_in(index: CodeSystemProvider, code: str, properties: Iterable[str] | 
         found += [LookupProperty("child", c.code, "code", c.display) for c in index.children(concept)]
     if want("inactive"):
         found.append(LookupProperty("inactive", not concept.active, "boolean"))
-    if want("status") and concept.status != "active":
-        found.append(LookupProperty("status", concept.status, "code"))
+    if want("status") and concept.status != "active" and not any(p.code == "status" for p in stored):
+        found.append(LookupProperty("status", concept.status, "code"))  # unless the code system states it
     found += [LookupProperty(p.code, p.value, p.type) for p in stored if want(p.code)]
     shown = designations_asked(designations, properties)
     language = index.meta.get("language")
@@ -339,6 +358,8 @@ class ValidationResult:
     """``url|version`` of a code system version that could not be found (``x-caused-by-unknown-system``)."""
     missing_system: str | None = None
     """URL of the coding's code system when the server does not know it at all (``x-unknown-system``)."""
+    member: bool | None = None
+    """Whether the concept was found to be a member of the value set (None: not decided)."""
 
 
 # -- $subsumes ----------------------------------------------------------------------------------------------

@@ -21,8 +21,15 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem
+from smt.engines.concept_extensions import (
+    PROPERTY_EXTENSIONS,
+    PROPERTY_URIS,
+    echoed_extensions,
+    extension_properties,
+)
+from smt.engines.display_language import accepts, only_listed
 from smt.engines.expr_membership import listed_expression
-from smt.engines.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
+from smt.engines.filters import ConceptTest, filter_ids, filter_test, has_words, r5_operator, text_filter
 from smt.engines.implicit_vs import is_implicit
 from smt.engines.provider import CodeSystemProvider, ResourceContext, preferred_display
 from smt.engines.sct_terms import expansion_designations
@@ -31,7 +38,7 @@ from smt.engines.text_index import indexed_text_ids
 from smt.engines.version_rules import split_canonical
 from smt.engines.vs_errors import CircularReference, TooCostly, ValueSetError
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord
-from smt.model import PropertyValue
+from smt.model import Coding, PropertyValue
 
 DEFAULT_MAX_EXPANSION = 10_000
 """Largest expansion returned without paging (``count``); above it the answer is ``too-costly``."""
@@ -53,6 +60,7 @@ Key = tuple[str, str | None, int]
 T = TypeVar("T")
 
 SNOMED = "http://snomed.info/sct"
+LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
 
 
 class CodeSystemNotFound(ValueSetError):
@@ -268,6 +276,10 @@ class Compose:
         self.display_overrides: dict[Key, str] = {}
         self.concept_extensions: dict[Key, list[dict]] = {}
         """Extensions a value set puts on its listed concepts (``include.concept.extension``) kept in answers."""
+        self.listed_properties: dict[Key, list[dict]] = {}
+        """Property extensions (order, label, weight) a value set puts on its listed concepts."""
+        self.listed_designations: dict[Key, list[dict]] = {}
+        """Designations a value set gives its listed concepts (``include.concept.designation``)."""
         self.includes: dict[str, list[IncludeVersion]] = {}
         self.standings: list[tuple[str, str, str]] = []
         """(resource type, canonical, standing) of the draft/experimental/deprecated/withdrawn resources used."""
@@ -382,11 +394,14 @@ class Compose:
         return keys
 
     def _note_listed(self, provider: CodeSystemProvider, item: dict) -> None:
-        """Record the displays and extensions an include gives its listed concepts (one batched lookup)."""
+        """Record the displays, designations and extensions an include gives its listed concepts (one batched
+        lookup)."""
         concepts = item.get("concept", [])
         noted: list[dict] = derived("noted", concepts, lambda: [
             c for c in concepts
-            if c.get("display") or any(e.get("url") in CONCEPT_EXTENSIONS for e in c.get("extension", []))])
+            if c.get("display") or c.get("designation")
+            or any(e.get("url") in CONCEPT_EXTENSIONS or e.get("url") in PROPERTY_EXTENSIONS
+                   for e in c.get("extension", []))])
         if not noted:
             return
         ids = provider.ids_for_codes(c.get("code", "") for c in noted)
@@ -400,6 +415,11 @@ class Compose:
             kept = [e for e in listed.get("extension", []) if e.get("url") in CONCEPT_EXTENSIONS]
             if kept:
                 self.concept_extensions[key] = kept
+            properties = [e for e in listed.get("extension", []) if e.get("url") in PROPERTY_EXTENSIONS]
+            if properties:
+                self.listed_properties[key] = properties
+            if listed.get("designation"):
+                self.listed_designations[key] = listed["designation"]
 
     def _note_unclosed(self, provider: CodeSystemProvider, filters: list[dict]) -> None:
         """SNOMED CT has a grammar (post-coordination): a whole-system or filtered include is unclosed unless a
@@ -523,34 +543,54 @@ class Compose:
 # -- expansion ----------------------------------------------------------------------------------------------
 
 
-def _hierarchy_possible(vs: dict) -> bool:
-    """A compose whose includes are whole systems or is-a / descendent-of filters keeps its hierarchy."""
+def _hierarchy_possible(vs: dict, searched: bool = False) -> bool:
+    """A compose whose includes are whole systems or is-a / descendent-of filters keeps its hierarchy; with a
+    text ``filter`` (``searched``) only the is-a / descendent-of ones do (a search of a whole system is a flat
+    list of hits)."""
     compose = vs.get("compose") or {}
     if not compose.get("include") or compose.get("exclude"):
         return False
     for include in compose["include"]:
         if not include.get("system") or include.get("concept") or include.get("valueSet"):
             return False
-        if any(f.get("op") not in ("is-a", "descendent-of") for f in include.get("filter", [])):
+        ops = [r5_operator(f) or f.get("op") for f in include.get("filter", [])]
+        if any(op not in ("is-a", "descendent-of") for op in ops) or (searched and not ops):
             return False
     return True
 
 
 def _designations_wanted(records: list[DesignationRecord], wanted: list[str]) -> list[DesignationRecord]:
-    """Designations kept by the ``designation`` parameter (language tags or ``system|code`` uses)."""
+    """Designations kept by the ``designation`` parameter: ``system|code`` uses, ``urn:ietf:bcp:47|tag``
+    languages (that exact tag) or a bare tag (every language it starts)."""
     if not wanted:
         return records
     kept = []
     for record in records:
         for token in wanted:
             system, _, code = token.rpartition("|")
-            if "|" in token and record.use and record.use.code == code and (not system or record.use.system == system):
-                kept.append(record)
-                break
-            if "|" not in token and record.language and record.language.lower().startswith(token.lower()):
+            if system == LANGUAGE_SYSTEM:
+                if (record.language or "").lower() == code.lower():
+                    kept.append(record)
+                    break
+                continue
+            if "|" in token:
+                if record.use and record.use.code == code and (not system or record.use.system == system):
+                    kept.append(record)
+                    break
+                continue
+            if record.language and record.language.lower().startswith(token.lower()):
                 kept.append(record)
                 break
     return kept
+
+
+def _listed_designation(raw: dict) -> DesignationRecord:
+    """A designation a value set gives one of its listed concepts."""
+    use = raw.get("use")
+    return DesignationRecord(
+        str(raw.get("value", "")), raw.get("language"),
+        Coding(use.get("system"), use.get("code", ""), use.get("display")) if use else None,
+        extensions=tuple(e for e in raw.get("extension", []) if isinstance(e, dict)))
 
 
 class _EntryBuilder:
@@ -569,6 +609,10 @@ class _EntryBuilder:
         display, source = preferred_display(provider, concept, designations, options.display_language)
         if source is None and key in self.compose.display_overrides:
             display = self.compose.display_overrides[key]
+        refused = source is None and only_listed(options.display_language) and not accepts(
+            options.display_language, provider.meta.get("language"))
+        if refused:  # "de,*;q=0": no German term, so no display (the default one stays a designation)
+            display = None
         entry = ExpansionEntry(
             system=provider.url, version=provider.version if self.show_version else None, code=concept.code,
             display=display, abstract=concept.abstract, inactive=not concept.active,
@@ -576,13 +620,24 @@ class _EntryBuilder:
         if options.include_designations or options.designations:
             offered = designations if options.designations else expansion_designations(designations)
             shown = [d for d in offered if d is not source]
-            if source is not None and concept.display:
+            if (source is not None or refused) and concept.display:
                 language = provider.meta.get("language")
                 shown.insert(0, DesignationRecord(concept.display, language, PREFERRED_FOR_LANGUAGE))
+            shown += [_listed_designation(d) for d in self.compose.listed_designations.get(key, [])]
             entry.designations = _designations_wanted(shown, options.designations)
+        own = provider.concept_extensions(concept)
         entry.properties = self.properties(provider, concept)
-        entry.extensions = self.compose.concept_extensions.get(key, [])
+        entry.properties += self.extension_properties(key, own, {p.code for p in entry.properties})
+        entry.extensions = echoed_extensions(own, self.compose.concept_extensions.get(key, []))
         return entry
+
+    def extension_properties(self, key: Key, own: list[dict], given: set[str]) -> list[ContainsProperty]:
+        """Order, label and weight of the concept (code system extensions, replaced by the value set's)."""
+        found = extension_properties(own, self.compose.listed_properties.get(key, []))
+        for code in found:
+            self.declared.setdefault(code, PROPERTY_URIS.get(code))
+        return [ContainsProperty(code, value, kind) for code, (value, kind) in found.items()  # type: ignore[arg-type]
+                if code not in given]
 
     def properties(self, provider: CodeSystemProvider, concept: ConceptRecord) -> list[ContainsProperty]:
         stored = provider.properties(concept)
@@ -604,8 +659,8 @@ class _EntryBuilder:
                 default = CONCEPT_PROPERTY_URI + code if code in ("definition", "parent", "child", "inactive") else None
                 self.declared.setdefault(code, uris.get(code) or default)
             found += values
-        if not concept.active and "status" not in self.options.properties:
-            status = [p for p in stored if p.code == "status"]
+        status = [p for p in stored if p.code == "status" and p.value != "active"]
+        if (status or not concept.active) and "status" not in self.options.properties:
             value = status[0].value if status else concept.status
             found.append(ContainsProperty("status", value, "code"))
             self.declared.setdefault("status", CONCEPT_PROPERTY_URI + "status")
@@ -613,16 +668,27 @@ class _EntryBuilder:
 
 
 def _nest(entries: list[tuple[Key, ExpansionEntry]], compose: Compose,
-          records: dict[Key, ConceptRecord]) -> list[ExpansionEntry]:
-    """Entries arranged under their direct parents when the parent is a member too."""
+          records: dict[Key, ConceptRecord], strict: bool = False) -> list[ExpansionEntry] | None:
+    """Entries arranged under their direct parents when the parent is a member too (the first such parent).
+
+    ``strict`` (nesting by default, not asked for): None when a member has two parents among the members, as a
+    tree cannot show a poly-hierarchy."""
     present = {key: entry for key, entry in entries}
     top: list[ExpansionEntry] = []
     for key, entry in entries:
         provider = compose.providers[(key[0], key[1])]
-        parent = next((present[(key[0], key[1], p.id)] for p in provider.parents(records[key])
-                       if (key[0], key[1], p.id) in present), None)
-        (parent.contains if parent is not None else top).append(entry)
+        parents = [present[(key[0], key[1], p.id)] for p in provider.parents(records[key])
+                   if (key[0], key[1], p.id) in present]
+        if strict and len(parents) > 1:
+            return None
+        (parents[0].contains if parents else top).append(entry)
     return top
+
+
+def _default_nesting(compose: Compose) -> bool:
+    """Whether an expansion is hierarchical when the request does not say (``excludeNested`` absent): not for
+    description-logic terminologies (SNOMED CT), whose concepts have several parents."""
+    return not any(getattr(p, "has_relationships", False) for p in compose.providers.values())
 
 
 def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None) -> Expansion:
@@ -650,11 +716,18 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
     versions_per_system: dict[str, set[str | None]] = {}
     for system, version in compose.providers:
         versions_per_system.setdefault(system, set()).add(version)
+    for system, includes in compose.includes.items():  # includes naming different versions (even if forced)
+        declared = {i.declared for i in includes if i.declared}
+        if len(declared) > 1:
+            versions_per_system.setdefault(system, set()).update(declared)
     show_version = any(len(v) > 1 for v in versions_per_system.values())
     builder = _EntryBuilder(compose, options, show_version)
     entries = [(key, builder.entry(key, records[key])) for key in page]
-    nested = options.exclude_nested is False and not paged and not options.filter and _hierarchy_possible(vs)
-    contains = _nest(entries, compose, records) if nested else [e for _, e in entries]
+    wanted = options.exclude_nested is False or (options.exclude_nested is None and _default_nesting(compose))
+    nested = None
+    if wanted and not paged and _hierarchy_possible(vs, bool(options.filter)):
+        nested = _nest(entries, compose, records, strict=options.exclude_nested is None)
+    contains = nested if nested is not None else [e for _, e in entries]
     return Expansion(
         value_set=vs, identifier=f"urn:uuid:{uuid.uuid4()}",
         timestamp=datetime.now(UTC).isoformat(timespec="seconds"), total=total, offset=start,

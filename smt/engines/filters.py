@@ -194,10 +194,24 @@ def _property_filter(provider: CodeSystemProvider, prop: str, op: str, value: st
     return _by_values(provider, op, value, values_of)
 
 
+R5_FILTER_OP = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.compose.include.filter.op"
+"""Cross-version extension on ``filter._op``: an R5-only operator (``child-of``, ``descendent-leaf``) that an R4
+client could only send as the nearest R4 one."""
+
+
+def r5_operator(flt: dict) -> str | None:
+    """The R5 operator a filter carries in the ``filter.op`` cross-version extension, if any."""
+    holder = flt.get("_op")
+    for ext in holder.get("extension", []) if isinstance(holder, dict) else []:
+        if isinstance(ext, dict) and ext.get("url") == R5_FILTER_OP and ext.get("valueCode"):
+            return str(ext["valueCode"])
+    return None
+
+
 def _checked(provider: CodeSystemProvider, flt: dict, where: str) -> tuple[str, str, str]:
     """(property, op, value) of a compose filter; ``InvalidFilter`` when one is missing."""
     prop = flt.get("property")
-    op = flt.get("op")
+    op = r5_operator(flt) or flt.get("op")
     value = flt.get("value")
     if not prop or not op:
         raise InvalidFilter(f"The system {provider.url} filter has no property or no op", where)

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 from loaders.fhir import codesystem_release
-from smt.engines.codesystem import UnknownCodeSystem, language_preferences
+from smt.engines.codesystem import UnknownCodeSystem, display_for_language
 from smt.engines.implicit_vs import implicit_focus, implicit_value_set
 from smt.engines.standing import standing
 from smt.engines.supplements import SupplementNotFound, is_supplement
@@ -57,6 +57,9 @@ class CodeSystemProvider(Protocol):
     def designations(self, concept: ConceptRecord) -> list[DesignationRecord]: ...
 
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]: ...
+
+    def concept_extensions(self, concept: ConceptRecord) -> list[dict]:
+        """The concept's FHIR extensions (kept for request code systems only)."""
 
     def parents(self, concept: ConceptRecord) -> list[ConceptRecord]: ...
 
@@ -138,8 +141,12 @@ class MemoryCodeSystem:
         return {code: concept.id for code in codes if (concept := self.concept(code)) is not None}
 
     def designations(self, concept: ConceptRecord) -> list[DesignationRecord]:
-        return [DesignationRecord(d.value, d.language, d.use)
+        return [DesignationRecord(d.value, d.language, d.use, active=d.active, source=d.source,
+                                  extensions=d.extensions)
                 for d in self.release.concepts[concept.id].designations]
+
+    def concept_extensions(self, concept: ConceptRecord) -> list[dict]:
+        return self.release.concepts[concept.id].extensions
 
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]:
         return [PropertyRecord(p.code, p.type, p.value) for p in self.release.concepts[concept.id].properties]
@@ -176,27 +183,11 @@ def code_system_language(provider: CodeSystemProvider) -> str | None:
     return provider.meta.get("language")
 
 
-def _primary(tag: str | None) -> str:
-    return (tag or "").lower().split("-")[0]
-
-
 def preferred_display(provider: CodeSystemProvider, concept: ConceptRecord,
                       designations: list[DesignationRecord], display_language: str | None,
                       ) -> tuple[str | None, DesignationRecord | None]:
     """The display in the best requested language, and the designation it comes from (None = default)."""
-    own = (code_system_language(provider) or "").lower()
-    for tag in language_preferences(display_language):
-        if tag == "*" or tag == own:
-            return concept.display, None
-        exact = [d for d in designations if (d.language or "").lower() == tag]
-        if exact:
-            return exact[0].value, exact[0]
-        if own and _primary(tag) == _primary(own):
-            return concept.display, None
-        close = [d for d in designations if d.language and _primary(d.language) == _primary(tag)]
-        if close:
-            return close[0].value, close[0]
-    return concept.display, None
+    return display_for_language(code_system_language(provider), concept, designations, display_language)
 
 
 def _has_members(provider: CodeSystemProvider, refset: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 
+from loaders.fhir import SUPPLEMENT_SOURCE
 from smt.engines.vs_errors import ValueSetError
 
 VALUESET_SUPPLEMENT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
@@ -42,8 +43,14 @@ def _concepts(concepts: list[dict]) -> Iterator[dict]:
         yield from _concepts(concept.get("concept", []))
 
 
+def _canonical(resource: dict) -> str:
+    url = str(resource.get("url") or "")
+    return f"{url}|{resource['version']}" if resource.get("version") else url
+
+
 def apply(base: dict, supplements: list[dict]) -> dict:
-    """A copy of the ``base`` CodeSystem resource with the supplements' designations and properties."""
+    """A copy of the ``base`` CodeSystem resource with the supplements' designations, properties and
+    concept extensions; each merged designation is marked with the supplement's canonical (its ``source``)."""
     merged = copy.deepcopy(base)
     by_code = {c.get("code"): c for c in _concepts(merged.get("concept", []))}
     declared = {p.get("code") for p in merged.get("property", [])}
@@ -56,6 +63,8 @@ def apply(base: dict, supplements: list[dict]) -> dict:
             target = by_code.get(extra.get("code"))
             if target is None:
                 continue
-            target.setdefault("designation", []).extend(extra.get("designation", []))
+            target.setdefault("designation", []).extend(
+                {**d, SUPPLEMENT_SOURCE: _canonical(supplement)} for d in extra.get("designation", []))
             target.setdefault("property", []).extend(extra.get("property", []))
+            target.setdefault("extension", []).extend(extra.get("extension", []))
     return merged

@@ -46,6 +46,8 @@ class ValidateOptions:
     infer_system: bool = False
     code_system: bool = False
     """CodeSystem ``$validate-code``: the value set is the whole code system, so no ``not-in-vs`` issues."""
+    membership_only: bool = False
+    """``valueset-membership-only``: only whether the code is in the value set (no code or display checks)."""
 
 
 def _path(where: str, name: str) -> str:
@@ -94,13 +96,15 @@ def _all_designations(provider: CodeSystemProvider, concept: ConceptRecord) -> l
 
 
 def _inactive_display(given: str | None, valid: list[str], designations: list[DesignationRecord], code: str,
-                      where: str) -> Issue | None:
-    """A warning when the display given is an inactive description of the concept (not a valid one)."""
+                      where: str, status: str = "inactive") -> Issue | None:
+    """A warning when the display given is an inactive description of the concept (not a valid one); ``status``
+    names it: ``inactive`` (SNOMED CT description) or ``deprecated`` (FHIR designation marked deprecated or
+    withdrawn by its ``structuredefinition-standards-status``)."""
     if given is None or given in valid or not any(d.value == given and not d.active for d in designations):
         return None
     shown = ",".join(f'"{v}"' if " " in v else v for v in sorted(set(valid)))
-    text = (f"'{given}' is no longer considered a correct display for code '{code}' (status = inactive). The correct "
-            f"display is one of {shown}.")
+    text = (f"'{given}' is no longer considered a correct display for code '{code}' (status = {status}). The "
+            f"correct display is one of {shown}.")
     return Issue("warning", "invalid", "display-comment", text, _path(where, "display"), False,
                  message_id="INACTIVE_DISPLAY_FOUND")
 
@@ -144,7 +148,7 @@ class ValueSetValidator:
         self.vs = vs
         self.ctx = ctx
         self.options = options or ValidateOptions()
-        self.canonical = canonical_of(vs) or f"#{vs.get('id', '')}"
+        self.canonical = canonical_of(vs) or "(unidentified)"  # a value set without url, as tx.fhir.org names it
         self.compose = Compose(ctx, lenient=True)
         self.compose.note_standing("ValueSet", canonical_of(vs), standing(vs, lifecycle=False))
         self._membership: Membership | None = None
@@ -169,13 +173,14 @@ class ValueSetValidator:
         return Issue("error", "code-invalid", "not-in-vs", text, _path(where, "code"),
                      message_id="None_of_the_provided_codes_are_in_the_value_set_one")
 
-    def _infer(self, code: str) -> str | None:
-        """The system of ``code`` when exactly one of the value set's code systems has it."""
-        systems = {s for (s, v), p in self.compose.providers.items() if p.concept(code) is not None}
-        return systems.pop() if len(systems) == 1 else None
+    def _candidates(self, code: str) -> list[str]:
+        """The value set's code systems that have ``code`` (sorted): inferring its system needs exactly one."""
+        return sorted({s for (s, v), p in self.compose.providers.items() if p.concept(code) is not None})
 
     def validate(self, coding: CodingInput, where: str = "") -> ValidationResult:
         """One coding (``where`` prefixes the issue locations: "", "Coding", "CodeableConcept.coding[0]")."""
+        if self.options.membership_only and not self.options.code_system and self._failure is None:
+            return self._membership_only(coding, where)
         result = self._validate(coding, where)
         if result.system == SNOMED:  # tx.fhir.org gives SNOMED CT code findings no (deprecated) location
             result.issues = [replace(i, located=False) if i.expression.endswith("code") else i
@@ -188,6 +193,15 @@ class ValueSetValidator:
             result.message = _message(result.issues)
         return result
 
+    def _membership_only(self, coding: CodingInput, where: str) -> ValidationResult:
+        """Whether the code is in the value set, nothing else (no display, no code system checks)."""
+        code, system = coding.code or "", coding.system or ""
+        if system and self._member_by_code(system, code):
+            return ValidationResult(True, code=code, system=system, member=True)
+        issues = [self._not_in_vs(system or None, code, where, coding.display)]
+        return ValidationResult(False, _message(issues), code=code, system=system or None, issues=issues,
+                                member=False)
+
     def _validate(self, coding: CodingInput, where: str = "") -> ValidationResult:
         if self._failure is not None:
             return ValidationResult(False, self._failure.text, code=coding.code, system=coding.system,
@@ -195,10 +209,13 @@ class ValueSetValidator:
         code = coding.code or ""
         system = coding.system
         if not system and self.options.infer_system:
-            system = self._infer(code)
+            candidates = self._candidates(code)
+            system = candidates[0] if len(candidates) == 1 else None
             if system is None:
                 text = (f"The System URI could not be determined for the code '{code}' in the ValueSet "
                         f"'{self.canonical}'")
+                if candidates:
+                    text += f": value set expansion has multiple matches: [{', '.join(candidates)}]"
                 issues = [self._not_in_vs(None, code, where),
                           Issue("error", "not-found", "cannot-infer", text, _path(where, "code"))]
                 return ValidationResult(False, _message(issues), code=code, issues=issues)
@@ -222,13 +239,16 @@ class ValueSetValidator:
         unknown = self._unknown.unknown if self._unknown else None
         text = unknown.describe(", so the code cannot be validated") if unknown else ""
         issues = [Issue("error", "not-found", "not-found", text, _path(where, "system"))]
+        caused_by = unknown.canonical if unknown else None
+        missing = None
         if unknown is not None and unknown.system.rstrip("/") != system.rstrip("/"):
             issues.insert(0, self._not_in_vs(system, code, where))
-            text = (f"A definition for CodeSystem {system} could not be found, so the code cannot be validated")
-            issues[1] = Issue("error", "not-found", "not-found", text, _path(where, "system"))
-        result = ValidationResult(False, _message(issues), code=code, system=system, issues=issues,
-                                  unknown_system=unknown.canonical if unknown else None)
-        return result
+            if not self.ctx.code_system_versions(system):  # the coding's own system is unknown too
+                text = f"A definition for CodeSystem {system} could not be found, so the code cannot be validated"
+                issues[1] = Issue("error", "not-found", "not-found", text, _path(where, "system"))
+                caused_by, missing = None, system
+        return ValidationResult(False, _message(issues), code=code, system=system, issues=issues,
+                                unknown_system=caused_by, missing_system=missing)
 
     def _provider(self, system: str, code: str, version: str | None) -> CodeSystemProvider:
         """The code system version to check against: the one named, else the value set's (a member first)."""
@@ -242,9 +262,11 @@ class ValueSetValidator:
                 return used[-1]
         return self.compose.provider(system, version)
 
-    def _unknown_system(self, system: str, code: str, exc: CodeSystemNotFound, where: str) -> ValidationResult:
+    def _unknown_system(self, system: str, code: str, exc: CodeSystemNotFound, where: str,
+                        version: str | None = None) -> ValidationResult:
         """A coding whose code system (or its version) is not known, or is a value set's or supplement's URL."""
-        issues = [self._not_in_vs(system, code, where)]
+        versioned = exc.unknown.version is None and version is not None and ":" in system
+        issues = [self._not_in_vs(f"{system}|{version}" if versioned else system, code, where)]
         result = ValidationResult(False, code=code, system=system, issues=issues)
         if exc.unknown.version is not None:
             text = exc.unknown.describe(", so the code cannot be validated")
@@ -259,6 +281,9 @@ class ValueSetValidator:
                 issues.append(Issue("error", "invalid", "invalid-data", text, _path(where, "system")))
             quoted = f"'{system}'" if ":" not in system else system
             text = f"A definition for CodeSystem {quoted} could not be found, so the code cannot be validated"
+            if versioned:
+                text = (f"A definition for CodeSystem '{system}' version '{version}' could not be found, so the code "
+                        f"cannot be validated. No versions of this code system are known")
             issues.append(Issue("error", "not-found", "not-found", text, _path(where, "system")))
             result.missing_system = system
         result.message = _message(issues)
@@ -366,7 +391,7 @@ class ValueSetValidator:
         try:
             provider, version_issues, unknown = self._versioned(system, code, coding.version, where)
         except CodeSystemNotFound as exc:
-            return self._unknown_system(system, code, exc, where)
+            return self._unknown_system(system, code, exc, where, coding.version)
         if provider is None:
             return ValidationResult(False, _message(version_issues), code=code, system=system,
                                     issues=version_issues, unknown_system=unknown)
@@ -405,6 +430,8 @@ class ValueSetValidator:
         member = self._is_member(provider, concept) or self._member_by_code(system, concept.code)
         if not concept.active:
             status = concept.status if concept.status == "inactive" else f"{concept.status} and inactive"
+            if concept.status != "inactive":
+                result.status = concept.status  # e.g. retired: a status more precise than "inactive"
             text = f"The concept '{concept.code}' has a status of {status} and its use should be reviewed"
             issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code"))
             if options.active_only:
@@ -428,8 +455,9 @@ class ValueSetValidator:
             text = (f"The presence of the concept '{concept.code}' in the system '{provider.url}' in the value set "
                     f"{self.canonical} is marked with a status of {flagged} and its use should be reviewed")
             issues.append(Issue("warning", "business-rule", "code-comment", text, _path(where, "code"), False))
-        valid = self._valid_displays(provider, concept, designations)
-        retired = _inactive_display(coding.display, valid, _all_designations(provider, concept), concept.code, where)
+        valid = self._valid_displays(provider, concept, [d for d in designations if d.active])
+        retired = _inactive_display(coding.display, valid, _all_designations(provider, concept), concept.code, where,
+                                    "inactive" if isinstance(provider, CodeSystemIndex) else "deprecated")
         if retired is not None and member:
             issues.append(retired)
         elif coding.display is not None and coding.display not in valid and member:
@@ -438,6 +466,7 @@ class ValueSetValidator:
             note = _default_language_note(coding.display, provider, concept, options, where)
             issues += [note] if note else []
         result.issues = issues
+        result.member = member
         result.result = member and not any(i.severity == "error" for i in issues)
         result.message = _message(issues)
         return result
@@ -447,8 +476,9 @@ class ValueSetValidator:
         """Valid when one of the codings is in the value set.
 
         As tx.fhir.org: a coding not in the value set gives an ``information`` issue (``this-code-not-in-vs``),
-        plus one general error when no coding is a member; code, system, version and display come from a
-        coding whose concept was found.
+        plus one general error when no coding is a member (a member with a wrong display is not valid, but the
+        value set holds it); version and display come from a coding whose
+        concept was found, code and system too unless that concept is known not to be in the value set.
         """
         results = [self.validate(c, f"{where}.coding[{n}]") for n, c in enumerate(codings)]
         return combine_codings(results, self.canonical, where)
@@ -471,9 +501,10 @@ def combine_codings(results: list[ValidationResult], canonical: str,
     found = next((r for r in results if r.display is not None), None)
     answer = ValidationResult(False, issues=issues)
     if found is not None:
-        answer.code, answer.system, answer.version = found.code, found.system, found.version
-        answer.display, answer.inactive = found.display, found.inactive
-    if any(i.tx_code == "this-code-not-in-vs" for i in issues):
+        if found.member is not False:  # a coding known not to be in the value set is not "the" code
+            answer.code, answer.system = found.code, found.system
+        answer.version, answer.display, answer.inactive = found.version, found.display, found.inactive
+    if any(i.tx_code == "this-code-not-in-vs" for i in issues) and not any(r.member for r in results):
         general = Issue("error", "code-invalid", "not-in-vs",
                         f"No valid coding was found for the value set '{canonical}'", "")
         answer.issues = [general, *issues]

@@ -62,3 +62,14 @@ class NotSupported(ValueSetError):
 
     code = "not-supported"
     tx_code = None
+
+
+class InvalidDisplayLanguage(ValueSetError):
+    """A ``displayLanguage`` that is not a language tag list (BCP 47 tags, ``*``, optional ``;q=`` weights)."""
+
+    code = "processing"
+    tx_code = "invalid-display"
+    message_id = "INVALID_DISPLAY_NAME"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"Invalid displayLanguage: '{value}'")

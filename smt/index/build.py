@@ -5,7 +5,9 @@ Tables: ``concept`` (code, display, status, …), ``designation``, ``property``,
 The file holds no absolute paths, so a release folder can be copied to another machine and served.
 
 ``designation`` also keeps, where the source has them (SNOMED CT), the term's id in the source (``ref``),
-``active`` (0 = an inactive term) and ``acceptability`` ("en-GB:preferred|en-US:acceptable").
+``active`` (0 = an inactive term) and ``acceptability`` ("en-GB:preferred|en-US:acceptable"), and (FHIR
+code systems) the term's ``extensions`` (JSON); ``concept_extension`` holds a concept's FHIR extensions (JSON),
+for the concepts that have some. Indexes compiled before these were added are read without them.
 
 Optional columnar tables (``CodeSystemRelease.tables``; empty for other code systems), for SNOMED CT and an
 ECL engine. Concept columns hold ``concept.id`` values:
@@ -48,8 +50,9 @@ CREATE TABLE concept (
 );
 CREATE TABLE designation (
     concept INTEGER NOT NULL, language TEXT, use_system TEXT, use_code TEXT, use_display TEXT, value TEXT NOT NULL,
-    ref TEXT, active INTEGER NOT NULL DEFAULT 1, acceptability TEXT
+    ref TEXT, active INTEGER NOT NULL DEFAULT 1, acceptability TEXT, extensions TEXT
 );
+CREATE TABLE concept_extension (concept INTEGER PRIMARY KEY, extensions TEXT NOT NULL);
 CREATE TABLE property (concept INTEGER NOT NULL, code TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
 CREATE TABLE edge (child INTEGER NOT NULL, parent INTEGER NOT NULL, PRIMARY KEY (child, parent)) WITHOUT ROWID;
 CREATE TABLE closure (
@@ -225,13 +228,18 @@ def build_index(release: CodeSystemRelease, target: Path) -> None:
             ),
         )
         db.executemany(
-            "INSERT INTO designation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO designation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (i, d.language, d.use.system if d.use else None, d.use.code if d.use else None,
                  d.use.display if d.use else None, d.value, d.id, int(d.active),
-                 "|".join(f"{tag}:{value}" for tag, value in d.acceptability) or None)
+                 "|".join(f"{tag}:{value}" for tag, value in d.acceptability) or None,
+                 orjson.dumps(list(d.extensions)).decode() if d.extensions else None)
                 for i, c in enumerate(release.concepts) for d in c.designations
             ),
+        )
+        db.executemany(
+            "INSERT INTO concept_extension VALUES (?, ?)",
+            ((i, orjson.dumps(c.extensions).decode()) for i, c in enumerate(release.concepts) if c.extensions),
         )
         db.executemany(
             "INSERT INTO property VALUES (?, ?, ?, ?)",

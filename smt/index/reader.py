@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -32,6 +32,10 @@ class DesignationRecord:
     active: bool = True
     acceptability: tuple[tuple[str, str], ...] = ()
     """Per dialect: (tag, "preferred" | "acceptable"), e.g. (("en-GB", "acceptable"), ("en-US", "preferred"))."""
+    source: str | None = None
+    """Canonical of the supplement the term comes from (request code systems only)."""
+    extensions: tuple[dict, ...] = field(default=(), compare=False)
+    """FHIR extensions of the designation (request code systems only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,18 +228,33 @@ class CodeSystemIndex:
 
     def designations(self, concept: ConceptRecord, include_inactive: bool = False) -> list[DesignationRecord]:
         """The concept's designations in load order; inactive terms (SNOMED CT) only when asked for."""
-        if "acceptability" in self._columns("designation"):
+        present = self._columns("designation")
+        if "acceptability" in present:
             columns, where = "ref, active, acceptability", "" if include_inactive else " AND active = 1"
         else:  # index compiled before these columns existed
             columns, where = "NULL, 1, NULL", ""
+        columns += ", extensions" if "extensions" in present else ", NULL"
         rows = self._db().execute(
             f"SELECT value, language, use_system, use_code, use_display, {columns} FROM designation "
             f"WHERE concept = ?{where} ORDER BY rowid", (concept.id,))
         return [
             DesignationRecord(value, language, Coding(system, code, display) if code else None, ref, bool(active),
-                              _acceptability(accepted))
-            for value, language, system, code, display, ref, active, accepted in rows
+                              _acceptability(accepted), extensions=tuple(orjson.loads(extra)) if extra else ())
+            for value, language, system, code, display, ref, active, accepted, extra in rows
         ]
+
+    @cached_property
+    def _has_concept_extensions(self) -> bool:
+        return bool(self._columns("concept_extension")) and self._db().execute(
+            "SELECT 1 FROM concept_extension LIMIT 1").fetchone() is not None
+
+    def concept_extensions(self, concept: ConceptRecord) -> list[dict]:
+        """FHIR extensions of a concept (FHIR code systems; none in indexes compiled before they were kept)."""
+        if not self._has_concept_extensions:
+            return []
+        row = self._db().execute("SELECT extensions FROM concept_extension WHERE concept = ?",
+                                 (concept.id,)).fetchone()
+        return orjson.loads(row[0]) if row else []
 
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]:
         rows = self._db().execute(
