@@ -132,3 +132,15 @@ def test_display_is_the_preferred_term_of_the_dialect_asked_for(client: TestClie
         headers={"Accept-Language": language})
     contains = {c["code"]: c["display"] for c in expansion.json()["expansion"]["contains"]}
     assert contains["13644009"] == display
+
+
+def test_designations_in_the_language_asked_for_come_first(client: TestClient) -> None:
+    def languages(**params: str) -> list[str]:
+        response = client.get("/fhir/CodeSystem/$lookup", params={"system": SCT, "code": "367430006",
+                                                                   "version": FRENCH, **params})
+        return [next(p["valueCode"] for p in d["part"] if p["name"] == "language")
+                for d in response.json()["parameter"] if d["name"] == "designation"]
+
+    assert languages()[0] == "en" and "fr" in languages()
+    french_first = languages(displayLanguage="fr")
+    assert french_first[0] == "fr" and sorted(french_first) == sorted(languages())

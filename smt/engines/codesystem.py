@@ -260,6 +260,25 @@ def designations_asked(records: list[DesignationRecord], properties: Iterable[st
     return [d for d in records if (d.language or "").lower() in languages]
 
 
+def requested_languages_first(records: list[DesignationRecord],
+                              display_language: str | None) -> list[DesignationRecord]:
+    """Designations in the languages asked for (``displayLanguage`` / ``Accept-Language``) first, in the order
+    of preference, the others after; the order within each group is kept. No language asked: unchanged."""
+    tags = [t for t in language_preferences(display_language) if t != "*"]
+    if not tags:
+        return records
+
+    def rank(record: DesignationRecord) -> int:
+        language = (record.language or "").lower()
+        dialects = {t.lower() for t, _ in record.acceptability}
+        for position, tag in enumerate(tags):
+            if language == tag or tag in dialects or _primary(language) == _primary(tag):
+                return position
+        return len(tags)
+
+    return sorted(records, key=rank)
+
+
 def lookup(registry: Registry, system: str, code: str, version: str | None = None,
            properties: Iterable[str] | None = None, display_language: str | None = None) -> LookupResult:
     """``$lookup`` in a stored release (see ``lookup_in``)."""
@@ -295,7 +314,7 @@ def lookup_in(index: CodeSystemProvider, code: str, properties: Iterable[str] | 
     if want("status") and concept.status != "active" and not any(p.code == "status" for p in stored):
         found.append(LookupProperty("status", concept.status, "code"))  # unless the code system states it
     found += [LookupProperty(p.code, p.value, p.type) for p in stored if want(p.code)]
-    shown = designations_asked(designations, properties)
+    shown = requested_languages_first(designations_asked(designations, properties), display_language)
     language = index.meta.get("language")
     own = DesignationRecord(concept.display or "", language, PREFERRED_FOR_LANGUAGE)
     if language and concept.display and designations_asked([own], properties):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem
+from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem, requested_languages_first
 from smt.engines.concept_extensions import (
     PROPERTY_EXTENSIONS,
     PROPERTY_URIS,
@@ -619,6 +619,7 @@ class _EntryBuilder:
             definition=concept.definition if options.include_definition else None)
         if options.include_designations or options.designations:
             offered = designations if options.designations else expansion_designations(designations)
+            offered = requested_languages_first(offered, options.display_language)
             shown = [d for d in offered if d is not source]
             if (source is not None or refused) and concept.display:
                 language = provider.meta.get("language")

@@ -24,6 +24,7 @@ from smt.engines.codesystem import (
     UnknownCode,
     choose_display,
     designations_asked,
+    requested_languages_first,
 )
 from smt.engines.sct_expression import Expression, parse_expression, render
 from smt.engines.sct_normal_form import normal_form, render_normal_form
@@ -131,5 +132,5 @@ def sct_lookup(index: CodeSystemIndex, code: str, properties: Iterable[str] | No
         return _expression_lookup(index, code, expr, asked, properties)
     designations = index.designations(concept)
     display = choose_display(index.meta.get("language"), concept, designations, display_language)
-    return _result(index, concept.code, display, concept, designations_asked(designations, properties),
-                   _concept_properties(index, concept, asked))
+    shown = requested_languages_first(designations_asked(designations, properties), display_language)
+    return _result(index, concept.code, display, concept, shown, _concept_properties(index, concept, asked))
