@@ -158,6 +158,18 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def per_mode_line(suites: list[Suite], outcomes: list[Outcome], modes: Iterable[str]) -> str:
+    """What each mode's own run counts: its suites plus those without a mode (``metadata``), counted in each."""
+    parts = []
+    for mode in sorted(set(modes)):
+        counts = suite_counts([s for s in suites if s.mode in (None, mode)], outcomes)
+        total, passed = sum(c.tests for c in counts), sum(c.passed for c in counts)
+        rate = f"{100 * passed / total:.1f} %" if total else "n/a"
+        parts.append(f"**`{mode}` {passed} / {total} ({rate})**")
+    return ("Per mode (each mode's suites, `metadata` counted in each): " + ", ".join(parts)
+            + ". The combined table below counts `metadata` once.")
+
+
 def markdown(suites: list[Suite], outcomes: list[Outcome], *, modes: Iterable[str], data: TestData,
              command: str, restarts: int = 0) -> str:
     counts = suite_counts(suites, outcomes)
@@ -165,8 +177,10 @@ def markdown(suites: list[Suite], outcomes: list[Outcome], *, modes: Iterable[st
     passed = sum(c.passed for c in counts)
     rate = f"{100 * passed / total:.1f} %" if total else "n/a"
     responses = {t.id: t.response for s in suites for t in s.tests}
-    lines = [BEGIN, "", f"## Results — mode `{','.join(sorted(modes))}`", "",
-             f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} by `{command}`.", "",
+    lines = [BEGIN, "", f"## Results — mode `{','.join(sorted(modes))}`", ""]
+    if len(set(modes)) > 1:
+        lines += [per_mode_line(suites, outcomes, modes), ""]
+    lines += [f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} by `{command}`.", "",
              f"**{passed} / {total} tests pass ({rate})**, {total - passed} fail."
              + (f" The server process was restarted {restarts} time(s) after a timeout/crash." if restarts else ""),
              "", "| Suite | Tests | Passed | Failed |", "|---|---:|---:|---:|"]
