@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from fhir_api.deps import get_registry, negotiate, operation_route
+from fhir_api.deps import negotiate, operation_routes
 from fhir_api.errors import FhirError
-from fhir_api.params import CodingValue, OperationParams, read_params
+from fhir_api.params import CodingValue, OperationParams
 from fhir_api.responses import fhir_json
 from fhir_api.results import lookup_parameters, subsumes_parameters
 from fhir_api.valueset import concept_json as _concept_json
@@ -52,7 +52,7 @@ def _instance(registry: Registry, resource_id: str) -> CodeSystemVersion:
 
 
 def _lookup(request: Request, params: OperationParams, registry: Registry,
-            instance: CodeSystemVersion | None = None) -> Response:
+            instance: CodeSystemVersion | None) -> Response:
     coding = params.coding("coding") or CodingValue(None, None)
     code = params.string("code") or coding.code
     system, version = _target(instance, params.string("system") or coding.system,
@@ -68,23 +68,14 @@ def _lookup(request: Request, params: OperationParams, registry: Registry,
     return fhir_json(request, lookup_parameters(result, ctx.used_supplements))
 
 
-@operation_route(router, "/$lookup")
-def lookup(request: Request, params: OperationParams = Depends(read_params),
-           registry: Registry = Depends(get_registry)) -> Response:
-    return _lookup(request, params, registry)
-
-
-@operation_route(router, "/{resource_id}/$lookup")
-def lookup_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
-                    registry: Registry = Depends(get_registry)) -> Response:
-    return _lookup(request, params, registry, _instance(registry, resource_id))
+operation_routes(router, "/$lookup", _lookup, instance=_instance, names=("lookup", "lookup_instance"))
 
 
 # -- $validate-code -----------------------------------------------------------------------------------------
 
 
 def _validate(request: Request, params: OperationParams, registry: Registry,
-              instance: CodeSystemVersion | None = None) -> Response:
+              instance: CodeSystemVersion | None) -> Response:
     language = _display_language(request, params)
     system, version = _target(instance, params.string("url") or params.string("system"),
                               params.string("version"))
@@ -119,23 +110,18 @@ def _validate(request: Request, params: OperationParams, registry: Registry,
     return fhir_json(request, validation_parameters(result))
 
 
-@operation_route(router, "/$validate-code")
-def validate_code(request: Request, params: OperationParams = Depends(read_params),
-                  registry: Registry = Depends(get_registry)) -> Response:
-    return _validate(request, params, registry)
-
-
-@operation_route(router, "/{resource_id}/$validate-code")
-def validate_code_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
-                           registry: Registry = Depends(get_registry)) -> Response:
-    return _validate(request, params, registry, _instance(registry, resource_id))
+operation_routes(router, "/$validate-code", _validate, instance=_instance,
+                 names=("validate_code", "validate_code_instance"))
 
 
 # -- $subsumes ----------------------------------------------------------------------------------------------
 
 
-def _subsumes(request: Request, params: OperationParams, registry: Registry,
-              instance: CodeSystemVersion | None = None) -> Response:
+# $subsumes runs on the event loop (an async handler, so an async endpoint): two indexed concept reads and one
+# closure-table probe (tens of µs) cost less than the hop to a worker thread (≈ 0.2 ms here,
+# benchmarks/README.md "served over HTTP").
+async def _subsumes(request: Request, params: OperationParams, registry: Registry,
+                    instance: CodeSystemVersion | None) -> Response:
     coding_a = params.coding("codingA") or CodingValue(None, None)
     coding_b = params.coding("codingB") or CodingValue(None, None)
     systems = {normalise_system(s) for s in (coding_a.system, coding_b.system) if s}
@@ -155,18 +141,4 @@ def _subsumes(request: Request, params: OperationParams, registry: Registry,
     return fhir_json(request, subsumes_parameters(outcome))
 
 
-# $subsumes runs on the event loop: two indexed concept reads and one closure-table probe (tens of µs) cost
-# less than the hop to a worker thread (≈ 0.2 ms here, benchmarks/README.md "served over HTTP").
-
-
-@operation_route(router, "/$subsumes")
-async def subsumes(request: Request, params: OperationParams = Depends(read_params),
-                   registry: Registry = Depends(get_registry)) -> Response:
-    return _subsumes(request, params, registry)
-
-
-@operation_route(router, "/{resource_id}/$subsumes")
-async def subsumes_instance(resource_id: str, request: Request,
-                            params: OperationParams = Depends(read_params),
-                            registry: Registry = Depends(get_registry)) -> Response:
-    return _subsumes(request, params, registry, _instance(registry, resource_id))
+operation_routes(router, "/$subsumes", _subsumes, instance=_instance, names=("subsumes", "subsumes_instance"))

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from fhir_api.deps import get_registry, negotiate, operation_route
+from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.params import CodingValue, OperationParams, non_negative_int, read_params
 from fhir_api.responses import fhir_base, fhir_json
@@ -166,16 +166,7 @@ def _translate(request: Request, params: OperationParams, registry: Registry, re
     return fhir_json(request, translate_parameters(result, r5, query.reverse))
 
 
-@operation_route(router, "/ConceptMap/$translate")
-def translate_type(request: Request, params: OperationParams = Depends(read_params),
-                   registry: Registry = Depends(get_registry)) -> Response:
-    return _translate(request, params, registry, None)
-
-
-@operation_route(router, "/ConceptMap/{resource_id}/$translate")
-def translate_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
-                       registry: Registry = Depends(get_registry)) -> Response:
-    return _translate(request, params, registry, resource_id)
+operation_routes(router, "/ConceptMap/$translate", _translate, names=("translate_type", "translate_instance"))
 
 
 # -- $closure -----------------------------------------------------------------------------------------------

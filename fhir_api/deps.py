@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fhir_api.errors import FhirError
+from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import choose_media_type
 from smt.auth import AuthError
 from smt.registry import Registry
 
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Handler = Callable[[Request, OperationParams, Registry, Any], Response | Awaitable[Response]]
+"""An operation's body: ``(request, params, registry, instance)``, ``instance`` None at type level."""
+Resolver = Callable[[Registry, str], Any]
+"""Turns an instance-level call's resource id into the handler's ``instance``."""
 
 
 def visible_registry(request: Request) -> Registry:
@@ -47,12 +53,54 @@ async def negotiate(request: Request) -> None:
                                               "application/fhir+json)")
 
 
-def operation_route(router: APIRouter, path: str) -> Callable[[Endpoint], Endpoint]:
-    """Register an operation endpoint for GET and POST as two routes (one OpenAPI operation id each)."""
+async def _type_level() -> None:
+    """The instance of a type-level operation call: none."""
+    return None
 
-    def register(endpoint: Endpoint) -> Endpoint:
+
+async def _instance_level(resource_id: str) -> str:
+    """The instance of an instance-level operation call: the id in its path."""
+    return resource_id
+
+
+def _same_id(registry: Registry, resource_id: str) -> str:
+    return resource_id
+
+
+def _endpoint(handler: Handler, resolve: Resolver, instance_id: Callable[..., Any]) -> Callable[..., Any]:
+    """A route function over ``handler``: ``async def`` (run on the event loop) when the handler is a coroutine
+    function, else ``def`` (run in the thread pool), as FastAPI decides for any endpoint."""
+
+    if inspect.iscoroutinefunction(handler):
+        async def endpoint_on_loop(request: Request, params: OperationParams = Depends(read_params),
+                                   registry: Registry = Depends(get_registry),
+                                   resource_id: str | None = Depends(instance_id)) -> Response:
+            return await handler(request, params, registry, None if resource_id is None
+                                 else resolve(registry, resource_id))
+
+        return endpoint_on_loop
+
+    def endpoint(request: Request, params: OperationParams = Depends(read_params),
+                 registry: Registry = Depends(get_registry),
+                 resource_id: str | None = Depends(instance_id)) -> Response:
+        return handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
+
+    return endpoint
+
+
+def operation_routes(router: APIRouter, path: str, handler: Handler, *, names: tuple[str, str],
+                     instance: Resolver = _same_id) -> None:
+    """Register an operation at type level (``path``, e.g. ``/$lookup``) and at instance level (``/{resource_id}``
+    inserted before the operation), each for GET and POST as separate routes (one OpenAPI operation id each).
+
+    One handler serves all four: ``handler(request, params, registry, instance)``, where ``instance`` is None at
+    type level and ``instance(registry, resource_id)`` at instance level (by default the id itself, for handlers
+    that look it up in their own order). An ``async def`` handler runs on the event loop, a ``def`` one in the
+    thread pool. ``names`` name the type- and instance-level routes (they make the OpenAPI operation ids).
+    """
+    base, _, operation = path.rpartition("/")
+    levels = ((path, names[0], _type_level), (f"{base}/{{resource_id}}/{operation}", names[1], _instance_level))
+    for route_path, name, instance_id in levels:
+        endpoint = _endpoint(handler, instance, instance_id)
         for method in ("GET", "POST"):
-            router.add_api_route(path, endpoint, methods=[method])
-        return endpoint
-
-    return register
+            router.add_api_route(route_path, endpoint, methods=[method], name=name)

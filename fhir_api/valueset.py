@@ -13,7 +13,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from fhir_api.deps import get_registry, negotiate, operation_route
+from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, from_parameters, read_params
 from fhir_api.responses import fhir_base, fhir_json
@@ -179,16 +179,7 @@ def _expand(request: Request, params: OperationParams, registry: Registry, resou
     return _guard(request, run)
 
 
-@operation_route(router, "/$expand")
-def expand_type(request: Request, params: OperationParams = Depends(read_params),
-                registry: Registry = Depends(get_registry)) -> Response:
-    return _expand(request, params, registry, None)
-
-
-@operation_route(router, "/{resource_id}/$expand")
-def expand_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
-                    registry: Registry = Depends(get_registry)) -> Response:
-    return _expand(request, params, registry, resource_id)
+operation_routes(router, "/$expand", _expand, names=("expand_type", "expand_instance"))
 
 
 # -- $validate-code -----------------------------------------------------------------------------------------
@@ -238,16 +229,7 @@ def _validate(request: Request, params: OperationParams, registry: Registry, res
     return _guard(request, lambda: fhir_json(request, validation_answer(request, params, registry, resource_id)))
 
 
-@operation_route(router, "/$validate-code")
-def validate_type(request: Request, params: OperationParams = Depends(read_params),
-                  registry: Registry = Depends(get_registry)) -> Response:
-    return _validate(request, params, registry, None)
-
-
-@operation_route(router, "/{resource_id}/$validate-code")
-def validate_instance(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
-                      registry: Registry = Depends(get_registry)) -> Response:
-    return _validate(request, params, registry, resource_id)
+operation_routes(router, "/$validate-code", _validate, names=("validate_type", "validate_instance"))
 
 
 @router.post("/$batch-validate-code")
