@@ -12,7 +12,9 @@ Measured (median of 3 runs each):
 * in-process latency — ``smt.search.service.search`` (query analysis, every pass needed, grouping per
   concept, display lookup, highlighting), p50 and p99 over 1,000 seeded queries;
 * HTTP latency — ``GET /search`` on the real app served by uvicorn in a background thread on 127.0.0.1,
-  called with one keep-alive ``httpx.Client``; p50 over the same queries.
+  called with one keep-alive ``httpx.Client``; p50 over the same queries;
+* abbreviation queries — 30 French medical abbreviations (``ABBREVIATION_QUERIES``), 7 times each, in process:
+  p50 and slowest.
 
 The release folder is laid out as a load leaves it (``index.sqlite``, ``search/``, ``manifest.json``) and read
 through the real ``Registry``; its RDF graph is not written (the search path never reads RDF).
@@ -133,6 +135,14 @@ def http_latencies(home: Path, texts: list[str]) -> list[float]:
     return values
 
 
+ABBREVIATION_QUERIES = (
+    "hta", "avc", "avc ischémique", "hta gravidique", "idm", "bpco", "vih", "ep", "fa", "sep", "ist", "irc", "dt2",
+    "tvp", "rgo", "hbp", "ivg", "oap", "H.T.A.", "tsa", "tdah", "pr", "led", "mici", "nash", "iu", "fracture ep",
+    "ic", "sca", "dnid",
+)
+"""French medical abbreviations (``smt/search/abbreviations_fr.tsv``), each expanded at query time."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--terms", type=int, default=1_700_000)
@@ -140,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     release = generated_release(args.terms)
     texts = queries(release)
-    builds, p50s, p99s, http50s = [], [], [], []
+    builds, p50s, p99s, http50s, abbr50s, abbr_max = [], [], [], [], [], []
     documents = 0
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
@@ -159,13 +169,18 @@ def main() -> None:
             p50s.append(statistics.median(values) * 1000)
             p99s.append(percentile(values, 0.99) * 1000)
             http50s.append(statistics.median(http_latencies(home, texts)) * 1000)
-            print(f"run {run + 1}: p50 {p50s[-1]:.2f} ms, p99 {p99s[-1]:.2f} ms, HTTP p50 {http50s[-1]:.2f} ms",
-                  flush=True)
+            abbreviations = latencies(registry, list(ABBREVIATION_QUERIES) * 7)
+            abbr50s.append(statistics.median(abbreviations) * 1000)
+            abbr_max.append(max(abbreviations) * 1000)
+            print(f"run {run + 1}: p50 {p50s[-1]:.2f} ms, p99 {p99s[-1]:.2f} ms, HTTP p50 {http50s[-1]:.2f} ms, "
+                  f"abbreviations p50 {abbr50s[-1]:.2f} ms (max {abbr_max[-1]:.2f} ms)", flush=True)
     print(f"machine: {machine()}")
     print(f"data: {len(release.concepts):,} concepts, {documents:,} indexed terms; {len(texts)} queries")
     print(f"build: median {statistics.median(builds):.1f} s (runs: {', '.join(f'{b:.1f}' for b in builds)})")
     print(f"in-process: p50 {statistics.median(p50s):.2f} ms, p99 {statistics.median(p99s):.2f} ms")
     print(f"HTTP (uvicorn thread + httpx keep-alive): p50 {statistics.median(http50s):.2f} ms")
+    print(f"abbreviation queries ({len(ABBREVIATION_QUERIES)} × 7): p50 {statistics.median(abbr50s):.2f} ms, "
+          f"slowest {statistics.median(abbr_max):.2f} ms")
 
 
 if __name__ == "__main__":
