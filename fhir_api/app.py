@@ -10,12 +10,24 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import smt
-from fhir_api import admin, audit, codesystem_ops, codesystem_read, linked_data, metadata, releases, sparql, valueset
+from fhir_api import (
+    admin,
+    audit,
+    codesystem_ops,
+    codesystem_read,
+    health,
+    linked_data,
+    metadata,
+    releases,
+    sparql,
+    valueset,
+)
 from fhir_api.conceptmap import router as conceptmap_router
 from fhir_api.errors import install_error_handlers
 from fhir_api.search import router as search_router
 from fhir_api.security import install_security
 from fhir_api.svs import router as svs_router
+from fhir_api.transport import install_transport
 from smt.config import smt_home
 from smt.registry import Registry
 
@@ -26,6 +38,7 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.state.registry = Registry(home or smt_home())
     install_error_handlers(app)
     install_security(app)
+    install_transport(app)  # outermost: compression and CORS apply to every answer, errors included
     app.include_router(metadata.router)
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
     app.include_router(codesystem_read.router)
@@ -37,5 +50,6 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.include_router(releases.router)  # publication: /releases, downloads, diffs, /changes, /feed.xml
     app.include_router(sparql.router)  # read-only SPARQL 1.1 endpoint /sparql
     app.include_router(linked_data.router)  # /concept?iri=, /id/{path}
+    app.include_router(health.router)  # GET /health
     app.include_router(admin.router)  # writes (bearer token): last, so that reads and operations match first
     return app
