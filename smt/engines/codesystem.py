@@ -279,6 +279,19 @@ def requested_languages_first(records: list[DesignationRecord],
     return sorted(records, key=rank)
 
 
+def hierarchy_properties(index: CodeSystemProvider, concept: ConceptRecord,
+                         want: Callable[[str], bool]) -> list[LookupProperty]:
+    """The ``parent``, ``child`` (with their displays as descriptions) and ``inactive`` properties asked for."""
+    found: list[LookupProperty] = []
+    if want("parent"):
+        found += [LookupProperty("parent", p.code, "code", p.display) for p in index.parents(concept)]
+    if want("child"):
+        found += [LookupProperty("child", c.code, "code", c.display) for c in index.children(concept)]
+    if want("inactive"):
+        found.append(LookupProperty("inactive", not concept.active, "boolean"))
+    return found
+
+
 def lookup(registry: Registry, system: str, code: str, version: str | None = None,
            properties: Iterable[str] | None = None, display_language: str | None = None) -> LookupResult:
     """``$lookup`` in a stored release (see ``lookup_in``)."""
@@ -304,13 +317,7 @@ def lookup_in(index: CodeSystemProvider, code: str, properties: Iterable[str] | 
     want = property_filter(properties)
     designations = index.designations(concept)
     stored = index.properties(concept)
-    found: list[LookupProperty] = []
-    if want("parent"):
-        found += [LookupProperty("parent", p.code, "code", p.display) for p in index.parents(concept)]
-    if want("child"):
-        found += [LookupProperty("child", c.code, "code", c.display) for c in index.children(concept)]
-    if want("inactive"):
-        found.append(LookupProperty("inactive", not concept.active, "boolean"))
+    found = hierarchy_properties(index, concept, want)
     if want("status") and concept.status != "active" and not any(p.code == "status" for p in stored):
         found.append(LookupProperty("status", concept.status, "code"))  # unless the code system states it
     found += [LookupProperty(p.code, p.value, p.type) for p in stored if want(p.code)]

@@ -24,6 +24,7 @@ from smt.engines.codesystem import (
     UnknownCode,
     choose_display,
     designations_asked,
+    hierarchy_properties,
     requested_languages_first,
 )
 from smt.engines.sct_expression import Expression, parse_expression, render
@@ -60,13 +61,7 @@ def _attribute(index: CodeSystemIndex, name: str, value: str, kind: str = "code"
 
 
 def _concept_properties(index: CodeSystemIndex, concept: ConceptRecord, asked: _Asked) -> list[LookupProperty]:
-    found: list[LookupProperty] = []
-    if asked("parent"):
-        found += [LookupProperty("parent", p.code, "code", p.display) for p in index.parents(concept)]
-    if asked("child"):
-        found += [LookupProperty("child", c.code, "code", c.display) for c in index.children(concept)]
-    if asked("inactive"):
-        found.append(LookupProperty("inactive", not concept.active, "boolean"))
+    found = hierarchy_properties(index, concept, asked)
     stored = index.properties(concept)
     seen: set[tuple[str, str]] = set()
     for prop in stored:
