@@ -15,8 +15,9 @@ from fastapi.responses import Response
 from fhir_api.codesystem_resource import code_system, only_elements
 from fhir_api.deps import get_registry, negotiate
 from fhir_api.errors import FhirError
-from fhir_api.params import OperationParams, non_negative_int, read_params
-from fhir_api.responses import fhir_base, fhir_json
+from fhir_api.params import OperationParams, read_params
+from fhir_api.responses import fhir_json
+from fhir_api.searchset import searchset
 from smt.engines.codesystem import CodeSystemVersion, by_id
 from smt.registry import Registry, normalise_system
 
@@ -58,10 +59,6 @@ def _matches(cs: CodeSystemVersion, params: OperationParams) -> bool:
     return all(test(value) for name, test in tests.items() for value in params.strings(name))
 
 
-def _link(relation: str, url: str) -> dict:
-    return {"relation": relation, "url": url}
-
-
 @router.get("")
 @router.post("/_search")
 def search(request: Request, params: OperationParams = Depends(read_params),
@@ -70,18 +67,7 @@ def search(request: Request, params: OperationParams = Depends(read_params),
     releases = [CodeSystemVersion(info, registry.index(info)) for info in registry.code_systems()]
     found = [cs for cs in releases if _matches(cs, params)]
     found.sort(key=lambda cs: (cs.url, cs.info.loaded_at))
-    count, offset = non_negative_int(params, "_count", 100), non_negative_int(params, "_offset", 0)
-    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
-                    "link": [_link("self", str(request.url))]}
-    if params.string("_summary") == "count":
-        return fhir_json(request, bundle)
-    page = found[offset:offset + count]
-    if offset + count < len(found):
-        bundle["link"].append(_link("next", str(request.url.include_query_params(_offset=offset + count))))
-    base = fhir_base(request)
-    bundle["entry"] = [{"fullUrl": f"{base}/CodeSystem/{cs.info.id}", "resource": _shape(cs, params),
-                        "search": {"mode": "match"}} for cs in page]
-    return fhir_json(request, bundle)
+    return searchset(request, params, "CodeSystem", found, lambda cs: (cs.info.id, _shape(cs, params)))
 
 
 @router.get("/{resource_id}")

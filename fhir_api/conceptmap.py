@@ -28,8 +28,9 @@ from fastapi.responses import Response
 
 from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
-from fhir_api.params import CodingValue, OperationParams, non_negative_int, read_params
-from fhir_api.responses import fhir_base, fhir_json
+from fhir_api.params import CodingValue, OperationParams, read_params
+from fhir_api.responses import fhir_json
+from fhir_api.searchset import searchset
 from smt.alignments import conceptmap_to_sssom
 from smt.alignments.closure import ClosureConcept, closure, closure_conceptmap
 from smt.alignments.snomed import implicit_map
@@ -279,19 +280,7 @@ def search(request: Request, params: OperationParams = Depends(read_params),
         raise FhirError(400, "invalid", f"Unknown _summary value '{summary}'", expression=["_summary"])
     found = [info for info in registry.releases() if info.kind == "ConceptMap"
              and _matches(info, stored_index(info).resource, params)]
-    count, offset = non_negative_int(params, "_count", 100), non_negative_int(params, "_offset", 0)
-    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
-                    "link": [{"relation": "self", "url": str(request.url)}]}
-    if summary == "count":
-        return fhir_json(request, bundle)
-    page = found[offset:offset + count]
-    if offset + count < len(found):
-        bundle["link"].append({"relation": "next",
-                               "url": str(request.url.include_query_params(_offset=offset + count))})
-    base = fhir_base(request)
-    bundle["entry"] = [{"fullUrl": f"{base}/ConceptMap/{info.id}", "resource": _resource(info, summary == "true"),
-                        "search": {"mode": "match"}} for info in page]
-    return fhir_json(request, bundle)
+    return searchset(request, params, "ConceptMap", found, lambda info: (info.id, _resource(info, summary == "true")))
 
 
 @router.get("/ConceptMap/{resource_id}")

@@ -16,7 +16,8 @@ from fastapi.responses import Response
 from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, from_parameters, read_params
-from fhir_api.responses import fhir_base, fhir_json
+from fhir_api.responses import fhir_json
+from fhir_api.searchset import searchset
 from fhir_api.valueset_json import expansion_value_set, outcome, validation_parameters
 from smt.engines.codesystem import CodingInput, Issue
 from smt.engines.display_language import check as check_display_language
@@ -292,20 +293,7 @@ def search(request: Request, params: OperationParams = Depends(read_params),
     """Search-type interaction: a searchset Bundle of the matching stored value sets."""
     found = [(info, _resource(info)) for info in registry.releases() if info.kind == "ValueSet"]
     found = [(info, res) for info, res in found if _matches(info, res, params)]
-    count, offset = _int(params, "_count"), _int(params, "_offset") or 0
-    count = 100 if count is None else count
-    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
-                    "link": [{"relation": "self", "url": str(request.url)}]}
-    if params.string("_summary") == "count":
-        return fhir_json(request, bundle)
-    page = found[offset:offset + count]
-    if offset + count < len(found):
-        bundle["link"].append({"relation": "next",
-                               "url": str(request.url.include_query_params(_offset=offset + count))})
-    base = fhir_base(request)
-    bundle["entry"] = [{"fullUrl": f"{base}/ValueSet/{info.id}", "resource": res, "search": {"mode": "match"}}
-                       for info, res in page]
-    return fhir_json(request, bundle)
+    return searchset(request, params, "ValueSet", found, lambda match: (match[0].id, match[1]))
 
 
 @router.get("/{resource_id}")
