@@ -135,6 +135,36 @@ def status(
     console.print(f"{info.url} version {info.version} is now {info.status}", highlight=False)
 
 
+@app.command()
+def diff(
+    url: Annotated[str, typer.Argument(help="canonical URL (or OID, catalogue alias) of a code system or value set")],
+    from_version: Annotated[str, typer.Argument(metavar="FROM", help="the older version")],
+    to_version: Annotated[str, typer.Argument(metavar="TO", help="the newer version")],
+    fmt: Annotated[str, typer.Option("--format", help="summary, csv or json")] = "summary",
+) -> None:
+    """What changed between two loaded versions (drafts included): the check before publishing a release."""
+    import orjson
+
+    from smt.publish.changes import diff_releases
+    from smt.publish.diff_render import report_csv, report_json
+    from smt.registry import Registry
+
+    if fmt not in ("summary", "csv", "json"):
+        _fail("--format must be summary, csv or json")
+    try:
+        report = diff_releases(Registry(smt_home()), url, from_version, to_version)
+    except SmtError as exc:
+        _fail(str(exc))
+    if fmt == "csv":
+        sys.stdout.write(report_csv(report))
+    elif fmt == "json":
+        sys.stdout.write(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        console.print(f"{report.url}: {report.old.version} → {report.new.version}", highlight=False)
+        for kind, count in report.summary.items():
+            console.print(f"  {kind}: {count}", highlight=False)
+
+
 @app.command("load-samples")
 def load_samples() -> None:
     """Load the bundled sample terminologies (skips those already loaded)."""

@@ -88,3 +88,24 @@ def test_base_option_only_for_loaders_that_take_it(home: Path) -> None:
     code, out = smt("load", "cisp2", str(SAMPLES_DIR / "cisp2"), "--base", str(SAMPLES_DIR))
     assert code == 1 and "does not take --base" in out
     assert snapshot(home)[0] == []
+
+
+def test_diff_between_two_loaded_versions(home: Path, tmp_path: Path) -> None:
+    source = (SAMPLES_DIR / "cim10" / "LIBCIM10MULTI_2021_extrait.TXT").read_bytes().decode("latin-1")
+    lines = source.splitlines()
+    changed = [line.replace("Choléra, sans précision", "Choléra, sans autre précision") for line in lines
+               if not line.startswith("A000 ")]
+    newer = tmp_path / "LIBCIM10MULTI_2022.TXT"
+    newer.write_bytes(("\n".join(changed) + "\n").encode("latin-1"))
+    older = tmp_path / "LIBCIM10MULTI_2021.TXT"
+    older.write_bytes(source.encode("latin-1"))
+    assert smt("load", "cim10", str(older))[0] == 0
+    assert smt("load", "cim10", str(newer), "--status", "draft")[0] == 0  # checked before it is published
+    url = "https://smt.esante.gouv.fr/terminologie-cim-10"
+    code, out = smt("diff", url, "2021", "2022")
+    assert code == 0, out
+    assert "2021 → 2022" in out and "removed: 1" in out and "display: 1" in out
+    code, out = smt("diff", url, "2021", "2022", "--format", "csv")
+    assert code == 0 and "A00.9" in out and "Choléra, sans autre précision" in out
+    code, out = smt("diff", url, "2021", "1999")
+    assert code == 1 and "1999" in out
