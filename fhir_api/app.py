@@ -24,6 +24,7 @@ from fhir_api import (
 )
 from fhir_api.conceptmap import router as conceptmap_router
 from fhir_api.errors import install_error_handlers
+from fhir_api.metrics import install_metrics
 from fhir_api.search import router as search_router
 from fhir_api.security import install_security
 from fhir_api.svs import router as svs_router
@@ -38,7 +39,8 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.state.registry = Registry(home or smt_home())
     install_error_handlers(app)
     install_security(app)
-    install_transport(app)  # outermost: compression and CORS apply to every answer, errors included
+    install_transport(app)  # compression and CORS apply to every answer, errors included
+    install_metrics(app)  # outermost: times every request, GET /metrics
     app.include_router(metadata.router)
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
     app.include_router(codesystem_read.router)
