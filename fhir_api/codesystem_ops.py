@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from fhir_api.deps import negotiate, operation_routes
 from fhir_api.errors import FhirError
@@ -119,7 +120,8 @@ operation_routes(router, "/$validate-code", _validate, instance=_instance,
 
 # $subsumes runs on the event loop (an async handler, so an async endpoint): two indexed concept reads and one
 # closure-table probe (tens of µs) cost less than the hop to a worker thread (≈ 0.2 ms here,
-# benchmarks/README.md "served over HTTP").
+# benchmarks/README.md "served over HTTP"). Post-coordinated expressions (normal forms, a few ms at scale) go to
+# the thread pool instead.
 async def _subsumes(request: Request, params: OperationParams, registry: Registry,
                     instance: CodeSystemVersion | None) -> Response:
     coding_a = params.coding("codingA") or CodingValue(None, None)
@@ -137,7 +139,10 @@ async def _subsumes(request: Request, params: OperationParams, registry: Registr
             raise _required(name, f"$subsumes needs {name} (or coding{name[-1]})")
     if not system:
         raise _required("system", "$subsumes needs the code system (parameter 'system' or the codings')")
-    outcome = engine.subsumes(registry, system, code_a, code_b, version)
+    if any(mark in code for code in (code_a, code_b) for mark in ":+"):  # post-coordinated: normal forms, ms
+        outcome = await run_in_threadpool(engine.subsumes, registry, system, code_a, code_b, version)
+    else:
+        outcome = engine.subsumes(registry, system, code_a, code_b, version)
     return fhir_json(request, subsumes_parameters(outcome))
 
 

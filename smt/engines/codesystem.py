@@ -393,6 +393,16 @@ class ValidationResult:
 
 def subsumes(registry: Registry, system: str, code_a: str, code_b: str,
              version: str | None = None) -> SubsumptionOutcome:
-    """``$subsumes``: equivalent, subsumes (A is an ancestor of B), subsumed-by or not-subsumed."""
+    """``$subsumes``: equivalent, subsumes (A is an ancestor of B), subsumed-by or not-subsumed.
+
+    Two concepts: the closure table. In SNOMED CT, a code that is no concept may be a post-coordinated
+    expression: the normal forms are compared (``sct_subsumption``)."""
     cs = resolve(registry, system, version)
+    concept_a, concept_b = find_concept(cs, code_a), find_concept(cs, code_b)
+    if concept_a is not None and concept_b is not None:
+        return cs.index.subsumes(concept_a, concept_b)
+    if cs.url == SNOMED_URL and cs.index.has_relationships:
+        from smt.engines.sct_subsumption import expression_subsumes
+
+        return expression_subsumes(cs.index, code_a, code_b, concept_a, concept_b)
     return cs.index.subsumes(require_concept(cs, code_a), require_concept(cs, code_b))

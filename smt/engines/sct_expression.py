@@ -114,16 +114,23 @@ class _Parser:
         return name, value
 
 
+def parse_expression_or_fail(text: str) -> Expression:
+    """The expression ``text`` is in compositional grammar; ``ValueError`` saying where it goes wrong."""
+    parser = _Parser(text)
+    expr = parser.expression()
+    if parser.peek() is not None:
+        raise ValueError(f"unexpected {parser.peek()!r} at token {parser.at}")
+    return expr
+
+
 def parse_expression(text: str) -> Expression | None:
     """The expression of a code that is a post-coordinated expression; None for a plain or malformed code."""
     if text.strip().isdigit() or not re.search(r"[:+]", text):
         return None
-    parser = _Parser(text)
     try:
-        expr = parser.expression()
+        return parse_expression_or_fail(text)
     except ValueError:
         return None
-    return expr if parser.peek() is None else None
 
 
 def render(expr: Expression, display: Callable[[str], str | None]) -> str:
