@@ -1,78 +1,47 @@
-"""ValueSet expansion over code system providers (no HTTP, no FHIR JSON output).
+"""ValueSet ``$expand`` over code system providers (no HTTP, no FHIR JSON output).
 
-The compose is evaluated into an ordered list of member keys ``(system, version, concept id)`` once:
-includes in order (listed concepts in their order, filters and whole systems in load order), nested value
-sets intersected, excludes removed, inactive / not-for-UI / text filters applied. Only the requested page of
-keys is then turned into concepts with their displays, designations and properties. Ids come from batched
-queries (``all_ids``, ``ids_for_codes``); the key list of a whole code system is cached per provider. The text
-filter uses the release's search index when it has one (``smt.engines.text_index``). ``Compose.membership``
-answers ``$validate-code`` without expanding: listed codes are looked up in a set cached per concept list,
-filters are evaluated for the one concept (``smt.engines.filters.filter_test``).
+The compose is evaluated into an ordered list of member keys once (``smt.engines.compose``), then the
+``activeOnly``, ``excludeNotForUI`` and text ``filter`` parameters are applied to the keys. Without paging
+(``count``/``offset``), more than ``max_size`` members is ``too-costly``. Only the requested page of keys is
+then turned into entries with their displays, designations and properties (``smt.engines.expansion_entries``)
+and, when the expansion is hierarchical, nested (``smt.engines.expansion_tree``).
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from smt.engines.codesystem import PREFERRED_FOR_LANGUAGE, UnknownCodeSystem, requested_languages_first
-from smt.engines.concept_extensions import (
-    PROPERTY_EXTENSIONS,
-    PROPERTY_URIS,
-    echoed_extensions,
-    extension_properties,
-)
-from smt.engines.display_language import accepts, only_listed
-from smt.engines.expr_membership import listed_expression
-from smt.engines.filters import ConceptTest, filter_ids, filter_test, has_words, r5_operator, text_filter
+from smt.engines.compose import CodeSystemNotFound, Compose, IncludeVersion, Membership, canonical_of, listed_codes
+from smt.engines.expansion_entries import EntryBuilder, ExpansionEntry, versions_shown
+from smt.engines.expansion_tree import default_nesting, hierarchy_possible, nest
 from smt.engines.implicit_vs import is_implicit
-from smt.engines.provider import CodeSystemProvider, ResourceContext, preferred_display
-from smt.engines.sct_terms import expansion_designations
+from smt.engines.provider import ResourceContext
 from smt.engines.standing import standing
-from smt.engines.text_index import indexed_text_ids
 from smt.engines.version_rules import split_canonical
-from smt.engines.vs_errors import CircularReference, TooCostly, ValueSetError
-from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord
-from smt.model import Coding, PropertyValue
+from smt.engines.vs_errors import TooCostly, ValueSetError
+
+__all__ = [
+    "DEFAULT_MAX_EXPANSION",
+    "CodeSystemNotFound",
+    "Compose",
+    "ExpandOptions",
+    "Expansion",
+    "ExpansionEntry",
+    "IncludeVersion",
+    "Membership",
+    "canonical_of",
+    "compose_parameters",
+    "expand",
+    "iter_entries",
+    "listed_codes",
+    "resolve_value_set",
+]
 
 DEFAULT_MAX_EXPANSION = 10_000
 """Largest expansion returned without paging (``count``); above it the answer is ``too-costly``."""
-
-CONCEPT_PROPERTY_URI = "http://hl7.org/fhir/concept-properties#"
-
-CONCEPT_EXTENSIONS = frozenset({
-    "http://hl7.org/fhir/StructureDefinition/valueset-deprecated",
-    "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status",
-    "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition",
-    "http://hl7.org/fhir/StructureDefinition/rendering-style",
-    "http://hl7.org/fhir/StructureDefinition/rendering-xhtml",
-})
-"""``include.concept`` extensions copied onto the expansion's ``contains``."""
-
-Key = tuple[str, str | None, int]
-"""A member of an expansion: code system URL, version (None: the system has none) and concept id."""
-
-T = TypeVar("T")
-
-SNOMED = "http://snomed.info/sct"
-LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
-
-
-class CodeSystemNotFound(ValueSetError):
-    """A code system the value set needs is not known (or not in the version it names)."""
-
-    status = 404
-    code = "not-found"
-    tx_code = "not-found"
-
-    def __init__(self, error: UnknownCodeSystem, consequence: str = ", so the value set cannot be expanded"):
-        self.unknown = error
-        super().__init__(error.describe(consequence))
 
 
 @dataclass(slots=True)
@@ -94,29 +63,6 @@ class ExpandOptions:
     inline: bool = False
     """The value set came in the request (``valueSet``): messages name it by its URL alone, as tx.fhir.org."""
 
-
-@dataclass(slots=True)
-class ContainsProperty:
-    code: str
-    value: PropertyValue
-    type: str
-
-
-@dataclass(slots=True)
-class ExpansionEntry:
-    """One ``expansion.contains`` item."""
-
-    system: str
-    version: str | None
-    code: str
-    display: str | None
-    abstract: bool = False
-    inactive: bool = False
-    definition: str | None = None
-    designations: list[DesignationRecord] = field(default_factory=list)
-    properties: list[ContainsProperty] = field(default_factory=list)
-    extensions: list[dict] = field(default_factory=list)
-    contains: list[ExpansionEntry] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -145,553 +91,6 @@ class Expansion:
     """Draft/experimental/deprecated/withdrawn resources used: (resource type, canonical, standing)."""
 
 
-def canonical_of(resource: dict) -> str:
-    url = resource.get("url") or ""
-    return f"{url}|{resource['version']}" if resource.get("version") and url else url
-
-
-# -- compose evaluation -------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class IncludeVersion:
-    """How one ``include`` of a code system resolved: the version it declares, the version pattern the
-    request's rules made of it, and its provider (None when that version is unknown, see ``error``)."""
-
-    declared: str | None
-    effective: str | None
-    provider: CodeSystemProvider | None
-    error: UnknownCodeSystem | None = None
-
-
-@dataclass(slots=True, frozen=True)
-class ListedCodes:
-    """The codes an include lists, for membership tests (folded too for a case-insensitive system)."""
-
-    codes: frozenset[str]
-    folded: frozenset[str] | None
-
-    def has(self, concept: ConceptRecord) -> bool:
-        return concept.code in self.codes or (self.folded is not None and concept.code.casefold() in self.folded)
-
-
-_DERIVED: OrderedDict[tuple[str, int], tuple[object, object]] = OrderedDict()
-_DERIVED_LOCK = threading.Lock()
-_DERIVED_MAX = 128
-
-
-def derived(kind: str, source: object, build: Callable[[], T]) -> T:
-    """``build()``, cached per ``source`` object (a value set's concept list, a provider): stored value sets
-    and code system indexes are shared between requests, so what is derived from them is computed once."""
-    key = (kind, id(source))
-    with _DERIVED_LOCK:
-        cached = _DERIVED.get(key)
-        if cached is not None and cached[0] is source:
-            _DERIVED.move_to_end(key)
-            return cached[1]  # type: ignore[return-value]
-    value = build()
-    with _DERIVED_LOCK:
-        _DERIVED[key] = (source, value)  # the source is kept alive, so its id cannot be reused meanwhile
-        while len(_DERIVED) > _DERIVED_MAX:
-            _DERIVED.popitem(last=False)
-    return value
-
-
-def listed_codes(concepts: list[dict], case_sensitive: bool = True) -> ListedCodes:
-    """The ``ListedCodes`` of an ``include.concept`` list (cached per list)."""
-    def build() -> ListedCodes:
-        codes = frozenset(c.get("code", "") for c in concepts)
-        return ListedCodes(codes, None if case_sensitive else frozenset(c.casefold() for c in codes))
-    return derived("listed-cs" if case_sensitive else "listed-ci", concepts, build)
-
-
-def system_keys(provider: CodeSystemProvider) -> list[Key]:
-    """The keys of every concept of a provider in load order (cached for stored releases; do not mutate)."""
-    def build() -> list[Key]:
-        url, version = provider.url, provider.version
-        return [(url, version, number) for number in provider.all_ids()]
-    return derived("system", provider, build) if isinstance(provider, CodeSystemIndex) else build()
-
-
-@dataclass(slots=True)
-class SetMembership:
-    """One ``include``/``exclude`` as a membership test."""
-
-    has_system: bool
-    provider: CodeSystemProvider | None = None
-    listed: ListedCodes | None = None
-    filters: list[ConceptTest] = field(default_factory=list)
-    nested: list[Membership] = field(default_factory=list)
-
-    def __call__(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
-        if self.has_system:
-            mine = self.provider
-            if mine is None or (mine.url, mine.version) != (provider.url, provider.version):
-                return False
-            if self.listed is not None and not self.listed.has(concept):
-                return False
-            if not all(test(concept) for test in self.filters):
-                return False
-        elif not self.nested:
-            return False
-        return all(inner(provider, concept) for inner in self.nested)
-
-
-@dataclass(slots=True)
-class Membership:
-    """Whether a concept of a provider is a member of a value set (``Compose.membership``)."""
-
-    includes: list[SetMembership] = field(default_factory=list)
-    excludes: list[SetMembership] = field(default_factory=list)
-    active_only: bool = False
-    expansion: set[Key] | None = None
-    """Members of a value set that has only an ``expansion``."""
-
-    def __call__(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
-        if self.expansion is not None:
-            return (provider.url, provider.version, concept.id) in self.expansion
-        if not any(include(provider, concept) for include in self.includes):
-            return False
-        if any(exclude(provider, concept) for exclude in self.excludes):
-            return False
-        return concept.active or not self.active_only
-
-
-class Compose:
-    """Evaluates value set composes for one request (providers, used resources and membership).
-
-    ``lenient`` (validation): an include whose code system version is unknown adds no members instead of
-    failing, and ``check-system-version`` is left to the caller; both are recorded in ``includes``.
-    """
-
-    def __init__(self, ctx: ResourceContext, lenient: bool = False) -> None:
-        self.ctx = ctx
-        self.lenient = lenient
-        self.providers: dict[tuple[str, str | None], CodeSystemProvider] = {}
-        self.used_code_systems: list[str] = []
-        self.used_value_sets: list[str] = []
-        self.used_fragments: list[str] = []
-        self.unclosed: str | None = None
-        """Set (to a reason, possibly empty) when a grammar-based system contributes an open-ended selection."""
-        self.display_overrides: dict[Key, str] = {}
-        self.concept_extensions: dict[Key, list[dict]] = {}
-        """Extensions a value set puts on its listed concepts (``include.concept.extension``) kept in answers."""
-        self.listed_properties: dict[Key, list[dict]] = {}
-        """Property extensions (order, label, weight) a value set puts on its listed concepts."""
-        self.listed_designations: dict[Key, list[dict]] = {}
-        """Designations a value set gives its listed concepts (``include.concept.designation``)."""
-        self.includes: dict[str, list[IncludeVersion]] = {}
-        self.standings: list[tuple[str, str, str]] = []
-        """(resource type, canonical, standing) of the draft/experimental/deprecated/withdrawn resources used."""
-        self.expressions: dict[Key, ConceptRecord] = {}
-        """SNOMED CT expressions listed as codes (negative ids), with their records."""
-
-    def note_standing(self, kind: str, canonical: str, value: str | None) -> None:
-        if value and (kind, canonical, value) not in self.standings:
-            self.standings.append((kind, canonical, value))
-
-    def include_provider(self, system: str, declared: str | None) -> CodeSystemProvider | None:
-        """The provider of an include, recorded in ``includes`` (None: unknown version, when lenient)."""
-        effective = self.ctx.rules.effective(system, declared)
-        found = self.includes.setdefault(system.rstrip("/"), [])
-        try:
-            provider = self.provider(system, declared)
-        except CodeSystemNotFound as exc:
-            if not (self.lenient and exc.unknown.version is not None):
-                raise
-            found.append(IncludeVersion(declared, effective, None, exc.unknown))
-            return None
-        found.append(IncludeVersion(declared, effective, provider))
-        return provider
-
-    def provider(self, system: str, version: str | None) -> CodeSystemProvider:
-        try:
-            provider = self.ctx.code_system(system, version, check=not self.lenient)
-        except UnknownCodeSystem as exc:
-            raise CodeSystemNotFound(exc) from None
-        self.providers[(provider.url, provider.version)] = provider
-        used = f"{provider.url}|{provider.version}" if provider.version else provider.url
-        if used not in self.used_code_systems:
-            self.used_code_systems.append(used)
-        self.note_standing("CodeSystem", used, provider.meta.get("standing"))
-        if provider.meta.get("content") == "fragment" and used not in self.used_fragments:
-            self.used_fragments.append(used)
-        return provider
-
-    def value_set(self, reference: str, container: dict, path: tuple[str, ...]) -> dict:
-        """A value set referenced by ``include.valueSet`` (``#id`` = contained in ``container``)."""
-        if reference.startswith("#"):
-            for contained in container.get("contained", []):
-                if contained.get("resourceType") == "ValueSet" and contained.get("id") == reference[1:]:
-                    return contained
-        resource = self.ctx.value_set(reference)
-        canonical = canonical_of(resource)
-        if canonical in path or (resource.get("url") and resource.get("url") in {p.split("|")[0] for p in path}):
-            chain = ", ".join(path)
-            raise CircularReference(f"Found a circularity pointing to {canonical} processing ValueSet with "
-                                    f"pathway [{chain}]")
-        if canonical not in self.used_value_sets:
-            self.used_value_sets.append(canonical)
-        self.note_standing("ValueSet", canonical, standing(resource, lifecycle=False))
-        return resource
-
-    # -- members ----------------------------------------------------------------------------------------------
-
-    def members(self, vs: dict, path: tuple[str, ...] = ()) -> list[Key]:
-        """Ordered, de-duplicated member keys of a value set."""
-        path = (*path, canonical_of(vs) or vs.get("id") or "#")
-        compose = vs.get("compose")
-        if compose is None:
-            return self._expansion_members(vs)
-        parts = [self._set_members(include, vs, path, f"ValueSet.compose.include[{number}]")
-                 for number, include in enumerate(compose.get("include", []))]
-        excluded: set[Key] = set()
-        for number, exclude in enumerate(compose.get("exclude", [])):
-            excluded.update(self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]"))
-        # each part is already de-duplicated: one include needs no merge (and may be a shared cached list)
-        ordered = parts[0] if len(parts) == 1 else list(dict.fromkeys(k for part in parts for k in part))
-        if excluded:
-            ordered = [k for k in ordered if k not in excluded]
-        if compose.get("inactive") is False:
-            ordered = self.keep(ordered, lambda c: c.active)
-        return ordered
-
-    def _expansion_members(self, vs: dict) -> list[Key]:
-        """Members of a value set that has only an ``expansion`` (its contains, flattened)."""
-        keys: dict[Key, None] = {}
-        stack = list(reversed(vs.get("expansion", {}).get("contains", [])))
-        while stack:
-            item = stack.pop()
-            if item.get("system") and item.get("code"):
-                provider = self.provider(item["system"], item.get("version"))
-                concept = provider.concept(item["code"])
-                if concept is not None:
-                    keys[(provider.url, provider.version, concept.id)] = None
-            stack.extend(reversed(item.get("contains", [])))
-        return list(keys)
-
-    def _set_members(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> list[Key]:
-        keys: list[Key] | None = None
-        if item.get("system"):
-            provider = self.include_provider(item["system"], item.get("version"))
-            if provider is None:
-                return []
-            if item.get("concept") or item.get("filter"):
-                url, version = provider.url, provider.version
-                keys = [(url, version, i) for i in self._system_ids(provider, item, where)]
-            else:
-                self._note_unclosed(provider, [])
-                keys = system_keys(provider)
-            self._note_listed(provider, item)
-        nested = [self.members(self.value_set(ref, container, path), path) for ref in item.get("valueSet", [])]
-        if keys is None:
-            if not nested:
-                return []
-            keys, nested = nested[0], nested[1:]
-        for other in nested:
-            allowed = set(other)
-            keys = [k for k in keys if k in allowed]
-        return keys
-
-    def _note_listed(self, provider: CodeSystemProvider, item: dict) -> None:
-        """Record the displays, designations and extensions an include gives its listed concepts (one batched
-        lookup)."""
-        concepts = item.get("concept", [])
-        noted: list[dict] = derived("noted", concepts, lambda: [
-            c for c in concepts
-            if c.get("display") or c.get("designation")
-            or any(e.get("url") in CONCEPT_EXTENSIONS or e.get("url") in PROPERTY_EXTENSIONS
-                   for e in c.get("extension", []))])
-        if not noted:
-            return
-        ids = provider.ids_for_codes(c.get("code", "") for c in noted)
-        for listed in noted:
-            number = ids.get(listed.get("code", ""))
-            if number is None:
-                continue
-            key = (provider.url, provider.version, number)
-            if listed.get("display"):
-                self.display_overrides[key] = listed["display"]
-            kept = [e for e in listed.get("extension", []) if e.get("url") in CONCEPT_EXTENSIONS]
-            if kept:
-                self.concept_extensions[key] = kept
-            properties = [e for e in listed.get("extension", []) if e.get("url") in PROPERTY_EXTENSIONS]
-            if properties:
-                self.listed_properties[key] = properties
-            if listed.get("designation"):
-                self.listed_designations[key] = listed["designation"]
-
-    def _note_unclosed(self, provider: CodeSystemProvider, filters: list[dict]) -> None:
-        """SNOMED CT has a grammar (post-coordination): a whole-system or filtered include is unclosed unless a
-        filter ``expressions = false`` excludes expressions."""
-        if provider.url != SNOMED or any(f.get("property") == "expressions" and str(f.get("value")).lower()
-                                         == "false" for f in filters):
-            return
-        if not filters:
-            self.unclosed = f"The code System '{provider.url}' has a grammar and so has infinite members"
-        elif self.unclosed is None:
-            self.unclosed = ""
-
-    def _system_ids(self, provider: CodeSystemProvider, item: dict, where: str) -> list[int]:
-        if item.get("concept"):
-            codes = [listed.get("code", "") for listed in item["concept"]]
-            found = provider.ids_for_codes(codes)
-            if provider.url == SNOMED and len(found) < len(codes):
-                found.update(self._expression_ids(provider, [c for c in codes if c not in found]))
-            return list(dict.fromkeys(found[c] for c in codes if c in found))
-        filters = item.get("filter", [])
-        self._note_unclosed(provider, filters)
-        if not filters:
-            return provider.all_ids()
-        selected = filter_ids(provider, filters[0], f"{where}.filter[0]")
-        for number, flt in enumerate(filters[1:], start=1):
-            allowed = set(filter_ids(provider, flt, f"{where}.filter[{number}]"))
-            selected = [i for i in selected if i in allowed]
-        return selected
-
-    def _expression_ids(self, provider: CodeSystemProvider, codes: list[str]) -> dict[str, int]:
-        """Negative ids of the valid post-coordinated expressions among ``codes`` (one id per expression)."""
-        known = {record.code: key[2] for key, record in self.expressions.items()
-                 if key[:2] == (provider.url, provider.version)}
-        for code in codes:
-            if code not in known:
-                number = -1 - len(self.expressions)
-                record = listed_expression(provider, code, number)
-                if record is not None:
-                    self.expressions[(provider.url, provider.version, number)] = record
-                    known[code] = number
-        return {code: known[code] for code in codes if code in known}
-
-    # -- membership of one concept ($validate-code) -------------------------------------------------------------
-
-    def membership(self, vs: dict, path: tuple[str, ...] = ()) -> Membership:
-        """A test of one concept's membership, with the same resolution (and side effects) as ``members``
-        but nothing expanded: listed codes are looked up in a cached set, filters tested on the concept."""
-        path = (*path, canonical_of(vs) or vs.get("id") or "#")
-        compose = vs.get("compose")
-        if compose is None:
-            return Membership(expansion=set(self._expansion_members(vs)))
-        includes = [self._set_membership(include, vs, path, f"ValueSet.compose.include[{number}]")
-                    for number, include in enumerate(compose.get("include", []))]
-        excludes = [self._set_membership(exclude, vs, path, f"ValueSet.compose.exclude[{number}]")
-                    for number, exclude in enumerate(compose.get("exclude", []))]
-        return Membership(includes, excludes, active_only=compose.get("inactive") is False)
-
-    def _set_membership(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> SetMembership:
-        found = SetMembership(has_system=bool(item.get("system")))
-        if found.has_system:
-            provider = self.include_provider(item["system"], item.get("version"))
-            if provider is None:
-                return SetMembership(has_system=True)
-            found.provider = provider
-            if item.get("concept"):
-                found.listed = listed_codes(item["concept"], case_sensitive=provider.meta.get("case_sensitive", True))
-            else:
-                found.filters = [filter_test(provider, flt, f"{where}.filter[{number}]")
-                                 for number, flt in enumerate(item.get("filter", []))]
-            self._note_listed(provider, item)
-        found.nested = [self.membership(self.value_set(ref, container, path), path)
-                        for ref in item.get("valueSet", [])]
-        return found
-
-    # -- helpers over keys ------------------------------------------------------------------------------------
-
-    def records(self, keys: list[Key]) -> dict[Key, ConceptRecord]:
-        """The concept records of ``keys`` (loaded per provider in batches)."""
-        by_provider: dict[tuple[str, str | None], list[int]] = {}
-        for system, version, number in keys:
-            by_provider.setdefault((system, version), []).append(number)
-        found: dict[Key, ConceptRecord] = {}
-        for (system, version), ids in by_provider.items():
-            for record in self.providers[(system, version)].concepts([i for i in ids if i >= 0]):
-                found[(system, version, record.id)] = record
-            found.update({(system, version, i): self.expressions[(system, version, i)] for i in ids if i < 0})
-        return found
-
-    def keep(self, keys: list[Key], test) -> list[Key]:
-        records = self.records(keys)
-        return [k for k in keys if test(records[k])]
-
-    def text_filtered(self, keys: list[Key], query: str) -> list[Key]:
-        """The keys (order kept) whose concept matches the ``$expand`` text ``filter``: through the release's
-        search index when it has one (``smt.engines.text_index``), else by the Python scan."""
-        if not has_words(query):
-            return keys
-        matched: dict[tuple[str, str | None], set[int]] = {}
-        scanned: dict[tuple[str, str | None], list[int]] = {}
-        for pair, provider in self.providers.items():
-            found = indexed_text_ids(provider, query)
-            if found is None:
-                scanned[pair] = []
-            else:
-                matched[pair] = found
-        if scanned:
-            for system, version, number in keys:
-                if (system, version) in scanned:
-                    scanned[(system, version)].append(number)
-            for pair, ids in scanned.items():
-                matched[pair] = set(text_filter(self.providers[pair], ids, query))
-        if len(matched) == 1:
-            ((url, version), only), = matched.items()
-            provider = self.providers[(url, version)]
-            if isinstance(provider, CodeSystemIndex) and keys is system_keys(provider):
-                return [(url, version, number) for number in sorted(only)]  # the whole system, in id order
-            return [k for k in keys if k[2] in only]
-        return [k for k in keys if k[2] in matched.get((k[0], k[1]), ())]
-
-
-# -- expansion ----------------------------------------------------------------------------------------------
-
-
-def _hierarchy_possible(vs: dict, searched: bool = False) -> bool:
-    """A compose whose includes are whole systems or is-a / descendent-of filters keeps its hierarchy; with a
-    text ``filter`` (``searched``) only the is-a / descendent-of ones do (a search of a whole system is a flat
-    list of hits)."""
-    compose = vs.get("compose") or {}
-    if not compose.get("include") or compose.get("exclude"):
-        return False
-    for include in compose["include"]:
-        if not include.get("system") or include.get("concept") or include.get("valueSet"):
-            return False
-        ops = [r5_operator(f) or f.get("op") for f in include.get("filter", [])]
-        if any(op not in ("is-a", "descendent-of") for op in ops) or (searched and not ops):
-            return False
-    return True
-
-
-def _designations_wanted(records: list[DesignationRecord], wanted: list[str]) -> list[DesignationRecord]:
-    """Designations kept by the ``designation`` parameter: ``system|code`` uses, ``urn:ietf:bcp:47|tag``
-    languages (that exact tag) or a bare tag (every language it starts)."""
-    if not wanted:
-        return records
-    kept = []
-    for record in records:
-        for token in wanted:
-            system, _, code = token.rpartition("|")
-            if system == LANGUAGE_SYSTEM:
-                if (record.language or "").lower() == code.lower():
-                    kept.append(record)
-                    break
-                continue
-            if "|" in token:
-                if record.use and record.use.code == code and (not system or record.use.system == system):
-                    kept.append(record)
-                    break
-                continue
-            if record.language and record.language.lower().startswith(token.lower()):
-                kept.append(record)
-                break
-    return kept
-
-
-def _listed_designation(raw: dict) -> DesignationRecord:
-    """A designation a value set gives one of its listed concepts."""
-    use = raw.get("use")
-    return DesignationRecord(
-        str(raw.get("value", "")), raw.get("language"),
-        Coding(use.get("system"), use.get("code", ""), use.get("display")) if use else None,
-        extensions=tuple(e for e in raw.get("extension", []) if isinstance(e, dict)))
-
-
-class _EntryBuilder:
-    """Turns concept records into expansion entries according to the options."""
-
-    def __init__(self, compose: Compose, options: ExpandOptions, show_version: bool) -> None:
-        self.compose = compose
-        self.options = options
-        self.show_version = show_version
-        self.declared: dict[str, str | None] = {}
-
-    def entry(self, key: Key, concept: ConceptRecord) -> ExpansionEntry:
-        options = self.options
-        provider = self.compose.providers[(key[0], key[1])]
-        designations = provider.designations(concept)
-        display, source = preferred_display(provider, concept, designations, options.display_language)
-        if source is None and key in self.compose.display_overrides:
-            display = self.compose.display_overrides[key]
-        refused = source is None and only_listed(options.display_language) and not accepts(
-            options.display_language, provider.meta.get("language"))
-        if refused:  # "de,*;q=0": no German term, so no display (the default one stays a designation)
-            display = None
-        entry = ExpansionEntry(
-            system=provider.url, version=provider.version if self.show_version else None, code=concept.code,
-            display=display, abstract=concept.abstract, inactive=not concept.active,
-            definition=concept.definition if options.include_definition else None)
-        if options.include_designations or options.designations:
-            offered = designations if options.designations else expansion_designations(designations)
-            offered = requested_languages_first(offered, options.display_language)
-            shown = [d for d in offered if d is not source]
-            if (source is not None or refused) and concept.display:
-                language = provider.meta.get("language")
-                shown.insert(0, DesignationRecord(concept.display, language, PREFERRED_FOR_LANGUAGE))
-            shown += [_listed_designation(d) for d in self.compose.listed_designations.get(key, [])]
-            entry.designations = _designations_wanted(shown, options.designations)
-        own = provider.concept_extensions(concept)
-        entry.properties = self.properties(provider, concept)
-        entry.properties += self.extension_properties(key, own, {p.code for p in entry.properties})
-        entry.extensions = echoed_extensions(own, self.compose.concept_extensions.get(key, []))
-        return entry
-
-    def extension_properties(self, key: Key, own: list[dict], given: set[str]) -> list[ContainsProperty]:
-        """Order, label and weight of the concept (code system extensions, replaced by the value set's)."""
-        found = extension_properties(own, self.compose.listed_properties.get(key, []))
-        for code in found:
-            self.declared.setdefault(code, PROPERTY_URIS.get(code))
-        return [ContainsProperty(code, value, kind) for code, (value, kind) in found.items()  # type: ignore[arg-type]
-                if code not in given]
-
-    def properties(self, provider: CodeSystemProvider, concept: ConceptRecord) -> list[ContainsProperty]:
-        stored = provider.properties(concept)
-        found: list[ContainsProperty] = []
-        uris = {p["code"]: p.get("uri") for p in provider.meta.get("properties", [])}
-        for code in self.options.properties:
-            values: list[ContainsProperty] = []
-            if code == "definition" and concept.definition:
-                values = [ContainsProperty(code, concept.definition, "string")]
-            elif code == "parent":
-                values = [ContainsProperty(code, p.code, "code") for p in provider.parents(concept)]
-            elif code == "child":
-                values = [ContainsProperty(code, c.code, "code") for c in provider.children(concept)]
-            elif code == "inactive":
-                values = [ContainsProperty(code, not concept.active, "boolean")]
-            else:
-                values = [ContainsProperty(p.code, p.value, p.type) for p in stored if p.code == code]
-            if values:
-                default = CONCEPT_PROPERTY_URI + code if code in ("definition", "parent", "child", "inactive") else None
-                self.declared.setdefault(code, uris.get(code) or default)
-            found += values
-        status = [p for p in stored if p.code == "status" and p.value != "active"]
-        if (status or not concept.active) and "status" not in self.options.properties:
-            value = status[0].value if status else concept.status
-            found.append(ContainsProperty("status", value, "code"))
-            self.declared.setdefault("status", CONCEPT_PROPERTY_URI + "status")
-        return found
-
-
-def _nest(entries: list[tuple[Key, ExpansionEntry]], compose: Compose,
-          records: dict[Key, ConceptRecord], strict: bool = False) -> list[ExpansionEntry] | None:
-    """Entries arranged under their direct parents when the parent is a member too (the first such parent).
-
-    ``strict`` (nesting by default, not asked for): None when a member has two parents among the members, as a
-    tree cannot show a poly-hierarchy."""
-    present = {key: entry for key, entry in entries}
-    top: list[ExpansionEntry] = []
-    for key, entry in entries:
-        provider = compose.providers[(key[0], key[1])]
-        parents = [present[(key[0], key[1], p.id)] for p in provider.parents(records[key])
-                   if (key[0], key[1], p.id) in present]
-        if strict and len(parents) > 1:
-            return None
-        (parents[0].contains if parents else top).append(entry)
-    return top
-
-
-def _default_nesting(compose: Compose) -> bool:
-    """Whether an expansion is hierarchical when the request does not say (``excludeNested`` absent): not for
-    description-logic terminologies (SNOMED CT), whose concepts have several parents."""
-    return not any(getattr(p, "has_relationships", False) for p in compose.providers.values())
-
-
 def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None) -> Expansion:
     """``$expand`` of a ValueSet resource; raises ``ValueSetError`` subclasses."""
     options = options or ExpandOptions()
@@ -714,20 +113,12 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
     end = total if options.count is None else start + max(options.count, 0)
     page = keys[start:end]
     records = compose.records(page)
-    versions_per_system: dict[str, set[str | None]] = {}
-    for system, version in compose.providers:
-        versions_per_system.setdefault(system, set()).add(version)
-    for system, includes in compose.includes.items():  # includes naming different versions (even if forced)
-        declared = {i.declared for i in includes if i.declared}
-        if len(declared) > 1:
-            versions_per_system.setdefault(system, set()).update(declared)
-    show_version = any(len(v) > 1 for v in versions_per_system.values())
-    builder = _EntryBuilder(compose, options, show_version)
+    builder = EntryBuilder(compose, options, versions_shown(compose))
     entries = [(key, builder.entry(key, records[key])) for key in page]
-    wanted = options.exclude_nested is False or (options.exclude_nested is None and _default_nesting(compose))
+    wanted = options.exclude_nested is False or (options.exclude_nested is None and default_nesting(compose))
     nested = None
-    if wanted and not paged and _hierarchy_possible(vs, bool(options.filter)):
-        nested = _nest(entries, compose, records, strict=options.exclude_nested is None)
+    if wanted and not paged and hierarchy_possible(vs, bool(options.filter)):
+        nested = nest(entries, compose, records, strict=options.exclude_nested is None)
     contains = nested if nested is not None else [e for _, e in entries]
     return Expansion(
         value_set=vs, identifier=f"urn:uuid:{uuid.uuid4()}",
