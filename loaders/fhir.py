@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -156,18 +157,8 @@ def codesystem_release(resource: dict, where: str = "CodeSystem", version: str |
             if concept.code == child:
                 concept.parents.extend(p for p in parents if p not in concept.parents)
     return CodeSystemRelease(
-        url=url,
-        version=version or resource.get("version") or "",
-        name=resource.get("name") or resource.get("id") or url.rsplit("/", 1)[-1],
-        title=resource.get("title") or resource.get("name") or url,
+        **_metadata(resource, url, version),
         concepts=concepts,
-        publisher=resource.get("publisher"),
-        copyright=resource.get("copyright"),
-        oids=_oids(resource),
-        language=resource.get("language"),
-        status=resource.get("status") if resource.get("status") in ("draft", "active", "retired") else "active",
-        date=resource.get("date"),
-        description=resource.get("description"),
         properties=[
             PropertyDef(p["code"], p.get("type", "string"), p.get("uri"), p.get("description"))
             for p in resource.get("property", []) if p.get("code") not in PARENT_PROPERTIES | CHILD_PROPERTIES
@@ -185,22 +176,25 @@ def resource_release(resource: dict, where: str = "resource", version: str | Non
     url = resource.get("url")
     if not url:
         raise LoadError(f"{kind} has no url", file=where, field="url")
+    return ResourceRelease(kind=kind, resource=resource, **_metadata(resource, url, version))
+
+
+def _metadata(resource: dict, url: str, version: str | None) -> dict[str, Any]:
+    """Release fields every terminology resource gives the same way (version ``""`` when it has none)."""
     status = resource.get("status")
-    return ResourceRelease(
-        kind=kind,
-        url=url,
-        version=version or resource.get("version") or "",
-        name=resource.get("name") or resource.get("id") or url.rsplit("/", 1)[-1],
-        title=resource.get("title") or resource.get("name") or url,
-        resource=resource,
-        publisher=resource.get("publisher"),
-        copyright=resource.get("copyright"),
-        oids=_oids(resource),
-        language=resource.get("language"),
-        status=status if status in ("draft", "active", "retired") else "active",
-        date=resource.get("date"),
-        description=resource.get("description"),
-    )
+    return {
+        "url": url,
+        "version": version or resource.get("version") or "",
+        "name": resource.get("name") or resource.get("id") or url.rsplit("/", 1)[-1],
+        "title": resource.get("title") or resource.get("name") or url,
+        "publisher": resource.get("publisher"),
+        "copyright": resource.get("copyright"),
+        "oids": _oids(resource),
+        "language": resource.get("language"),
+        "status": status if status in ("draft", "active", "retired") else "active",
+        "date": resource.get("date"),
+        "description": resource.get("description"),
+    }
 
 
 def release_from_resource(resource: dict, where: str, version: str | None = None) -> Release:
