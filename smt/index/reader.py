@@ -324,34 +324,29 @@ class CodeSystemIndex:
     def sources_with(self, type_id: int, destination_ids: int | Iterable[int] | None = None,
                      characteristic: str | None = "inferred") -> set[int]:
         """Concepts with a relationship of type ``type_id`` (to one of ``destination_ids`` when given)."""
-        where, args = _characteristic(characteristic)
-        db = self._db()
-        if destination_ids is None:
-            return {r[0] for r in db.execute(f"SELECT source FROM relationship WHERE type = ?{where}",
-                                             (type_id, *args))}
-        targets = [destination_ids] if isinstance(destination_ids, int) else list(destination_ids)
-        found: set[int] = set()
-        for start in range(0, len(targets), 500):
-            chunk = targets[start:start + 500]
-            found.update(r[0] for r in db.execute(
-                f"SELECT source FROM relationship WHERE type = ? AND destination IN ({','.join('?' * len(chunk))})"
-                f"{where}", (type_id, *chunk, *args)))
-        return found
+        ids = [destination_ids] if isinstance(destination_ids, int) else destination_ids
+        return self._relationship_ends("source", "destination", type_id, ids, characteristic)
 
     def destinations_of(self, type_id: int, source_ids: Iterable[int] | None = None,
                         characteristic: str | None = "inferred") -> set[int]:
         """Destinations of relationships of type ``type_id`` (from ``source_ids`` when given)."""
+        return self._relationship_ends("destination", "source", type_id, source_ids, characteristic)
+
+    def _relationship_ends(self, wanted: str, given: str, type_id: int, given_ids: Iterable[int] | None,
+                           characteristic: str | None) -> set[int]:
+        """The ``wanted`` end (source or destination) of relationships of type ``type_id``, restricted to those
+        whose ``given`` end is in ``given_ids`` when given (queried 500 ids at a time)."""
         where, args = _characteristic(characteristic)
         db = self._db()
-        if source_ids is None:
-            return {r[0] for r in db.execute(f"SELECT destination FROM relationship WHERE type = ?{where}",
+        if given_ids is None:
+            return {r[0] for r in db.execute(f"SELECT {wanted} FROM relationship WHERE type = ?{where}",
                                              (type_id, *args))}
-        sources = list(source_ids)
+        ids = list(given_ids)
         found: set[int] = set()
-        for start in range(0, len(sources), 500):
-            chunk = sources[start:start + 500]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
             found.update(r[0] for r in db.execute(
-                f"SELECT destination FROM relationship WHERE type = ? AND source IN ({','.join('?' * len(chunk))})"
+                f"SELECT {wanted} FROM relationship WHERE type = ? AND {given} IN ({','.join('?' * len(chunk))})"
                 f"{where}", (type_id, *chunk, *args)))
         return found
 
