@@ -17,9 +17,9 @@ from fhir_api.deps import get_registry, negotiate
 from fhir_api.errors import FhirError
 from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import fhir_json
-from fhir_api.searchset import searchset
+from fhir_api.searchset import common_tests, matches, searchset
 from smt.engines.codesystem import CodeSystemVersion, by_id
-from smt.registry import Registry, normalise_system
+from smt.registry import Registry
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
 
@@ -40,23 +40,11 @@ def _shape(cs: CodeSystemVersion, params: OperationParams) -> dict:
     return only_elements(resource, elements) if elements else resource
 
 
-def _starts(value: str | None, prefix: str) -> bool:
-    return (value or "").casefold().startswith(prefix.casefold())
-
-
 def _matches(cs: CodeSystemVersion, params: OperationParams) -> bool:
     info, meta = cs.info, cs.index.meta
-    tests = {
-        "_id": lambda v: info.id == v,
-        "url": lambda v: info.url.rstrip("/") == normalise_system(v),
-        "system": lambda v: info.url.rstrip("/") == normalise_system(v),
-        "version": lambda v: info.version == v,
-        "name": lambda v: _starts(meta.get("name") or info.name, v),
-        "title": lambda v: _starts(meta.get("title") or info.title, v),
-        "status": lambda v: info.status in v.split(","),
-        "identifier": lambda v: v.rpartition("|")[2].removeprefix("urn:oid:") in meta.get("oids", []),
-    }
-    return all(test(value) for name, test in tests.items() for value in params.strings(name))
+    tests = common_tests(info, meta.get("name"), meta.get("title"), meta.get("oids", []))
+    tests["system"] = tests["url"]
+    return matches(params, tests)
 
 
 @router.get("")

@@ -21,8 +21,6 @@ Each stored ConceptMap release is one resource whose id is the release id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -30,7 +28,7 @@ from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.params import CodingValue, OperationParams, read_params
 from fhir_api.responses import fhir_json
-from fhir_api.searchset import searchset
+from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
 from smt.alignments import conceptmap_to_sssom
 from smt.alignments.closure import ClosureConcept, closure, closure_conceptmap
 from smt.alignments.snomed import implicit_map
@@ -235,10 +233,6 @@ def export(resource_id: str, request: Request, export_format: str = Query("json"
 # -- read and search ----------------------------------------------------------------------------------------
 
 
-def _starts(value: str | None, prefix: str) -> bool:
-    return (value or "").casefold().startswith(prefix.casefold())
-
-
 def _groups(resource: dict, key: str) -> set[str]:
     return {normalise_system(str(g[key])) for g in resource.get("group", []) or [] if g.get(key)}
 
@@ -249,17 +243,8 @@ def _scope(resource: dict, side: str) -> set[str]:
 
 
 def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool:
-    identifiers = {str(i.get("value", "")).removeprefix("urn:oid:") for i in
-                   ([resource["identifier"]] if isinstance(resource.get("identifier"), dict)
-                    else resource.get("identifier", []) or [])}
-    tests: dict[str, Callable[[str], bool]] = {
-        "_id": lambda v: info.id == v,
-        "url": lambda v: info.url.rstrip("/") == v.rstrip("/"),
-        "version": lambda v: info.version == v,
-        "name": lambda v: _starts(resource.get("name") or info.name, v),
-        "title": lambda v: _starts(resource.get("title") or info.title, v),
-        "status": lambda v: info.status in v.split(","),
-        "identifier": lambda v: v.rpartition("|")[2].removeprefix("urn:oid:") in identifiers,
+    tests = common_tests(info, resource.get("name"), resource.get("title"), resource_identifiers(resource))
+    tests |= {
         "source": lambda v: v in _scope(resource, "source"),
         "target": lambda v: v in _scope(resource, "target"),
         "source-system": lambda v: normalise_system(v) in _groups(resource, "source"),
@@ -267,7 +252,7 @@ def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool
         "source-code": lambda v: v in stored_index(info).forward,
         "target-code": lambda v: v in stored_index(info).backward,
     }
-    return all(test(value) for name, test in tests.items() for value in params.strings(name))
+    return matches(params, tests)
 
 
 @router.get("/ConceptMap")

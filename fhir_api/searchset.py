@@ -1,8 +1,10 @@
-"""The searchset ``Bundle`` of a FHIR search interaction: total, ``_count``/``_offset`` paging, self/next links."""
+"""FHIR search over stored releases: the parameters every terminology resource shares (``_id``, ``url``,
+``version``, ``name``, ``title``, ``status``, ``identifier``) and the searchset ``Bundle`` (total,
+``_count``/``_offset`` paging, self/next links)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from fastapi import Request
@@ -10,9 +12,43 @@ from fastapi.responses import Response
 
 from fhir_api.params import OperationParams, non_negative_int
 from fhir_api.responses import fhir_base, fhir_json
+from smt.registry import normalise_system
+from smt.store.releases import ReleaseInfo
 
 Match = TypeVar("Match")
 DEFAULT_COUNT = 100
+Tests = dict[str, Callable[[str], bool]]
+
+
+def starts_with(value: str | None, prefix: str) -> bool:
+    """``name`` / ``title`` search: a case-insensitive prefix."""
+    return (value or "").casefold().startswith(prefix.casefold())
+
+
+def resource_identifiers(resource: dict) -> set[str]:
+    """Identifier values of a resource (one or a list), ``urn:oid:`` prefixes dropped."""
+    found = resource.get("identifier") or []
+    items = [found] if isinstance(found, dict) else found
+    return {str(i.get("value", "")).removeprefix("urn:oid:") for i in items if isinstance(i, dict)}
+
+
+def common_tests(info: ReleaseInfo, name: str | None, title: str | None, identifiers: Iterable[str]) -> Tests:
+    """The search parameters every terminology resource answers, as tests on one release."""
+    known = {i.removeprefix("urn:oid:") for i in identifiers}
+    return {
+        "_id": lambda v: info.id == v,
+        "url": lambda v: info.url.rstrip("/") == normalise_system(v),
+        "version": lambda v: info.version == v,
+        "name": lambda v: starts_with(name or info.name, v),
+        "title": lambda v: starts_with(title or info.title, v),
+        "status": lambda v: info.status in v.split(","),
+        "identifier": lambda v: v.rpartition("|")[2].removeprefix("urn:oid:") in known,
+    }
+
+
+def matches(params: OperationParams, tests: Tests) -> bool:
+    """Whether every search parameter given (each value of each) passes its test; unknown ones are ignored."""
+    return all(test(value) for name, test in tests.items() for value in params.strings(name))
 
 
 def searchset(request: Request, params: OperationParams, resource_type: str, found: Sequence[Match],

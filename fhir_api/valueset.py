@@ -17,7 +17,7 @@ from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, from_parameters, read_params
 from fhir_api.responses import fhir_json
-from fhir_api.searchset import searchset
+from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
 from fhir_api.valueset_json import expansion_value_set, outcome, validation_parameters
 from smt.engines.codesystem import CodingInput, Issue
 from smt.engines.display_language import check as check_display_language
@@ -265,26 +265,9 @@ def _resource(info: ReleaseInfo) -> dict:
     return resource
 
 
-def _starts(value: str | None, prefix: str) -> bool:
-    return (value or "").casefold().startswith(prefix.casefold())
-
-
-def _identifiers(resource: dict) -> set[str]:
-    return {str(i.get("value", "")).removeprefix("urn:oid:") for i in resource.get("identifier", [])
-            if isinstance(i, dict)}
-
-
 def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool:
-    tests: dict[str, Callable[[str], bool]] = {
-        "_id": lambda v: info.id == v,
-        "url": lambda v: info.url.rstrip("/") == v.rstrip("/"),
-        "version": lambda v: info.version == v,
-        "name": lambda v: _starts(resource.get("name") or info.name, v),
-        "title": lambda v: _starts(resource.get("title") or info.title, v),
-        "status": lambda v: info.status in v.split(","),
-        "identifier": lambda v: v.rpartition("|")[2].removeprefix("urn:oid:") in _identifiers(resource),
-    }
-    return all(test(value) for name, test in tests.items() for value in params.strings(name))
+    return matches(params, common_tests(info, resource.get("name"), resource.get("title"),
+                                        resource_identifiers(resource)))
 
 
 @router.get("")
