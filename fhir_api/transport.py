@@ -17,7 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 GZIP_MINIMUM_BYTES = 1024
 GZIP_LEVEL = 6
-"""zlib level 6: most of level 9's ratio on JSON at a fraction of its CPU time."""
+"""zlib's own default level (Starlette's default, 9, spends more CPU per answer)."""
 EXPOSED_HEADERS = ["Location", "Content-Location", "ETag", "Last-Modified", "Content-Disposition"]
 
 
