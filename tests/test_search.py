@@ -85,12 +85,23 @@ def test_highlight_marks_matched_words_and_escapes_html() -> None:
 
 def test_abbreviation_dictionary_is_curated_and_well_formed() -> None:
     entries = abbreviations.dictionary()
-    assert 150 <= len(entries) <= 400
+    assert 150 <= len(entries) <= 500  # abbreviations and everyday words
     assert entries[("hta",)].expansions[0] == "hypertension artérielle"
     assert len(entries[("ep",)].expansions) >= 2  # ambiguous: several meanings
     assert all(e.expansions and all(x.strip() for x in e.expansions) for e in entries.values())
     with pytest.raises(ValueError, match="already listed"):
         abbreviations.parse(["HTA\thypertension", "h.t.a.\thypertension artérielle"])
+
+
+def test_everyday_words_are_a_second_dictionary_of_the_same_format() -> None:
+    entries = abbreviations.dictionary()
+    lay = abbreviations.parse(abbreviations.SYNONYMS.read_text(encoding="utf-8").splitlines(), "synonyms_fr.tsv")
+    assert 80 <= len(lay) <= 150
+    assert set(lay) <= set(entries)  # both files feed the same expansion
+    assert entries[("crise", "cardiaque")].expansions[0] == "infarctus du myocarde"
+    assert abbreviations.find(abbreviations.key_words("sucre dans le sang"))[0][2].expansions == ("hyperglycémie",)
+    with pytest.raises(ValueError, match="already listed"):  # a key may not be in both files
+        abbreviations.parse(["HTA\thypertension"], "synonyms_fr.tsv", {("hta",): entries[("hta",)]})
 
 
 def test_abbreviations_are_found_folded_dotted_and_longest_first() -> None:
@@ -330,6 +341,26 @@ def test_unknown_words_and_codes_are_not_expanded(client: TestClient) -> None:
     for query in ("otalgie", "E11.9", "G.X.Q."):
         assert "expanded" not in _search(client, q=query)
     assert _codes(_search(client, q="E11.9", system=CIM10))[0] == "E11.9"
+
+
+@pytest.mark.parametrize(("query", "family"), [
+    ("crise cardiaque", "I21"), ("attaque cérébrale", "I6"), ("tension", "I10"), ("sucre dans le sang", "R73"),
+    ("cancer du sein", "C50"), ("calculs rénaux", "N20"), ("mal de dos", "M54"), ("brûlures d'estomac", "K21"),
+    ("cholestérol", "E78.0"), ("rhume", "J00"),
+])
+def test_everyday_words_find_the_medical_terms(client: TestClient, query: str, family: str) -> None:
+    codes = _codes(_search(client, q=query, system=CIM10, count=3))
+    assert any(code.startswith(family) for code in codes), codes
+
+
+def test_everyday_words_are_reported_and_a_literal_match_still_wins(client: TestClient) -> None:
+    body = _search(client, q="Crise cardiaque", system=CIM10, count=3)
+    assert body["expanded"] == {"crise cardiaque": ["infarctus du myocarde", "infarctus myocarde"]}
+    assert _search(client, q="sucre dans le sang", count=1)["expanded"] == {"sucre sang": ["hyperglycémie"]}
+    # "Angine de poitrine" is itself a CIM-10 label: the literal term comes before its expansion ("angor")
+    assert _codes(_search(client, q="angine de poitrine", system=CIM10, count=1)) == ["I20"]
+    # "mal de tête" is a CISP-2 label (N01): it comes before the expansion's "Céphalée"
+    assert _codes(_search(client, q="mal de tête", count=2)) == ["N01", "R51"]
 
 
 def test_a_text_filter_does_not_expand_abbreviations(search_home: Path) -> None:
