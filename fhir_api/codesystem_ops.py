@@ -20,6 +20,7 @@ from fhir_api.valueset import request_context
 from fhir_api.valueset_json import validation_parameters
 from smt.engines import codesystem as engine
 from smt.engines.codesystem import CodeSystemVersion, CodingInput
+from smt.engines.sct_expression import written_as_expression
 from smt.engines.validate_vs import ValidateOptions, code_system_validator, validate_in_code_systems
 from smt.registry import Registry, normalise_system
 
@@ -139,7 +140,7 @@ async def _subsumes(request: Request, params: OperationParams, registry: Registr
             raise _required(name, f"$subsumes needs {name} (or coding{name[-1]})")
     if not system:
         raise _required("system", "$subsumes needs the code system (parameter 'system' or the codings')")
-    if any(mark in code for code in (code_a, code_b) for mark in ":+"):  # post-coordinated: normal forms, ms
+    if written_as_expression(code_a) or written_as_expression(code_b):  # normal forms: a few ms at scale
         outcome = await run_in_threadpool(engine.subsumes, registry, system, code_a, code_b, version)
     else:
         outcome = engine.subsumes(registry, system, code_a, code_b, version)

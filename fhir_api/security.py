@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from fastapi import FastAPI, Request
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fhir_api.errors import FhirError, outcome_response
@@ -59,31 +60,25 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = _header(scope, b"content-length")
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
         if length and length.isdigit() and int(length) > max_request_bytes():
             response = outcome_response(Request(scope), 413, "too-costly",
                                         f"request body over the limit of {max_request_bytes()} bytes")
             await response(scope, receive, send)
             return
-        https = scope.get("scheme") == "https" or _header(scope, b"x-forwarded-proto") == "https"
+        https = scope.get("scheme") == "https" or headers.get("x-forwarded-proto") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
+                sent = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in sent}
                 extra = SECURITY_HEADERS + ((HSTS,) if https else ())
-                headers.extend(item for item in extra if item[0] not in present)
-                message = {**message, "headers": headers}
+                sent.extend(item for item in extra if item[0] not in present)
+                message = {**message, "headers": sent}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
 
 
 def install_security(app: FastAPI) -> None:

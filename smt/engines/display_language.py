@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from smt.engines.codesystem import language_preferences
 from smt.engines.vs_errors import InvalidDisplayLanguage
 
 _RANGE = re.compile(r"^\s*(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)\s*(;\s*q\s*=\s*[0-9](\.[0-9]{0,3})?\s*)?$")
@@ -32,9 +33,4 @@ def only_listed(value: str | None) -> bool:
 def accepts(value: str | None, language: str | None) -> bool:
     """Whether ``language`` is acceptable to ``value`` when only listed languages are (primary subtags)."""
     primary = (language or "").lower().split("-")[0]
-    for part in (value or "").split(","):
-        tag, _, weight = part.partition(";")
-        tag = tag.strip().lower()
-        if tag != "*" and tag.split("-")[0] == primary and not re.fullmatch(r"\s*q\s*=\s*0(\.0*)?\s*", weight or "x"):
-            return True
-    return False
+    return any(tag != "*" and tag.split("-")[0] == primary for tag in language_preferences(value))

@@ -123,9 +123,14 @@ def parse_expression_or_fail(text: str) -> Expression:
     return expr
 
 
+def written_as_expression(text: str) -> bool:
+    """Whether a code has the shape of a post-coordinated expression (a refinement ``:`` or several ``+``)."""
+    return re.search(r"[:+]", text) is not None
+
+
 def parse_expression(text: str) -> Expression | None:
     """The expression of a code that is a post-coordinated expression; None for a plain or malformed code."""
-    if text.strip().isdigit() or not re.search(r"[:+]", text):
+    if text.strip().isdigit() or not written_as_expression(text):
         return None
     try:
         return parse_expression_or_fail(text)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from smt.ecl.backend import IS_A
 from smt.index.reader import CodeSystemIndex, ConceptRecord
 
-IS_A = "116680003"
 EQUIVALENT, SUBTYPE = "===", "<<<"
 
 
@@ -35,6 +35,32 @@ def _concrete(value: int | float | str) -> str:
     return f'"{value}"' if isinstance(value, str) else f"#{value}"
 
 
+@dataclass(frozen=True, slots=True)
+class Concrete:
+    """A concrete attribute value (number or string) of a relationship."""
+
+    value: int | float | str
+
+
+Groups = dict[int, list[tuple[int, int | Concrete]]]
+"""Attribute groups by group number (0: ungrouped): (attribute id, value concept id or concrete value)."""
+
+
+def inferred_definition(index: CodeSystemIndex, concept_id: int) -> tuple[list[int], Groups]:
+    """A concept's inferred supertypes (is-a destinations) and its other inferred attributes, by group."""
+    is_a = index.concept(IS_A)
+    parents: list[int] = []
+    groups: Groups = {}
+    for rel in index.relationships_of(concept_id):
+        if is_a is not None and rel.type == is_a.id:
+            parents.append(rel.destination)
+        else:
+            groups.setdefault(rel.group, []).append((rel.type, rel.destination))
+    for value in index.concrete_of(concept_id):
+        groups.setdefault(value.group, []).append((value.type, Concrete(value.value)))
+    return parents, groups
+
+
 def normal_form(index: CodeSystemIndex, concept: ConceptRecord, sufficiently_defined: bool) -> NormalForm:
     """The necessary normal form of ``concept`` (inferred relationships of the release)."""
     codes: dict[int, str] = {}
@@ -44,19 +70,15 @@ def normal_form(index: CodeSystemIndex, concept: ConceptRecord, sufficiently_def
             codes[concept_id] = index.concept_by_id(concept_id).code
         return codes[concept_id]
 
-    focus: list[str] = []
-    groups: dict[int, list[tuple[str, str]]] = {}
-    for rel in index.relationships_of(concept.id):
-        if code(rel.type) == IS_A:
-            focus.append(code(rel.destination))
-        else:
-            groups.setdefault(rel.group, []).append((code(rel.type), code(rel.destination)))
-    for value in index.concrete_of(concept.id):
-        groups.setdefault(value.group, []).append((code(value.type), _concrete(value.value)))
-    ordered = {number: sorted(set(pairs), key=lambda p: (_sctid(p[0]), p[1])) for number, pairs in
-               sorted(groups.items())}
+    def value_text(value: int | Concrete) -> str:
+        return _concrete(value.value) if isinstance(value, Concrete) else code(value)
+
+    parents, groups = inferred_definition(index, concept.id)
+    ordered = {number: sorted({(code(kind), value_text(value)) for kind, value in pairs},
+                              key=lambda p: (_sctid(p[0]), p[1]))
+               for number, pairs in sorted(groups.items())}
     return NormalForm(EQUIVALENT if sufficiently_defined else SUBTYPE,
-                      sorted(set(focus), key=_sctid) or [concept.code], ordered)
+                      sorted({code(p) for p in parents}, key=_sctid) or [concept.code], ordered)
 
 
 def render_normal_form(form: NormalForm, term: Callable[[str], str | None] | None = None) -> str:

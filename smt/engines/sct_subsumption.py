@@ -23,15 +23,13 @@ Concepts against concepts never come here: ``codesystem.subsumes`` answers them 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from smt.engines.codesystem import UnknownCode
-from smt.engines.sct_expression import Expression, parse_expression_or_fail
+from smt.engines.sct_expression import Expression, parse_expression_or_fail, written_as_expression
+from smt.engines.sct_normal_form import Concrete, inferred_definition
 from smt.engines.validate_expr import expression_problem
 from smt.index.reader import CodeSystemIndex, ConceptRecord, SubsumptionOutcome
-
-IS_A = "116680003"
 
 
 class InvalidExpression(UnknownCode):
@@ -41,11 +39,6 @@ class InvalidExpression(UnknownCode):
         super().__init__(code, system, version)
         self.problem = problem
         self.args = (f"{self.args[0]}: not a valid expression ({problem})",)
-
-
-@dataclass(frozen=True, slots=True)
-class Concrete:
-    value: int | float | str
 
 
 Value = int | Concrete | Expression
@@ -67,7 +60,6 @@ class _Subsumption:
 
     def __init__(self, index: CodeSystemIndex) -> None:
         self.index = index
-        self.is_a = index.concept(IS_A)
         self._ancestors: dict[int, set[int]] = {}
         self._records: dict[int, ConceptRecord] = {}
         self._defined: dict[int, bool] = {}
@@ -102,13 +94,7 @@ class _Subsumption:
     def inferred(self, concept_id: int) -> tuple[list[Pair], list[list[Pair]]]:
         """The concept's inferred attributes (is-a aside): ungrouped ones, then each role group."""
         if concept_id not in self._inferred:
-            grouped: dict[int, list[Pair]] = {}
-            is_a = self.is_a.id if self.is_a is not None else None
-            for rel in self.index.relationships_of(concept_id):
-                if rel.type != is_a:
-                    grouped.setdefault(rel.group, []).append((rel.type, rel.destination))
-            for value in self.index.concrete_of(concept_id):
-                grouped.setdefault(value.group, []).append((value.type, Concrete(value.value)))
+            _, grouped = inferred_definition(self.index, concept_id)
             self._inferred[concept_id] = (grouped.pop(0, []), [grouped[n] for n in sorted(grouped)])
         return self._inferred[concept_id]
 
@@ -191,7 +177,7 @@ def parse_side(index: CodeSystemIndex, code: str, concept: ConceptRecord | None)
     if concept is not None:
         return Expression([concept.code])
     version = index.version or ""
-    plain = re.search(r"[:+]", code) is None
+    plain = not written_as_expression(code)
     try:
         expr = parse_expression_or_fail(code)
     except ValueError as error:
