@@ -40,10 +40,9 @@ def visible_registry(request: Request) -> Registry:
 
 async def get_registry(request: Request) -> Registry:
     """FastAPI dependency for ``visible_registry``: anonymous reads cost no worker-thread hop."""
-    if request.headers.get("authorization"):
+    if request.headers.get("authorization"):  # checking a token may fetch the OIDC keys
         return await run_in_threadpool(visible_registry, request)
-    registry: Registry = request.app.state.registry
-    return registry.public()
+    return visible_registry(request)  # anonymous: nothing that blocks
 
 
 async def negotiate(request: Request) -> None:

@@ -28,7 +28,7 @@ from smt.engines.codesystem import (
     requested_languages_first,
 )
 from smt.engines.sct_expression import Expression, parse_expression, render
-from smt.engines.sct_normal_form import normal_form, render_normal_form
+from smt.engines.sct_normal_form import normal_form, render_normal_form, sufficiently_defined
 from smt.engines.sct_terms import preferred_dialect
 from smt.engines.validate_expr import expression_problem
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord
@@ -76,8 +76,7 @@ def _concept_properties(index: CodeSystemIndex, concept: ConceptRecord, asked: _
         else:
             found.append(LookupProperty(prop.code, prop.value, prop.type))
     if any(asked(name) for name in NORMAL_FORMS):
-        defined = any(p.code == "sufficientlyDefined" and p.value is True for p in stored)
-        form = normal_form(index, concept, defined)
+        form = normal_form(index, concept, sufficiently_defined(stored))
         if asked("normalForm"):
             found.append(LookupProperty("normalForm", render_normal_form(form, lambda c: _term(index, c)), "string"))
         if asked("normalFormTerse"):

@@ -9,11 +9,11 @@ concept (the concept's display) — as Snowstorm answers them in ``$lookup``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from smt.ecl.backend import IS_A
-from smt.index.reader import CodeSystemIndex, ConceptRecord
+from smt.index.reader import CodeSystemIndex, ConceptRecord, PropertyRecord
 
 EQUIVALENT, SUBTYPE = "===", "<<<"
 
@@ -44,6 +44,11 @@ class Concrete:
 
 Groups = dict[int, list[tuple[int, int | Concrete]]]
 """Attribute groups by group number (0: ungrouped): (attribute id, value concept id or concrete value)."""
+
+
+def sufficiently_defined(properties: Iterable[PropertyRecord]) -> bool:
+    """Whether a concept's stored properties mark it sufficiently defined (its definition is its meaning)."""
+    return any(p.code == "sufficientlyDefined" and p.value is True for p in properties)
 
 
 def inferred_definition(index: CodeSystemIndex, concept_id: int) -> tuple[list[int], Groups]:

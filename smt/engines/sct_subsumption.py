@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from smt.engines.codesystem import UnknownCode
 from smt.engines.sct_expression import Expression, parse_expression_or_fail, written_as_expression
-from smt.engines.sct_normal_form import Concrete, inferred_definition
+from smt.engines.sct_normal_form import Concrete, inferred_definition, sufficiently_defined
 from smt.engines.validate_expr import expression_problem
 from smt.index.reader import CodeSystemIndex, ConceptRecord, SubsumptionOutcome
 
@@ -87,8 +87,7 @@ class _Subsumption:
     def defined(self, concept_id: int) -> bool:
         """Whether the concept is sufficiently defined (its definition is its meaning)."""
         if concept_id not in self._defined:
-            self._defined[concept_id] = any(p.code == "sufficientlyDefined" and p.value is True
-                                            for p in self.index.properties(self.record(concept_id)))
+            self._defined[concept_id] = sufficiently_defined(self.index.properties(self.record(concept_id)))
         return self._defined[concept_id]
 
     def inferred(self, concept_id: int) -> tuple[list[Pair], list[list[Pair]]]:
