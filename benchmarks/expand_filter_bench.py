@@ -12,7 +12,7 @@ multi-word prefixes, whole words, accented and unaccented forms), each query rep
 ``--requests`` requests (default 100), 3 runs. The real app (``create_app(home)``) is served by uvicorn in a
 background thread on 127.0.0.1 and called with one keep-alive ``httpx.Client``; every latency is one full HTTP
 round trip. Each answer is checked (status 200, page size = min(20, total)). The same queries are then timed
-in process through ``smt.engines.expand.expand`` (a fresh ``ResourceContext`` per call, as a request builds).
+in process through ``smt.terminology.expand.expand.expand`` (a fresh ``ResourceContext`` per call, as a request builds).
 
 Reported: the median over runs of each run's p50, and of each run's p95. Target: HTTP p50 ≤ 10 ms.
 Usage: ``python -m benchmarks.expand_filter_bench [--concepts 100000] [--runs 3] [--requests 100]``.
@@ -36,12 +36,12 @@ from benchmarks.common import machine, percentile, serve, timed
 from benchmarks.valueset_bench import value_set
 from loaders import run_loader
 from loaders.fhir import resource_release
+from smt.catalogue.registry import Registry
 from smt.config import data_dir
-from smt.engines.expand import ExpandOptions, expand, resolve_value_set
-from smt.engines.provider import ResourceContext
 from smt.model import CodeSystemRelease, Concept, Designation
-from smt.registry import Registry
 from smt.store.releases import ReleaseStore
+from smt.terminology.context import ResourceContext
+from smt.terminology.expand.expand import ExpandOptions, expand, resolve_value_set
 
 SOURCE = data_dir() / "cim10" / "nomensland" / "cim10_fr_pmsi_2021.tsv.gz"
 SEED = 20241124

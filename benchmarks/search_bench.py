@@ -39,10 +39,10 @@ import orjson
 
 from benchmarks.common import machine, percentile, serve, timed
 from loaders import run_loader
+from smt.catalogue.registry import Registry
 from smt.config import data_dir
 from smt.index.build import build_index, release_meta
 from smt.model import CodeSystemRelease, Concept, Designation
-from smt.registry import Registry
 from smt.search.build import META, build_search_index
 from smt.search.service import SEARCH_DIR, search
 from smt.store.releases import INDEX, MANIFEST, release_id

@@ -70,8 +70,8 @@ COLD = r"""
 import json, sys, time
 start = time.perf_counter()
 from pathlib import Path
-from smt.engines.codesystem import lookup
-from smt.registry import Registry
+from smt.terminology.codesystem import lookup
+from smt.catalogue.registry import Registry
 imported = time.perf_counter()
 registry = Registry(Path(sys.argv[1]))
 result = lookup(registry, "http://snomed.info/sct", sys.argv[2])
@@ -93,8 +93,8 @@ def size_mb(path: Path) -> float:
 
 
 def latencies(home: Path, queries: int) -> dict[str, object]:
-    from smt.engines.codesystem import lookup, subsumes
-    from smt.registry import Registry
+    from smt.catalogue.registry import Registry
+    from smt.terminology.codesystem import lookup, subsumes
 
     registry = Registry(home)
     index = registry.code_system(SCT)

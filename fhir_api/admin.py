@@ -26,11 +26,11 @@ from fhir_api.responses import fhir_json
 from fhir_api.security import authorise, max_request_bytes, require_writer
 from loaders import get_loader, loader_names
 from loaders.fhir import release_from_resource
-from smt.auth import Principal
+from smt.catalogue.registry import Registry
 from smt.errors import LoadError, QualityError, ReleaseExists
 from smt.model import Release
 from smt.quality import enforce
-from smt.registry import Registry
+from smt.security.auth import Principal
 from smt.store.releases import STATUSES, ReleaseInfo
 
 router = APIRouter()

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from fhir_api.deps import get_registry, negotiate
 from fhir_api.errors import FhirError
 from fhir_api.responses import fhir_json
-from smt.audit import AuditLog, AuditRecord
-from smt.registry import Registry
+from smt.catalogue.registry import Registry
+from smt.security.audit import AuditLog, AuditRecord
 
 router = APIRouter(prefix="/fhir/AuditEvent", dependencies=[Depends(negotiate)])
 

@@ -18,11 +18,11 @@ from fhir_api.results import lookup_parameters, subsumes_parameters
 from fhir_api.valueset import concept_json as _concept_json
 from fhir_api.valueset import request_context
 from fhir_api.valueset_json import validation_parameters
-from smt.engines import codesystem as engine
-from smt.engines.codesystem import CodeSystemVersion, CodingInput
-from smt.engines.sct_expression import written_as_expression
-from smt.engines.validate_vs import ValidateOptions, code_system_validator, validate_in_code_systems
-from smt.registry import Registry, normalise_system
+from smt.catalogue.registry import Registry, normalise_system
+from smt.codesystems.snomed.expression import written_as_expression
+from smt.terminology import codesystem as engine
+from smt.terminology.codesystem import CodeSystemVersion, CodingInput
+from smt.terminology.validate.valueset import ValidateOptions, code_system_validator, validate_in_code_systems
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
 

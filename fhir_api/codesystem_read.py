@@ -18,8 +18,8 @@ from fhir_api.errors import FhirError
 from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import common_tests, matches, searchset
-from smt.engines.codesystem import CodeSystemVersion, by_id
-from smt.registry import Registry
+from smt.catalogue.registry import Registry
+from smt.terminology.codesystem import CodeSystemVersion, by_id
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
 

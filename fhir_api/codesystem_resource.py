@@ -8,9 +8,9 @@ parent, and otherwise listed flat with ``parent`` properties.
 
 from __future__ import annotations
 
-from smt.engines.codesystem import CodeSystemVersion
-from smt.fhir_json import code_system_header, concept_json, property_declarations
 from smt.index.reader import CodeSystemIndex
+from smt.publish.codesystem_json import code_system_header, concept_json, property_declarations
+from smt.terminology.codesystem import CodeSystemVersion
 
 SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED",
              "display": "Resource encoded in summary mode"}

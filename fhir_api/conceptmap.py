@@ -16,7 +16,7 @@ Each stored ConceptMap release is one resource whose id is the release id.
 * ``GET /fhir/ConceptMap/{id}/$export?format=sssom|json`` — SSSOM/TSV (``smt.alignments.conceptmap_to_sssom``)
   or the FHIR resource; ``GET /fhir/ConceptMap/$export?url=…[&version=…]`` the same for a map named by URL,
   implicit SNOMED CT maps (``http://snomed.info/sct?fhir_cm=…``) included.
-* ``POST /fhir/$closure`` — closure table maintenance (``smt.alignments.closure``).
+* ``POST /fhir/$closure`` — closure table maintenance (``smt.terminology.closure``).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from fhir_api.params import CodingValue, OperationParams, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
 from smt.alignments import conceptmap_to_sssom
-from smt.alignments.closure import ClosureConcept, closure, closure_conceptmap
-from smt.alignments.snomed import implicit_map
-from smt.alignments.translate import Concept, Match, TranslateQuery, TranslateResult, candidate_maps, stored_index
-from smt.alignments.translate import translate as run_translate
-from smt.registry import Registry, normalise_system
+from smt.catalogue.registry import Registry, normalise_system
+from smt.codesystems.snomed.maps import implicit_map
 from smt.store.releases import ReleaseInfo
+from smt.terminology.closure import ClosureConcept, closure, closure_conceptmap
+from smt.terminology.translate import Concept, Match, TranslateQuery, TranslateResult, candidate_maps, stored_index
+from smt.terminology.translate import translate as run_translate
 
 router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])
 

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fhir_api.responses import fhir_json
-from smt.engines.vs_errors import ValueSetError
 from smt.errors import NotFound, SmtError
+from smt.terminology.errors import ValueSetError
 
 log = logging.getLogger("fhir_api")
 MESSAGE_ID_EXTENSION = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"

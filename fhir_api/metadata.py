@@ -18,7 +18,7 @@ from fhir_api.deps import get_registry, negotiate
 from fhir_api.errors import FhirError
 from fhir_api.responses import FHIR_JSON, fhir_base, fhir_json
 from fhir_api.valueset import EXPANSION_CAPABILITIES
-from smt.registry import Registry
+from smt.catalogue.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])

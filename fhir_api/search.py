@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from fhir_api.deps import get_registry
-from smt.registry import Registry
+from smt.catalogue.registry import Registry
 from smt.search.service import MAX_COUNT, search
 
 router = APIRouter(tags=["Search"])

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from fhir_api.params import OperationParams, non_negative_int
 from fhir_api.responses import fhir_base, fhir_json
-from smt.registry import normalise_system
+from smt.catalogue.registry import normalise_system
 from smt.store.releases import ReleaseInfo
 
 Match = TypeVar("Match")

@@ -9,7 +9,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fhir_api.errors import FhirError, outcome_response
-from smt.auth import Authenticator, AuthError, AuthSettings, Principal
+from smt.security.auth import Authenticator, AuthError, AuthSettings, Principal
 
 DEFAULT_MAX_REQUEST_BYTES = 1 << 30  # 1 GiB: a full SNOMED CT edition zip fits
 

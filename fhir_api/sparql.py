@@ -14,8 +14,8 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
-from smt.sparql import FORMAT_NAMES, SparqlError, SparqlService, UpdateRefused
-from smt.sparql import Request as SparqlRequest
+from smt.sparql.service import FORMAT_NAMES, SparqlError, SparqlService, UpdateRefused
+from smt.sparql.service import Request as SparqlRequest
 
 router = APIRouter(tags=["sparql"])
 QUERY_TYPE = "application/sparql-query"

@@ -18,16 +18,16 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fhir_api.deps import get_registry, visible_registry
+from smt.catalogue.registry import Registry
 from smt.errors import LoadError, NotFound, SmtError
-from smt.registry import Registry
-from smt.svs import (
+from smt.svs.repository import SvsError, described, find_value_set, normalise_criteria, search
+from smt.svs.xml import (
     SVS_NS,
     fault,
     parse_xml,
     retrieve_multiple_value_sets_response,
     retrieve_value_set_response,
 )
-from smt.svs_repository import SvsError, described, find_value_set, normalise_criteria, search
 
 log = logging.getLogger("fhir_api.svs")
 router = APIRouter(prefix="/svs", tags=["IHE SVS"])

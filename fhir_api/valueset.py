@@ -19,16 +19,22 @@ from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, 
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
 from fhir_api.valueset_json import expansion_value_set, outcome, validation_parameters
-from smt.engines.codesystem import CodingInput, Issue
-from smt.engines.display_language import check as check_display_language
-from smt.engines.expand import DEFAULT_MAX_EXPANSION, ExpandOptions, compose_parameters, expand, resolve_value_set
-from smt.engines.provider import ResourceContext, UnknownValueSet
-from smt.engines.supplements import value_set_supplements
-from smt.engines.validate_vs import ValidateOptions, ValueSetValidator
-from smt.engines.version_rules import VersionNotAllowed, VersionRules
-from smt.engines.vs_errors import ValueSetError
-from smt.registry import Registry
+from smt.catalogue.registry import Registry
 from smt.store.releases import ReleaseInfo
+from smt.terminology.codesystem import CodingInput, Issue
+from smt.terminology.context import ResourceContext, UnknownValueSet
+from smt.terminology.display_language import check as check_display_language
+from smt.terminology.errors import ValueSetError
+from smt.terminology.expand.expand import (
+    DEFAULT_MAX_EXPANSION,
+    ExpandOptions,
+    compose_parameters,
+    expand,
+    resolve_value_set,
+)
+from smt.terminology.supplements import value_set_supplements
+from smt.terminology.validate.valueset import ValidateOptions, ValueSetValidator
+from smt.terminology.versions import VersionNotAllowed, VersionRules
 
 router = APIRouter(prefix="/fhir/ValueSet", dependencies=[Depends(negotiate)])
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fhir_api.params import OperationParams
 from fhir_api.results import coding_json, typed_value
-from smt.engines.codesystem import Issue, ValidationResult
-from smt.engines.concept_extensions import designation_extensions
-from smt.engines.expand import Expansion, ExpansionEntry
+from smt.terminology.codesystem import Issue, ValidationResult
+from smt.terminology.expand.concept_extensions import designation_extensions
+from smt.terminology.expand.expand import Expansion, ExpansionEntry
 
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 EXT_EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"

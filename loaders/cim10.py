@@ -16,7 +16,7 @@ from pathlib import Path
 from loaders.cim10_formats import Entry, Table, read_table
 from loaders.cim10_hierarchy import HIERARCHY_GLOB, Grouping, Groupings, Hierarchy, find_hierarchy, read_hierarchy
 from loaders.sources import source_file
-from smt.catalogue import entry
+from smt.catalogue.terminologies import entry
 from smt.errors import LoadError
 from smt.model import (
     CodeSystemRelease,

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loaders.sources import decode_lines, read_bytes, source_file
-from smt.catalogue import entry
+from smt.catalogue.terminologies import entry
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Concept, ConceptProperty, Designation, PropertyDef
 

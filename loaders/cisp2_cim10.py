@@ -36,7 +36,7 @@ from pathlib import Path
 from loaders.cim10 import normalise_code
 from loaders.sources import decode_lines, read_bytes, source_file
 from smt.alignments.extensions import slot_extension
-from smt.catalogue import entry
+from smt.catalogue.terminologies import entry
 from smt.errors import LoadError, NotFound
 from smt.index.reader import CodeSystemIndex
 from smt.model import ResourceRelease
@@ -113,8 +113,8 @@ class CodeSet:
 
 def loaded_code_set(url: str) -> CodeSet | None:
     """The default release of ``url`` in the store at ``SMT_HOME`` (read only), None when not loaded."""
+    from smt.catalogue.registry import Registry
     from smt.config import smt_home
-    from smt.registry import Registry
 
     home = smt_home()
     if not (home / "releases").is_dir():

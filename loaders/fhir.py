@@ -61,7 +61,7 @@ def _property_value(prop: dict, where: str) -> tuple[PropertyValue, str]:
 
 
 SUPPLEMENT_SOURCE = "smt-supplement-source"
-"""Key ``smt.engines.supplements.apply`` puts on the designations it merges (never in a stored resource)."""
+"""Key ``smt.terminology.supplements.apply`` puts on the designations it merges (never in a stored resource)."""
 
 
 def _designation(raw: dict) -> Designation:

@@ -4,9 +4,10 @@ Reads FHIR R4 JSON (``*.json``, see ``loaders.nos_fhir``) and IHE SVS XML (``*.x
 Empty files, files of other types (e.g. ``SVS.xsd``), non-terminology JSON and XML that is not SVS in a folder,
 and SVS tables that cannot be loaded (ASS_, placeholders only) are skipped and reported; a malformed file
 (syntax error, a concept without code) stops the whole load with the file and line, so a failed load stores
-nothing. The code system OIDs of SVS value sets are resolved after every file is read (``smt.oids``): catalogue,
-then the code systems of this load, then those already in the store, so file order does not matter. When a
-store exists, a release whose URL and version are already stored is refused before anything is written.
+nothing. The code system OIDs of SVS value sets are resolved after every file is read
+(``smt.catalogue.oids``): catalogue, then the code systems of this load, then those already in the store, so
+file order does not matter. When a store exists, a release whose URL and version are already stored is
+refused before anything is written.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from pathlib import Path
 from loaders.nos_fhir import fhir_releases
 from loaders.sources import read_bytes, source_file
 from loaders.svs import svs_release
+from smt.catalogue.oids import plain_oid, resolve_system_oid
+from smt.catalogue.registry import Registry
 from smt.config import smt_home
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Release, ResourceRelease
-from smt.oids import plain_oid, resolve_system_oid
-from smt.registry import Registry
-from smt.svs import is_svs_root, parse_xml, read_svs
+from smt.svs.xml import is_svs_root, parse_xml, read_svs
 
 log = logging.getLogger("loaders.nos")
 

@@ -35,7 +35,7 @@ from loaders.snomed_merge import overlay, own_module, tagged
 from loaders.snomed_rf2 import Rf2File, consume, read_release, source_files
 from loaders.snomed_tables import release_tables
 from loaders.sources import source_file
-from smt.catalogue import entry
+from smt.catalogue.terminologies import entry
 from smt.config import CATALOGUE_DIR
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Concept, PropertyDef, Release

@@ -28,7 +28,7 @@ from loaders.nos_names import (
 )
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef, ResourceRelease
-from smt.svs import SvsConcept, SvsValueSet, is_oid
+from smt.svs.xml import SvsConcept, SvsValueSet, is_oid
 
 PUBLISHER = "ANS"
 DATE_PROPERTIES = {

@@ -145,9 +145,9 @@ def diff(
     """What changed between two loaded versions (drafts included): the check before publishing a release."""
     import orjson
 
+    from smt.catalogue.registry import Registry
     from smt.publish.changes import diff_releases
     from smt.publish.diff_render import report_csv, report_json
-    from smt.registry import Registry
 
     if fmt not in ("summary", "csv", "json"):
         _fail("--format must be summary, csv or json")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from smt.catalogue import load_catalogue
+from smt.catalogue.terminologies import load_catalogue
 
 KNOWN_IRI_BASES: dict[str, str] = {
     "http://snomed.info/sct": "http://snomed.info/id/",

@@ -19,16 +19,16 @@ from typing import BinaryIO
 
 import orjson
 
+from smt.catalogue.registry import Registry
 from smt.errors import NotFound
 from smt.publish import fhir_export
 from smt.publish.npm import package_name, package_version, resource_filename, write_package
 from smt.publish.owl import write_owl
 from smt.publish.rdf_read import RDF_SYNTAXES, dump_graph
-from smt.registry import Registry
 from smt.store.rdf import graph_name
 from smt.store.releases import ReleaseInfo
-from smt.svs import retrieve_value_set_response
-from smt.svs_repository import Found, described, value_set_oids
+from smt.svs.repository import Found, described, value_set_oids
+from smt.svs.xml import retrieve_value_set_response
 
 ALL_KINDS = ("CodeSystem", "ValueSet", "ConceptMap")
 MEMBER_KINDS = ("CodeSystem", "ValueSet")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smt.engines.expand import ExpandOptions, expand, iter_entries
-from smt.engines.provider import ResourceContext
+from smt.catalogue.registry import Registry
 from smt.publish.diff import Member, Members
-from smt.registry import Registry
+from smt.terminology.context import ResourceContext
+from smt.terminology.expand.expand import ExpandOptions, expand, iter_entries
 
 EXPANSION_LIMIT = 5_000_000
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smt.catalogue.registry import Registry, normalise_system, version_key
 from smt.index.reader import CodeSystemIndex
-from smt.registry import Registry, normalise_system, version_key
 from smt.search.highlight import Highlighter
 from smt.search.query import Filters, QueryBuilder
 from smt.search.searcher import Match, SearchIndex, forget_except, open_index, run_passes

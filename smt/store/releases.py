@@ -29,12 +29,12 @@ from pathlib import Path
 
 import orjson
 
-from smt.audit import AuditLog, AuditRecord, local_agent
 from smt.errors import NotFound, ReleaseExists
 from smt.index.build import build_index, release_meta
 from smt.model import CodeSystemRelease, Release
 from smt.quality import enforce
 from smt.search.build import build_search_index
+from smt.security.audit import AuditLog, AuditRecord, local_agent
 from smt.store.rdf import RdfStore, registry_nquads
 
 MANIFEST = "manifest.json"

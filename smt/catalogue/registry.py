@@ -1,0 +1,140 @@
+"""Read side used by the engines and the API: which releases exist and which one a request means.
+
+Releases are discovered from their manifests and noticed without a restart: the listing is refreshed when
+the ``releases/`` folder changes (a load commits by renaming a folder into it).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from pathlib import Path
+
+from smt.catalogue.terminologies import load_catalogue, url_for_oid
+from smt.errors import NotFound
+from smt.index.reader import CodeSystemIndex
+from smt.store.releases import ReleaseInfo, ReleaseStore
+
+_NUMBER = re.compile(r"(\d+)")
+_SNOMED_VERSION = re.compile(r"^https?://snomed\.info/x?sct/(\d+)/version/(\d{8})$")
+
+
+def version_key(version: str) -> tuple:
+    """Natural ordering of versions: "2.10" after "2.9", "20210101" after "20201231".
+
+    SNOMED CT edition URIs (``…/sct/{module}/version/{date}``) are ordered by release date first, then module:
+    across editions the newest release is the latest (and so the default), whatever its module id.
+    """
+    edition = _SNOMED_VERSION.match(version.strip())
+    if edition:
+        version = f"{edition.group(2)} {edition.group(1)}"
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUMBER.split(version) if p)
+
+
+_EQUIVALENT_VERSION_PREFIXES = (("http://snomed.info/xsct/", "http://snomed.info/sct/"),)
+"""Version URI prefixes that name the same thing: a SNOMED CT edition loaded as an ``xsct`` (experimental /
+test) edition answers requests for its ``sct`` URI and the reverse."""
+
+
+def equivalent_version(version: str) -> str:
+    """The form versions are compared in: ``http://snomed.info/xsct/…`` → ``http://snomed.info/sct/…``."""
+    version = version.strip()
+    for alias, canonical in _EQUIVALENT_VERSION_PREFIXES:
+        if version.startswith(alias):
+            return canonical + version[len(alias):]
+    return version
+
+
+def normalise_system(url: str) -> str:
+    """Canonical form of a system URL: trailing slash dropped, OIDs and catalogue aliases resolved."""
+    url = url.strip()
+    if url.startswith("urn:oid:"):
+        return url_for_oid(url) or url
+    url = url.rstrip("/")
+    for item in load_catalogue().values():
+        if url in item.aliases:
+            return item.url
+    return url
+
+
+class Registry:
+    """Releases in the store, the code system indexes opened on demand, and version resolution."""
+
+    def __init__(self, home: Path) -> None:
+        self.store = ReleaseStore(home)
+        self._lock = threading.Lock()
+        self._stamp: int | None = None
+        self._releases: list[ReleaseInfo] = []
+        self._indexes: dict[str, CodeSystemIndex] = {}
+        self._hide_drafts = False
+        self._public: Registry | None = None
+
+    def public(self) -> Registry:
+        """The same registry as anonymous readers see it: draft releases are hidden (curators only)."""
+        if self._public is None:
+            view = copy.copy(self)
+            view._hide_drafts = True
+            view._stamp = None
+            self._public = view
+        return self._public
+
+    def releases(self) -> list[ReleaseInfo]:
+        """Current releases (without drafts in the public view); re-read when the releases folder changed."""
+        stamp = self.store.releases_dir.stat().st_mtime_ns
+        if stamp != self._stamp:
+            with self._lock:
+                self._releases = self.store.list()
+                live = {r.id for r in self._releases}
+                for gone in set(self._indexes) - live:
+                    self._indexes.pop(gone).close()
+                self._stamp = stamp
+        if self._hide_drafts:
+            return [r for r in self._releases if r.status != "draft"]
+        return self._releases
+
+    def code_systems(self) -> list[ReleaseInfo]:
+        return [r for r in self.releases() if r.kind == "CodeSystem"]
+
+    def versions_of(self, url: str, kind: str = "CodeSystem") -> list[ReleaseInfo]:
+        """Releases of one canonical URL, oldest version first."""
+        url = normalise_system(url)
+        found = [r for r in self.releases() if r.kind == kind and r.url.rstrip("/") == url]
+        return sorted(found, key=lambda r: version_key(r.version))
+
+    def resolve(self, url: str, version: str | None = None, kind: str = "CodeSystem") -> ReleaseInfo:
+        """The release a request means: the version named, else the latest active one.
+
+        A version that matches no release exactly selects the latest release whose version starts with it
+        (e.g. a SNOMED CT module URI without a date); versions are compared in their ``equivalent_version``
+        form. Raises ``NotFound`` naming what is missing.
+        """
+        candidates = self.versions_of(url, kind)
+        if not candidates:
+            raise NotFound(f"{kind} {url} is not known to this server")
+        if version:
+            wanted = equivalent_version(version)
+            exact = ([r for r in candidates if r.version == version]
+                     or [r for r in candidates if equivalent_version(r.version) == wanted])
+            partial = exact or [r for r in candidates if equivalent_version(r.version).startswith(wanted)]
+            if not partial:
+                known = ", ".join(r.version for r in candidates)
+                raise NotFound(f"{kind} {url} has no version {version} (known versions: {known})")
+            return partial[-1]
+        active = [r for r in candidates if r.status == "active"]
+        usable = active or [r for r in candidates if r.status != "retired"] or candidates
+        return usable[-1]
+
+    def index(self, info: ReleaseInfo) -> CodeSystemIndex:
+        """The compiled index of a code system release (opened once, then shared)."""
+        index = self._indexes.get(info.id)
+        if index is None:
+            with self._lock:
+                index = self._indexes.get(info.id)
+                if index is None:
+                    index = CodeSystemIndex(info.index_path)
+                    self._indexes[info.id] = index
+        return index
+
+    def code_system(self, url: str, version: str | None = None) -> CodeSystemIndex:
+        return self.index(self.resolve(url, version))

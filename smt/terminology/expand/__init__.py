@@ -1,0 +1,1 @@
+"""ValueSet ``$expand``: compose evaluation, filters, entries, nesting and paging."""

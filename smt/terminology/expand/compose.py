@@ -1,0 +1,451 @@
+"""Evaluation of value set composes: ordered member keys for ``$expand``, membership tests for ``$validate-code``.
+
+The compose is evaluated into an ordered list of member keys ``(system, version, concept id)`` once:
+includes in order (listed concepts in their order, filters and whole systems in load order), nested value
+sets intersected, excludes removed, ``compose.inactive = false`` applied. Ids come from batched queries
+(``all_ids``, ``ids_for_codes``); the key list of a whole code system is cached per provider. The ``$expand``
+text filter uses the release's search index when it has one (``smt.codesystems.text_index``).
+``Compose.membership`` answers ``$validate-code`` without expanding: listed codes are looked up in a set
+cached per concept list, filters are evaluated for the one concept (``smt.terminology.expand.filters.filter_test``).
+The displays, designations and extensions an include gives its listed concepts, and the standing of the
+resources used, are recorded for the answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from smt.codesystems.provider import CodeSystemProvider
+from smt.codesystems.snomed.expr_membership import listed_expression
+from smt.codesystems.text_index import indexed_text_ids
+from smt.index.reader import CodeSystemIndex, ConceptRecord
+from smt.terminology.codesystem import UnknownCodeSystem
+from smt.terminology.context import ResourceContext
+from smt.terminology.errors import CircularReference, ValueSetError
+from smt.terminology.expand.concept_extensions import PROPERTY_EXTENSIONS
+from smt.terminology.expand.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
+from smt.terminology.standing import standing
+
+CONCEPT_EXTENSIONS = frozenset({
+    "http://hl7.org/fhir/StructureDefinition/valueset-deprecated",
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status",
+    "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition",
+    "http://hl7.org/fhir/StructureDefinition/rendering-style",
+    "http://hl7.org/fhir/StructureDefinition/rendering-xhtml",
+})
+"""``include.concept`` extensions copied onto the expansion's ``contains``."""
+
+Key = tuple[str, str | None, int]
+"""A member of an expansion: code system URL, version (None: the system has none) and concept id."""
+
+T = TypeVar("T")
+
+SNOMED = "http://snomed.info/sct"
+
+
+class CodeSystemNotFound(ValueSetError):
+    """A code system the value set needs is not known (or not in the version it names)."""
+
+    status = 404
+    code = "not-found"
+    tx_code = "not-found"
+
+    def __init__(self, error: UnknownCodeSystem, consequence: str = ", so the value set cannot be expanded"):
+        self.unknown = error
+        super().__init__(error.describe(consequence))
+
+
+def canonical_of(resource: dict) -> str:
+    url = resource.get("url") or ""
+    return f"{url}|{resource['version']}" if resource.get("version") and url else url
+
+
+@dataclass(slots=True)
+class IncludeVersion:
+    """How one ``include`` of a code system resolved: the version it declares, the version pattern the
+    request's rules made of it, and its provider (None when that version is unknown, see ``error``)."""
+
+    declared: str | None
+    effective: str | None
+    provider: CodeSystemProvider | None
+    error: UnknownCodeSystem | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ListedCodes:
+    """The codes an include lists, for membership tests (folded too for a case-insensitive system)."""
+
+    codes: frozenset[str]
+    folded: frozenset[str] | None
+
+    def has(self, concept: ConceptRecord) -> bool:
+        return concept.code in self.codes or (self.folded is not None and concept.code.casefold() in self.folded)
+
+
+_DERIVED: OrderedDict[tuple[str, int], tuple[object, object]] = OrderedDict()
+_DERIVED_LOCK = threading.Lock()
+_DERIVED_MAX = 128
+
+
+def derived(kind: str, source: object, build: Callable[[], T]) -> T:
+    """``build()``, cached per ``source`` object (a value set's concept list, a provider): stored value sets
+    and code system indexes are shared between requests, so what is derived from them is computed once."""
+    key = (kind, id(source))
+    with _DERIVED_LOCK:
+        cached = _DERIVED.get(key)
+        if cached is not None and cached[0] is source:
+            _DERIVED.move_to_end(key)
+            return cached[1]  # type: ignore[return-value]
+    value = build()
+    with _DERIVED_LOCK:
+        _DERIVED[key] = (source, value)  # the source is kept alive, so its id cannot be reused meanwhile
+        while len(_DERIVED) > _DERIVED_MAX:
+            _DERIVED.popitem(last=False)
+    return value
+
+
+def listed_codes(concepts: list[dict], case_sensitive: bool = True) -> ListedCodes:
+    """The ``ListedCodes`` of an ``include.concept`` list (cached per list)."""
+    def build() -> ListedCodes:
+        codes = frozenset(c.get("code", "") for c in concepts)
+        return ListedCodes(codes, None if case_sensitive else frozenset(c.casefold() for c in codes))
+    return derived("listed-cs" if case_sensitive else "listed-ci", concepts, build)
+
+
+def system_keys(provider: CodeSystemProvider) -> list[Key]:
+    """The keys of every concept of a provider in load order (cached for stored releases; do not mutate)."""
+    def build() -> list[Key]:
+        url, version = provider.url, provider.version
+        return [(url, version, number) for number in provider.all_ids()]
+    return derived("system", provider, build) if isinstance(provider, CodeSystemIndex) else build()
+
+
+@dataclass(slots=True)
+class SetMembership:
+    """One ``include``/``exclude`` as a membership test."""
+
+    has_system: bool
+    provider: CodeSystemProvider | None = None
+    listed: ListedCodes | None = None
+    filters: list[ConceptTest] = field(default_factory=list)
+    nested: list[Membership] = field(default_factory=list)
+
+    def __call__(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
+        if self.has_system:
+            mine = self.provider
+            if mine is None or (mine.url, mine.version) != (provider.url, provider.version):
+                return False
+            if self.listed is not None and not self.listed.has(concept):
+                return False
+            if not all(test(concept) for test in self.filters):
+                return False
+        elif not self.nested:
+            return False
+        return all(inner(provider, concept) for inner in self.nested)
+
+
+@dataclass(slots=True)
+class Membership:
+    """Whether a concept of a provider is a member of a value set (``Compose.membership``)."""
+
+    includes: list[SetMembership] = field(default_factory=list)
+    excludes: list[SetMembership] = field(default_factory=list)
+    active_only: bool = False
+    expansion: set[Key] | None = None
+    """Members of a value set that has only an ``expansion``."""
+
+    def __call__(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
+        if self.expansion is not None:
+            return (provider.url, provider.version, concept.id) in self.expansion
+        if not any(include(provider, concept) for include in self.includes):
+            return False
+        if any(exclude(provider, concept) for exclude in self.excludes):
+            return False
+        return concept.active or not self.active_only
+
+
+class Compose:
+    """Evaluates value set composes for one request (providers, used resources and membership).
+
+    ``lenient`` (validation): an include whose code system version is unknown adds no members instead of
+    failing, and ``check-system-version`` is left to the caller; both are recorded in ``includes``.
+    """
+
+    def __init__(self, ctx: ResourceContext, lenient: bool = False) -> None:
+        self.ctx = ctx
+        self.lenient = lenient
+        self.providers: dict[tuple[str, str | None], CodeSystemProvider] = {}
+        self.used_code_systems: list[str] = []
+        self.used_value_sets: list[str] = []
+        self.used_fragments: list[str] = []
+        self.unclosed: str | None = None
+        """Set (to a reason, possibly empty) when a grammar-based system contributes an open-ended selection."""
+        self.display_overrides: dict[Key, str] = {}
+        self.concept_extensions: dict[Key, list[dict]] = {}
+        """Extensions a value set puts on its listed concepts (``include.concept.extension``) kept in answers."""
+        self.listed_properties: dict[Key, list[dict]] = {}
+        """Property extensions (order, label, weight) a value set puts on its listed concepts."""
+        self.listed_designations: dict[Key, list[dict]] = {}
+        """Designations a value set gives its listed concepts (``include.concept.designation``)."""
+        self.includes: dict[str, list[IncludeVersion]] = {}
+        self.standings: list[tuple[str, str, str]] = []
+        """(resource type, canonical, standing) of the draft/experimental/deprecated/withdrawn resources used."""
+        self.expressions: dict[Key, ConceptRecord] = {}
+        """SNOMED CT expressions listed as codes (negative ids), with their records."""
+
+    def note_standing(self, kind: str, canonical: str, value: str | None) -> None:
+        if value and (kind, canonical, value) not in self.standings:
+            self.standings.append((kind, canonical, value))
+
+    def include_provider(self, system: str, declared: str | None) -> CodeSystemProvider | None:
+        """The provider of an include, recorded in ``includes`` (None: unknown version, when lenient)."""
+        effective = self.ctx.rules.effective(system, declared)
+        found = self.includes.setdefault(system.rstrip("/"), [])
+        try:
+            provider = self.provider(system, declared)
+        except CodeSystemNotFound as exc:
+            if not (self.lenient and exc.unknown.version is not None):
+                raise
+            found.append(IncludeVersion(declared, effective, None, exc.unknown))
+            return None
+        found.append(IncludeVersion(declared, effective, provider))
+        return provider
+
+    def provider(self, system: str, version: str | None) -> CodeSystemProvider:
+        try:
+            provider = self.ctx.code_system(system, version, check=not self.lenient)
+        except UnknownCodeSystem as exc:
+            raise CodeSystemNotFound(exc) from None
+        self.providers[(provider.url, provider.version)] = provider
+        used = f"{provider.url}|{provider.version}" if provider.version else provider.url
+        if used not in self.used_code_systems:
+            self.used_code_systems.append(used)
+        self.note_standing("CodeSystem", used, provider.meta.get("standing"))
+        if provider.meta.get("content") == "fragment" and used not in self.used_fragments:
+            self.used_fragments.append(used)
+        return provider
+
+    def value_set(self, reference: str, container: dict, path: tuple[str, ...]) -> dict:
+        """A value set referenced by ``include.valueSet`` (``#id`` = contained in ``container``)."""
+        if reference.startswith("#"):
+            for contained in container.get("contained", []):
+                if contained.get("resourceType") == "ValueSet" and contained.get("id") == reference[1:]:
+                    return contained
+        resource = self.ctx.value_set(reference)
+        canonical = canonical_of(resource)
+        if canonical in path or (resource.get("url") and resource.get("url") in {p.split("|")[0] for p in path}):
+            chain = ", ".join(path)
+            raise CircularReference(f"Found a circularity pointing to {canonical} processing ValueSet with "
+                                    f"pathway [{chain}]")
+        if canonical not in self.used_value_sets:
+            self.used_value_sets.append(canonical)
+        self.note_standing("ValueSet", canonical, standing(resource, lifecycle=False))
+        return resource
+
+    # -- members ----------------------------------------------------------------------------------------------
+
+    def members(self, vs: dict, path: tuple[str, ...] = ()) -> list[Key]:
+        """Ordered, de-duplicated member keys of a value set."""
+        path = (*path, canonical_of(vs) or vs.get("id") or "#")
+        compose = vs.get("compose")
+        if compose is None:
+            return self._expansion_members(vs)
+        parts = [self._set_members(include, vs, path, f"ValueSet.compose.include[{number}]")
+                 for number, include in enumerate(compose.get("include", []))]
+        excluded: set[Key] = set()
+        for number, exclude in enumerate(compose.get("exclude", [])):
+            excluded.update(self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]"))
+        # each part is already de-duplicated: one include needs no merge (and may be a shared cached list)
+        ordered = parts[0] if len(parts) == 1 else list(dict.fromkeys(k for part in parts for k in part))
+        if excluded:
+            ordered = [k for k in ordered if k not in excluded]
+        if compose.get("inactive") is False:
+            ordered = self.keep(ordered, lambda c: c.active)
+        return ordered
+
+    def _expansion_members(self, vs: dict) -> list[Key]:
+        """Members of a value set that has only an ``expansion`` (its contains, flattened)."""
+        keys: dict[Key, None] = {}
+        stack = list(reversed(vs.get("expansion", {}).get("contains", [])))
+        while stack:
+            item = stack.pop()
+            if item.get("system") and item.get("code"):
+                provider = self.provider(item["system"], item.get("version"))
+                concept = provider.concept(item["code"])
+                if concept is not None:
+                    keys[(provider.url, provider.version, concept.id)] = None
+            stack.extend(reversed(item.get("contains", [])))
+        return list(keys)
+
+    def _set_members(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> list[Key]:
+        keys: list[Key] | None = None
+        if item.get("system"):
+            provider = self.include_provider(item["system"], item.get("version"))
+            if provider is None:
+                return []
+            if item.get("concept") or item.get("filter"):
+                url, version = provider.url, provider.version
+                keys = [(url, version, i) for i in self._system_ids(provider, item, where)]
+            else:
+                self._note_unclosed(provider, [])
+                keys = system_keys(provider)
+            self._note_listed(provider, item)
+        nested = [self.members(self.value_set(ref, container, path), path) for ref in item.get("valueSet", [])]
+        if keys is None:
+            if not nested:
+                return []
+            keys, nested = nested[0], nested[1:]
+        for other in nested:
+            allowed = set(other)
+            keys = [k for k in keys if k in allowed]
+        return keys
+
+    def _note_listed(self, provider: CodeSystemProvider, item: dict) -> None:
+        """Record the displays, designations and extensions an include gives its listed concepts (one batched
+        lookup)."""
+        concepts = item.get("concept", [])
+        noted: list[dict] = derived("noted", concepts, lambda: [
+            c for c in concepts
+            if c.get("display") or c.get("designation")
+            or any(e.get("url") in CONCEPT_EXTENSIONS or e.get("url") in PROPERTY_EXTENSIONS
+                   for e in c.get("extension", []))])
+        if not noted:
+            return
+        ids = provider.ids_for_codes(c.get("code", "") for c in noted)
+        for listed in noted:
+            number = ids.get(listed.get("code", ""))
+            if number is None:
+                continue
+            key = (provider.url, provider.version, number)
+            if listed.get("display"):
+                self.display_overrides[key] = listed["display"]
+            kept = [e for e in listed.get("extension", []) if e.get("url") in CONCEPT_EXTENSIONS]
+            if kept:
+                self.concept_extensions[key] = kept
+            properties = [e for e in listed.get("extension", []) if e.get("url") in PROPERTY_EXTENSIONS]
+            if properties:
+                self.listed_properties[key] = properties
+            if listed.get("designation"):
+                self.listed_designations[key] = listed["designation"]
+
+    def _note_unclosed(self, provider: CodeSystemProvider, filters: list[dict]) -> None:
+        """SNOMED CT has a grammar (post-coordination): a whole-system or filtered include is unclosed unless a
+        filter ``expressions = false`` excludes expressions."""
+        if provider.url != SNOMED or any(f.get("property") == "expressions" and str(f.get("value")).lower()
+                                         == "false" for f in filters):
+            return
+        if not filters:
+            self.unclosed = f"The code System '{provider.url}' has a grammar and so has infinite members"
+        elif self.unclosed is None:
+            self.unclosed = ""
+
+    def _system_ids(self, provider: CodeSystemProvider, item: dict, where: str) -> list[int]:
+        if item.get("concept"):
+            codes = [listed.get("code", "") for listed in item["concept"]]
+            found = provider.ids_for_codes(codes)
+            if provider.url == SNOMED and len(found) < len(codes):
+                found.update(self._expression_ids(provider, [c for c in codes if c not in found]))
+            return list(dict.fromkeys(found[c] for c in codes if c in found))
+        filters = item.get("filter", [])
+        self._note_unclosed(provider, filters)
+        if not filters:
+            return provider.all_ids()
+        selected = filter_ids(provider, filters[0], f"{where}.filter[0]")
+        for number, flt in enumerate(filters[1:], start=1):
+            allowed = set(filter_ids(provider, flt, f"{where}.filter[{number}]"))
+            selected = [i for i in selected if i in allowed]
+        return selected
+
+    def _expression_ids(self, provider: CodeSystemProvider, codes: list[str]) -> dict[str, int]:
+        """Negative ids of the valid post-coordinated expressions among ``codes`` (one id per expression)."""
+        known = {record.code: key[2] for key, record in self.expressions.items()
+                 if key[:2] == (provider.url, provider.version)}
+        for code in codes:
+            if code not in known:
+                number = -1 - len(self.expressions)
+                record = listed_expression(provider, code, number)
+                if record is not None:
+                    self.expressions[(provider.url, provider.version, number)] = record
+                    known[code] = number
+        return {code: known[code] for code in codes if code in known}
+
+    # -- membership of one concept ($validate-code) -------------------------------------------------------------
+
+    def membership(self, vs: dict, path: tuple[str, ...] = ()) -> Membership:
+        """A test of one concept's membership, with the same resolution (and side effects) as ``members``
+        but nothing expanded: listed codes are looked up in a cached set, filters tested on the concept."""
+        path = (*path, canonical_of(vs) or vs.get("id") or "#")
+        compose = vs.get("compose")
+        if compose is None:
+            return Membership(expansion=set(self._expansion_members(vs)))
+        includes = [self._set_membership(include, vs, path, f"ValueSet.compose.include[{number}]")
+                    for number, include in enumerate(compose.get("include", []))]
+        excludes = [self._set_membership(exclude, vs, path, f"ValueSet.compose.exclude[{number}]")
+                    for number, exclude in enumerate(compose.get("exclude", []))]
+        return Membership(includes, excludes, active_only=compose.get("inactive") is False)
+
+    def _set_membership(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> SetMembership:
+        found = SetMembership(has_system=bool(item.get("system")))
+        if found.has_system:
+            provider = self.include_provider(item["system"], item.get("version"))
+            if provider is None:
+                return SetMembership(has_system=True)
+            found.provider = provider
+            if item.get("concept"):
+                found.listed = listed_codes(item["concept"], case_sensitive=provider.meta.get("case_sensitive", True))
+            else:
+                found.filters = [filter_test(provider, flt, f"{where}.filter[{number}]")
+                                 for number, flt in enumerate(item.get("filter", []))]
+            self._note_listed(provider, item)
+        found.nested = [self.membership(self.value_set(ref, container, path), path)
+                        for ref in item.get("valueSet", [])]
+        return found
+
+    # -- helpers over keys ------------------------------------------------------------------------------------
+
+    def records(self, keys: list[Key]) -> dict[Key, ConceptRecord]:
+        """The concept records of ``keys`` (loaded per provider in batches)."""
+        by_provider: dict[tuple[str, str | None], list[int]] = {}
+        for system, version, number in keys:
+            by_provider.setdefault((system, version), []).append(number)
+        found: dict[Key, ConceptRecord] = {}
+        for (system, version), ids in by_provider.items():
+            for record in self.providers[(system, version)].concepts([i for i in ids if i >= 0]):
+                found[(system, version, record.id)] = record
+            found.update({(system, version, i): self.expressions[(system, version, i)] for i in ids if i < 0})
+        return found
+
+    def keep(self, keys: list[Key], test) -> list[Key]:
+        records = self.records(keys)
+        return [k for k in keys if test(records[k])]
+
+    def text_filtered(self, keys: list[Key], query: str) -> list[Key]:
+        """The keys (order kept) whose concept matches the ``$expand`` text ``filter``: through the release's
+        search index when it has one (``smt.codesystems.text_index``), else by the Python scan."""
+        if not has_words(query):
+            return keys
+        matched: dict[tuple[str, str | None], set[int]] = {}
+        scanned: dict[tuple[str, str | None], list[int]] = {}
+        for pair, provider in self.providers.items():
+            found = indexed_text_ids(provider, query)
+            if found is None:
+                scanned[pair] = []
+            else:
+                matched[pair] = found
+        if scanned:
+            for system, version, number in keys:
+                if (system, version) in scanned:
+                    scanned[(system, version)].append(number)
+            for pair, ids in scanned.items():
+                matched[pair] = set(text_filter(self.providers[pair], ids, query))
+        if len(matched) == 1:
+            ((url, version), only), = matched.items()
+            provider = self.providers[(url, version)]
+            if isinstance(provider, CodeSystemIndex) and keys is system_keys(provider):
+                return [(url, version, number) for number in sorted(only)]  # the whole system, in id order
+            return [k for k in keys if k[2] in only]
+        return [k for k in keys if k[2] in matched.get((k[0], k[1]), ())]

@@ -1,0 +1,1 @@
+"""``$validate-code`` (ValueSet and CodeSystem): membership, code system checks, displays, issues."""

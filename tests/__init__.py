@@ -1,0 +1,1 @@
+"""SMT test suite: folders mirror the packages (terminology, codesystems, loaders, api, store, …)."""

@@ -1,0 +1,156 @@
+"""Release store: atomic loads, quality gate, listing, status, removal, RDF of record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from smt.catalogue.registry import Registry
+from smt.errors import QualityError, ReleaseExists
+from smt.model import Concept
+from smt.store.rdf import RdfStore
+from smt.store.releases import ReleaseStore
+from tests.factories import make_release
+
+
+def snapshot(home: Path) -> tuple[list[tuple[str, str, str]], int]:
+    """What a client could see: listed releases, and the number of quads in the RDF store."""
+    store = ReleaseStore(home)
+    listed = [(r.url, r.version, r.status) for r in store.list()]
+    rdf = RdfStore(store.rdf_dir)
+    try:
+        quads = sum(1 for _ in rdf.store)
+    finally:
+        rdf.close()
+    return listed, quads
+
+
+def test_load_lists_release_and_writes_skos_graph(home: Path) -> None:
+    info = ReleaseStore(home).load(make_release())
+    assert (info.url, info.version, info.status, info.count) == ("http://example.org/cs", "1", "active", 5 - 1)
+    rdf = RdfStore(home / "oxigraph")
+    try:
+        rows = list(rdf.store.query(
+            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+            "SELECT ?code ?label ?parent WHERE { GRAPH ?g { ?c skos:notation ?code ; skos:prefLabel ?label ; "
+            "skos:broader/skos:notation ?parent } } ORDER BY ?code"))
+        assert [(r["code"].value, r["label"].value, r["parent"].value) for r in rows] == [
+            ("A", "Alpha", "ROOT"), ("A1", "Alpha un", "A"), ("B", "Bêta", "ROOT")]
+        assert rows[0]["label"].language == "fr"
+        registered = list(rdf.store.query(
+            "SELECT ?v WHERE { GRAPH <urn:smt:registry> { ?r <http://www.w3.org/2002/07/owl#versionInfo> ?v } }"))
+        assert [r["v"].value for r in registered] == ["1"]
+    finally:
+        rdf.close()
+
+
+def test_concept_iris_are_stable_across_versions(home: Path) -> None:
+    store = ReleaseStore(home)
+    store.load(make_release("1"))
+    store.load(make_release("2"))
+    rdf = RdfStore(home / "oxigraph")
+    try:
+        rows = list(rdf.store.query(
+            "SELECT DISTINCT ?c (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?c "
+            "<http://www.w3.org/2004/02/skos/core#notation> \"A1\" } } GROUP BY ?c"))
+        assert len(rows) == 1 and int(rows[0]["n"].value) == 2
+    finally:
+        rdf.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ([Concept("A", "Again", origin="src.txt:9")], "src.txt:9: duplicate code A (first defined at src.txt:2)"),
+        ([Concept("X", "Orphan", parents=["NOPE"], origin="src.txt:7")], "src.txt:7: code X: unknown parent NOPE"),
+        ([Concept("E", " ", origin="src.txt:5")], "src.txt:5: code E: empty label"),
+        ([Concept("C1", "c1", parents=["C2"], origin="src.txt:5"),
+          Concept("C2", "c2", parents=["C1"], origin="src.txt:6")], "hierarchy cycle"),
+    ],
+)
+def test_quality_errors_abort_and_leave_store_unchanged(home: Path, extra: list[Concept], expected: str) -> None:
+    store = ReleaseStore(home)
+    store.load(make_release("1"))
+    before = snapshot(home)
+    with pytest.raises(QualityError) as caught:
+        store.load(make_release("2", extra=extra))
+    assert expected in str(caught.value)
+    assert snapshot(home) == before
+
+
+def test_same_version_twice_is_refused(home: Path) -> None:
+    store = ReleaseStore(home)
+    store.load(make_release("1"))
+    before = snapshot(home)
+    with pytest.raises(ReleaseExists):
+        store.load(make_release("1"))
+    assert snapshot(home) == before
+
+
+def test_failure_while_writing_leaves_no_trace(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ReleaseStore(home)
+    store.load(make_release("1"))
+    before = snapshot(home)
+
+    def broken_register(self: RdfStore, quads: list[ox.Quad]) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(RdfStore, "register", broken_register)
+    with pytest.raises(OSError, match="disk full"):
+        store.load(make_release("2"))
+    assert snapshot(home) == before
+    assert list(store.tmp_dir.iterdir()) == []
+
+
+def test_reconcile_removes_leftovers_of_a_killed_load(home: Path) -> None:
+    store = ReleaseStore(home)
+    store.load(make_release("1"))
+    before = snapshot(home)
+    rdf = RdfStore(store.rdf_dir)
+    (store.tmp_dir / "half-built").mkdir()
+    rdf.write_release(make_release("2"), "orphan-graph", store.tmp_dir / "half-built")  # never registered
+    rdf.close()
+    assert {r.version for r in store.list()} == {"1"}
+    removed = store.reconcile()
+    assert "graph orphan-graph" in removed and "tmp/half-built" in removed
+    assert snapshot(home) == before
+
+
+def test_status_change_and_default_version(home: Path) -> None:
+    store = ReleaseStore(home)
+    store.load(make_release("1"))
+    draft = store.load(make_release("2"), status="draft")
+    registry = Registry(home)
+    assert registry.resolve("http://example.org/cs").version == "1"
+    store.set_status(draft.id, "active")
+    assert registry.resolve("http://example.org/cs/").version == "2"
+    assert registry.resolve("http://example.org/cs", "1").version == "1"
+
+
+def test_remove_release(home: Path) -> None:
+    store = ReleaseStore(home)
+    first = store.load(make_release("1"))
+    store.load(make_release("2"))
+    store.remove(first.id)
+    assert [r.version for r in store.list()] == ["2"]
+    rdf = RdfStore(store.rdf_dir)
+    try:
+        assert rdf.registered_ids() == {store.list()[0].id}
+        assert rdf.release_graph_ids() == {store.list()[0].id}
+    finally:
+        rdf.close()
+
+
+def test_release_folder_is_relocatable(home: Path, tmp_path: Path) -> None:
+    import shutil
+
+    info = ReleaseStore(home).load(make_release("1"))
+    other = tmp_path / "elsewhere"
+    (other / "releases").mkdir(parents=True)
+    shutil.copytree(info.path, other / "releases" / info.id)
+    index = Registry(other).code_system("http://example.org/cs")
+    concept = index.concept("A1")
+    assert concept is not None and concept.display == "Alpha un"
+    assert index.subsumes(index.concept("ROOT"), concept) == "subsumes"
