@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	@echo "Benchmarks are separate scripts, each documented in benchmarks/README.md, e.g.:"; echo "  $(BIN)/python -m benchmarks.load_cim10"; $(BIN)/python -m benchmarks.load_cim10
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
