@@ -31,9 +31,7 @@ def _routes(routes: list[BaseRoute], prefix: str = "") -> set[str]:
         included = getattr(route, "original_router", None)
         if included is not None:
             found |= _routes(included.routes, prefix)
-        elif isinstance(route, Mount):
-            found.add(prefix + route.path)
-        elif hasattr(route, "path"):
+        elif isinstance(route, Mount) or hasattr(route, "path"):
             found.add(prefix + route.path)
     return found
 
