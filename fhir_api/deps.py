@@ -14,7 +14,7 @@ from fhir_api.errors import FhirError
 from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import choose_media_type
 from smt.catalogue.registry import Registry
-from smt.security.auth import AuthError
+from smt.errors import AuthError
 
 Handler = Callable[[Request, OperationParams, Registry, Any], Response | Awaitable[Response]]
 """An operation's body: ``(request, params, registry, instance)``, ``instance`` None at type level."""

@@ -14,9 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fhir_api.answers import status_of
 from fhir_api.responses import fhir_json
-from smt.errors import NotFound, SmtError
-from smt.terminology.errors import ValueSetError
+from smt.errors import NotFound, SmtError, TerminologyError
 
 log = logging.getLogger("fhir_api")
 MESSAGE_ID_EXTENSION = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
@@ -77,18 +77,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
+        if isinstance(exc, TerminologyError):
+            return await terminology_error(request, exc)
         return outcome_response(request, 404, "not-found", str(exc))
 
-    @app.exception_handler(ValueSetError)
-    async def terminology_error(request: Request, exc: ValueSetError) -> Response:
-        item: dict = {"severity": "error", "code": exc.code, "details": {"text": str(exc)}}
+    @app.exception_handler(TerminologyError)
+    async def terminology_error(request: Request, exc: TerminologyError) -> Response:
+        item: dict = {"severity": "error", "code": exc.issue_type, "details": {"text": str(exc)}}
         if exc.message_id:
             item["extension"] = [{"url": MESSAGE_ID_EXTENSION, "valueString": exc.message_id}]
         if exc.tx_code:
             item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": exc.tx_code}]
         if exc.location:
             item["expression"] = [exc.location]
-        return fhir_json(request, operation_outcome(item), status=exc.status)
+        return fhir_json(request, operation_outcome(item), status=status_of(exc))
 
     @app.exception_handler(SmtError)
     async def smt_error(request: Request, exc: SmtError) -> Response:

@@ -20,14 +20,13 @@ from fastapi.responses import FileResponse, Response
 
 from fhir_api.deps import visible_registry
 from smt.catalogue.registry import Registry
-from smt.errors import NotFound, SmtError
+from smt.errors import NotFound, RdfUnavailable, SmtError
 from smt.publish.changes import DiffReport, changes_since, diff_releases, previous_release
 from smt.publish.diff_render import release_ref, report_csv, report_html, report_json
 from smt.publish.exports import Exporter, checksums
 from smt.publish.feed import MEDIA_TYPE, PUBLISHED, Publication, feed_xml
 from smt.publish.http_cache import Validators, file_time, not_modified, release_validators
 from smt.publish.links import changes_path, diff_path, download_path, release_path
-from smt.publish.rdf_read import RdfUnavailable
 from smt.store.releases import MANIFEST, ReleaseInfo
 
 router = APIRouter(tags=["publication"])

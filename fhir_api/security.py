@@ -8,8 +8,10 @@ from fastapi import FastAPI, Request
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fhir_api.answers import status_of
 from fhir_api.errors import FhirError, outcome_response
-from smt.security.auth import Authenticator, AuthError, AuthSettings, Principal
+from smt.errors import AuthError
+from smt.security.auth import Authenticator, AuthSettings, Principal
 
 DEFAULT_MAX_REQUEST_BYTES = 1 << 30  # 1 GiB: a full SNOMED CT edition zip fits
 
@@ -27,7 +29,7 @@ def require_writer(request: Request) -> Principal:
     try:
         return authenticator(request).authenticate(request.headers.get("authorization"))
     except AuthError as exc:
-        raise FhirError(exc.status, "login" if exc.status == 401 else "forbidden", str(exc)) from exc
+        raise FhirError(status_of(exc), exc.issue_type, str(exc)) from exc
 
 
 def authorise(request: Request, principal: Principal, publisher: str | None) -> None:
@@ -35,7 +37,7 @@ def authorise(request: Request, principal: Principal, publisher: str | None) -> 
     try:
         authenticator(request).authorise(principal, publisher)
     except AuthError as exc:
-        raise FhirError(exc.status, "forbidden", str(exc)) from exc
+        raise FhirError(status_of(exc), exc.issue_type, str(exc)) from exc
 
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (

@@ -14,7 +14,9 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
-from smt.sparql.service import FORMAT_NAMES, SparqlError, SparqlService, UpdateRefused
+from fhir_api.answers import status_of
+from smt.errors import SparqlError, UpdateRefused
+from smt.sparql.service import FORMAT_NAMES, SparqlService
 from smt.sparql.service import Request as SparqlRequest
 
 router = APIRouter(tags=["sparql"])
@@ -66,7 +68,7 @@ async def _endpoint(request: Request) -> Response:
                                params.getlist("named-graph-uri"))
         result = await run_in_threadpool(service(request).run, sparql)
     except SparqlError as exc:
-        return PlainTextResponse(str(exc), status_code=exc.status)
+        return PlainTextResponse(str(exc), status_code=status_of(exc))
     headers = {"Vary": "Accept"}
     if result.truncated:
         headers["X-SPARQL-MaxRows"] = str(result.rows)

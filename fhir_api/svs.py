@@ -17,10 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from fhir_api.answers import status_of
 from fhir_api.deps import get_registry, visible_registry
 from smt.catalogue.registry import Registry
-from smt.errors import LoadError, NotFound, SmtError
-from smt.svs.repository import SvsError, described, find_value_set, normalise_criteria, search
+from smt.errors import LoadError, NotFound, SmtError, SvsError
+from smt.svs.repository import described, find_value_set, normalise_criteria, search
 from smt.svs.xml import (
     SVS_NS,
     fault,
@@ -43,7 +44,7 @@ def _answer(action: Callable[[], bytes]) -> Response:
     try:
         return _xml(action())
     except SvsError as exc:
-        return _xml(fault(exc.reason, subcode=exc.subcode, code=exc.code, detail=exc.detail), exc.status)
+        return _xml(fault(exc.reason, subcode=exc.subcode, code=exc.fault_code, detail=exc.detail), status_of(exc))
     except NotFound as exc:
         return _xml(fault("Not found", detail=str(exc)), 404)
     except SmtError as exc:
@@ -60,7 +61,7 @@ def _lower(params: Mapping[str, str]) -> dict[str, str]:
 def _retrieve_value_set(registry: Registry, params: Mapping[str, str]) -> bytes:
     args = _lower(params)
     if not args.get("id", "").strip():
-        raise SvsError(400, "Missing value set id", detail="the id parameter (the value set OID) is required")
+        raise SvsError("Missing value set id", detail="the id parameter (the value set OID) is required")
     lang = args.get("lang", "").strip() or None
     found = find_value_set(registry, args["id"], args.get("version", "").strip() or None)
     return retrieve_value_set_response(described(registry, found, lang))
@@ -90,10 +91,10 @@ def _xml_request_params(body: bytes) -> dict[str, str]:
     try:
         root = parse_xml(body, "request")
     except LoadError as exc:
-        raise SvsError(400, "Malformed XML request", detail=exc.detail) from exc
+        raise SvsError("Malformed XML request", detail=exc.detail) from exc
     element = next(root.iter(f"{{{SVS_NS}}}RetrieveMultipleValueSetsRequest"), None)
     if element is None:
-        raise SvsError(400, "No RetrieveMultipleValueSetsRequest element in the request body")
+        raise SvsError("No RetrieveMultipleValueSetsRequest element in the request body")
     return {str(k): str(v) for k, v in element.attrib.items()}
 
 
@@ -110,5 +111,5 @@ async def retrieve_multiple_value_sets_post(request: Request) -> Response:
             form = await request.form()
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
     except SvsError as exc:
-        return _xml(fault(exc.reason, detail=exc.detail), exc.status)
+        return _xml(fault(exc.reason, detail=exc.detail), status_of(exc))
     return await run_in_threadpool(_answer, lambda: _retrieve_multiple(registry, params))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from fhir_api.answers import status_of
 from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, from_parameters, read_params
@@ -20,11 +21,11 @@ from fhir_api.responses import fhir_json
 from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
 from fhir_api.valueset_json import expansion_value_set, outcome, validation_parameters
 from smt.catalogue.registry import Registry
+from smt.errors import UnknownValueSet, ValueSetError
 from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import CodingInput, Issue
-from smt.terminology.context import ResourceContext, UnknownValueSet
+from smt.terminology.context import ResourceContext
 from smt.terminology.display_language import check as check_display_language
-from smt.terminology.errors import ValueSetError
 from smt.terminology.expand.expand import (
     DEFAULT_MAX_EXPANSION,
     ExpandOptions,
@@ -34,7 +35,7 @@ from smt.terminology.expand.expand import (
 )
 from smt.terminology.supplements import value_set_supplements
 from smt.terminology.validate.valueset import ValidateOptions, ValueSetValidator
-from smt.terminology.versions import VersionNotAllowed, VersionRules
+from smt.terminology.versions import VersionRules
 
 router = APIRouter(prefix="/fhir/ValueSet", dependencies=[Depends(negotiate)])
 
@@ -74,13 +75,10 @@ def _guard(request: Request, action: Callable[[], Response]) -> Response:
     """Run an operation, answering engine errors as OperationOutcomes with tx-issue-type codes."""
     try:
         return action()
-    except ValueSetError as exc:
-        issue = Issue("error", exc.code, exc.tx_code or "", str(exc), exc.location or "", message_id=exc.message_id)
-        return _outcome_response(request, exc.status, issue)
-    except UnknownValueSet as exc:
-        return _outcome_response(request, 404, Issue("error", "not-found", "not-found", str(exc), ""))
-    except VersionNotAllowed as exc:
-        return _outcome_response(request, 400, Issue("error", "exception", "version-error", str(exc), ""))
+    except (ValueSetError, UnknownValueSet) as exc:
+        issue = Issue("error", exc.issue_type, exc.tx_code or "", str(exc), exc.location or "",
+                      message_id=exc.message_id)
+        return _outcome_response(request, status_of(exc), issue)
 
 
 # -- request → engine inputs ---------------------------------------------------------------------------------
@@ -253,8 +251,8 @@ def batch_validate(request: Request, params: OperationParams = Depends(read_para
         try:
             answer = validation_answer(request, one, registry)
         except ValueSetError as exc:
-            answer = outcome([Issue("error", exc.code, exc.tx_code or "", str(exc), exc.location or "")])
-        except (UnknownValueSet, VersionNotAllowed) as exc:
+            answer = outcome([Issue("error", exc.issue_type, exc.tx_code or "", str(exc), exc.location or "")])
+        except UnknownValueSet as exc:
             answer = outcome([Issue("error", "not-found", "not-found", str(exc), "")])
         except FhirError as exc:
             answer = outcome([Issue("error", exc.code, "", exc.text, "")])

@@ -4,9 +4,9 @@
 """
 
 from smt.ecl.backend import EclBackend
-from smt.ecl.errors import EclError, EclEvaluationError, EclSyntaxError, EclUnknownConcept, EclUnsupported
 from smt.ecl.evaluator import evaluate
 from smt.ecl.parser import parse
+from smt.errors import EclError, EclEvaluationError, EclSyntaxError, EclUnknownConcept, EclUnsupported
 
 __all__ = [
     "EclBackend",

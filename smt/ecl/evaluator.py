@@ -12,10 +12,10 @@ from typing import Any
 from smt.ecl import ast
 from smt.ecl import backend as sct
 from smt.ecl.backend import EclBackend
-from smt.ecl.errors import EclEvaluationError, EclUnknownConcept, EclUnsupported
 from smt.ecl.filter_eval import FilterEvaluator
 from smt.ecl.parser import parse
 from smt.ecl.refine import Refiner
+from smt.errors import EclEvaluationError, EclUnknownConcept, EclUnsupported
 
 Ids = set[int]
 

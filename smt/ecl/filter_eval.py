@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, TypeVar
 from smt.ecl import ast
 from smt.ecl import backend as sct
 from smt.ecl.backend import ConceptFacts, DescriptionFacts, MemberFacts
-from smt.ecl.errors import EclEvaluationError, EclUnsupported
 from smt.ecl.terms import as_number, compare, term_matcher, value_matcher
+from smt.errors import EclEvaluationError, EclUnsupported
 
 if TYPE_CHECKING:
     from smt.ecl.evaluator import Evaluator

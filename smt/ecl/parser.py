@@ -10,9 +10,9 @@ import re
 from decimal import Decimal
 
 from smt.ecl import ast
-from smt.ecl.errors import EclSyntaxError
 from smt.ecl.filter_parser import FilterParser
 from smt.ecl.scanner import Cursor
+from smt.errors import EclSyntaxError
 
 _OPERATORS: tuple[ast.ConstraintOperator, ...] = ("<<!", "<<", "<!", "<", ">>!", ">>", ">!", ">", "!!>", "!!<")
 _FOCUS = ("a concept id", "'*'", "'^'", "'('")

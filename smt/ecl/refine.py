@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from smt.ecl import ast
-from smt.ecl.errors import EclEvaluationError
 from smt.ecl.terms import as_number, compare, value_matcher
+from smt.errors import EclEvaluationError
 
 if TYPE_CHECKING:
     from smt.ecl.evaluator import Evaluator

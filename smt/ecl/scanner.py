@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from smt.ecl.errors import EclSyntaxError
+from smt.errors import EclSyntaxError
 
 T = TypeVar("T")
 

@@ -12,17 +12,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from smt.catalogue.registry import Registry, version_key
-from smt.errors import NotFound, SmtError
+from smt.errors import DiffUnavailable, NotFound
 from smt.publish.diff import Change, diff_code_system_files, diff_members, summary
 from smt.publish.members import value_set_members
 from smt.store.releases import ReleaseInfo
 
 DIFFABLE = ("CodeSystem", "ValueSet")
 _CACHE_SIZE = 8
-
-
-class DiffUnavailable(SmtError):
-    """The resource cannot be compared (a concept map, or two different canonical URLs)."""
 
 
 @dataclass(slots=True)

@@ -16,14 +16,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from smt.errors import RdfUnavailable
 from smt.store.rdf import DCT, OWL, RDFS, SKOS, SMT, XSD
 
 PREFIXES = {"skos": SKOS, "dct": DCT, "owl": OWL, "rdfs": RDFS, "xsd": XSD, "smt": SMT}
 OPEN_ATTEMPTS = 20
-
-
-class RdfUnavailable(RuntimeError):
-    """The RDF store could not be opened for reading."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,15 +23,9 @@ from pathlib import Path
 import jwt
 import orjson
 
+from smt.errors import Forbidden, Unauthenticated
+
 ROLES = ("admin", "curator")
-
-
-class AuthError(Exception):
-    """Authentication failed (401) or the principal may not do this (403)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +103,11 @@ class Authenticator:
             keys = [k for k in self._jwk_set.keys if kid is None or k.key_id == kid]
             if keys:
                 return keys[0]
-        raise AuthError(401, "no signing key matches the token")
+        raise Unauthenticated("no signing key matches the token")
 
     def _from_jwt(self, token: str) -> Principal:
         if not self.settings.issuer:
-            raise AuthError(401, "invalid token")
+            raise Unauthenticated("invalid token")
         try:
             key = self._signing_key(token)
             claims = jwt.decode(
@@ -122,7 +116,7 @@ class Authenticator:
                 options={"verify_aud": self.settings.audience is not None, "require": ["exp", "iss", "sub"]},
             )
         except jwt.PyJWTError as exc:
-            raise AuthError(401, f"invalid token: {exc}") from exc
+            raise Unauthenticated(f"invalid token: {exc}") from exc
         roles = _claim(claims, self.settings.roles_claim) or []
         publisher = _claim(claims, self.settings.publisher_claim)
         return Principal(
@@ -134,7 +128,7 @@ class Authenticator:
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of a ``Bearer`` header; 401 when missing or invalid."""
         if not authorization or not authorization.lower().startswith("bearer "):
-            raise AuthError(401, "a bearer token is required for this operation")
+            raise Unauthenticated("a bearer token is required for this operation")
         token = authorization[7:].strip()
         for known, principal in self._static.items():
             if hmac.compare_digest(known, token):
@@ -144,4 +138,4 @@ class Authenticator:
     def authorise(self, principal: Principal, publisher: str | None) -> None:
         """403 unless ``principal`` may write releases of ``publisher``."""
         if not principal.may_write(publisher):
-            raise AuthError(403, f"{principal.subject} may not write releases of publisher {publisher!r}")
+            raise Forbidden(f"{principal.subject} may not write releases of publisher {publisher!r}")

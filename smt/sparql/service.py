@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 import pyoxigraph as ox
 
+from smt.errors import Busy, NotAcceptable, QueryFailed, QueryTimeout, SparqlError, UpdateRefused
 from smt.publish.conneg import negotiate
 from smt.publish.rdf_read import RDF_SYNTAXES, open_read_only, serialize
 
@@ -43,28 +44,6 @@ MEDIA_TYPES = {"json": "application/sparql-results+json", "xml": "application/sp
                "csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8"}
 _UPDATE = re.compile(r"^\s*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
 _PROLOGUE = re.compile(r"^\s*(#[^\n]*\n|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)", re.IGNORECASE)
-
-
-class SparqlError(Exception):
-    """A query that cannot be answered; ``status`` is the HTTP status to answer with."""
-
-    status = 400
-
-
-class UpdateRefused(SparqlError):
-    status = 403
-
-
-class NotAcceptable(SparqlError):
-    status = 406
-
-
-class QueryTimeout(SparqlError):
-    status = 503
-
-
-class Busy(SparqlError):
-    status = 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +209,15 @@ def _encode_request(store_path: Path, request: Request, max_rows: int) -> bytes:
                          "max_rows": max_rows})
 
 
+_CHILD_ERRORS: dict[str, type[SparqlError]] = {
+    cls.__name__: cls for cls in (SparqlError, UpdateRefused, NotAcceptable, QueryTimeout, Busy, QueryFailed)}
+"""The errors the query process reports back, by class name."""
+
+
+def _error_header(kind: type[SparqlError], message: str) -> bytes:
+    return orjson.dumps({"status": "error", "error": kind.__name__, "message": message}) + b"\n"
+
+
 def _answer(data: bytes) -> bytes:
     """A header line (JSON) followed by the serialised results."""
     try:
@@ -237,13 +225,13 @@ def _answer(data: bytes) -> bytes:
         request = Request(spec["query"], spec["accept"], spec["default_graphs"], spec["named_graphs"])
         result = evaluate(Path(spec["store"]), request, spec["max_rows"])
     except SparqlError as exc:
-        return orjson.dumps({"status": exc.status, "message": str(exc)}) + b"\n"
+        return _error_header(type(exc), str(exc))
     except SyntaxError as exc:
-        return orjson.dumps({"status": 400, "message": f"invalid SPARQL query: {exc}"}) + b"\n"
+        return _error_header(SparqlError, f"invalid SPARQL query: {exc}")
     except ValueError as exc:  # e.g. a default-graph-uri that is not an IRI
-        return orjson.dumps({"status": 400, "message": f"invalid request: {exc}"}) + b"\n"
+        return _error_header(SparqlError, f"invalid request: {exc}")
     except Exception as exc:
-        return orjson.dumps({"status": 500, "message": f"the query failed ({type(exc).__name__}: {exc})"}) + b"\n"
+        return _error_header(QueryFailed, f"the query failed ({type(exc).__name__}: {exc})")
     header = {"status": 200, "media_type": result.media_type, "rows": result.rows, "truncated": result.truncated}
     return orjson.dumps(header) + b"\n" + result.body
 
@@ -309,9 +297,7 @@ class SparqlService:
         except orjson.JSONDecodeError:
             raise SparqlError("the query process ended without an answer") from None
         if answer["status"] != 200:
-            error = SparqlError(answer["message"])
-            error.status = answer["status"]
-            raise error
+            raise _CHILD_ERRORS.get(answer.get("error", ""), QueryFailed)(answer["message"])
         return Result(answer["media_type"], body, answer["rows"], answer["truncated"])
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from smt.catalogue.oids import oid_index, plain_oid, system_name, system_oid
 from smt.catalogue.registry import Registry, version_key
+from smt.errors import SvsCannotExpand, SvsError, SvsUnknownValueSet, SvsUnknownVersion, ValueSetError
 from smt.store.releases import ReleaseInfo
 from smt.svs.xml import DescribedValueSet, OutConcept, is_oid
 from smt.terminology.context import ResourceContext
-from smt.terminology.errors import ValueSetError
 from smt.terminology.expand.expand import ExpandOptions, expand, iter_entries
 
 LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
@@ -34,19 +34,6 @@ CRITERIA = ("ID", "DisplayNameContains", "SourceContains", "PurposeContains", "D
             "GroupContains", "GroupOID", "EffectiveDateBefore", "EffectiveDateAfter", "ExpirationDateBefore",
             "ExpirationDateAfter", "CreationDateBefore", "CreationDateAfter", "RevisionDateBefore",
             "RevisionDateAfter")
-
-
-class SvsError(Exception):
-    """An SVS request that cannot be answered: HTTP ``status``, SOAP ``code`` and IHE ``subcode``."""
-
-    def __init__(self, status: int, reason: str, *, subcode: str | None = None, code: str = "Sender",
-                 detail: str | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.subcode = subcode
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +65,15 @@ def find_value_set(registry: Registry, oid: str, version: str | None = None) -> 
     """The value set release ITI-48 means; ``SvsError`` NAV (unknown OID) or VERUNK (unknown version)."""
     oid = plain_oid(oid)
     if not is_oid(oid):
-        raise SvsError(400, "Invalid value set id", detail=f"{oid!r} is not an OID")
+        raise SvsError("Invalid value set id", detail=f"{oid!r} is not an OID")
     candidates = oid_index(registry).releases(oid, "ValueSet")
     if not candidates:
-        raise SvsError(404, "Unknown value set", subcode="NAV", detail=f"no value set has the OID {oid}")
+        raise SvsUnknownValueSet("Unknown value set", detail=f"no value set has the OID {oid}")
     info = _pick(candidates, version)
     if info is None:
         known = ", ".join(sorted({r.version for r in candidates}, key=version_key))
-        raise SvsError(404, "Version unknown", subcode="VERUNK",
-                       detail=f"value set {oid} has no version {version} (known versions: {known})")
+        raise SvsUnknownVersion("Version unknown",
+                                detail=f"value set {oid} has no version {version} (known versions: {known})")
     return Found(info, oid, info.resource())
 
 
@@ -124,7 +111,7 @@ def _members(registry: Registry, resource: dict, lang: str | None) -> list[tuple
     try:
         expansion = expand(resource, ResourceContext(registry), ExpandOptions(display_language=lang))
     except ValueSetError as exc:
-        raise SvsError(422, "Value set cannot be expanded", code="Receiver", detail=str(exc)) from exc
+        raise SvsCannotExpand("Value set cannot be expanded", detail=str(exc)) from exc
     return [(e.system, e.code, e.display) for e in iter_entries(expansion.contains)]
 
 
@@ -200,13 +187,13 @@ def normalise_criteria(params: Mapping[str, str]) -> dict[str, str]:
     criteria: dict[str, str] = {}
     for name, value in params.items():
         if name.lower() not in known:
-            raise SvsError(400, "Unknown parameter", detail=f"{name} is not an ITI-60 parameter; "
-                                                            f"known: {', '.join(CRITERIA)}")
+            raise SvsError("Unknown parameter", detail=f"{name} is not an ITI-60 parameter; "
+                                                       f"known: {', '.join(CRITERIA)}")
         key, text = name.lower(), value.strip()
         if text:
             criteria[key] = _as_day(text) if key.endswith(("before", "after")) else text
     if not criteria:
-        raise SvsError(400, "No selection criterion", detail=f"give at least one of {', '.join(CRITERIA)}")
+        raise SvsError("No selection criterion", detail=f"give at least one of {', '.join(CRITERIA)}")
     return criteria
 
 
@@ -216,7 +203,7 @@ def _as_day(value: str) -> str:
         return f"{text[:4]}-{text[4:6]}-{text[6:]}"
     if len(text) >= 10 and text[4] == "-" and text[7] == "-":
         return text[:10]
-    raise SvsError(400, "Invalid date", detail=f"{value!r} is not a date (YYYY-MM-DD or YYYYMMDD)")
+    raise SvsError("Invalid date", detail=f"{value!r} is not a date (YYYY-MM-DD or YYYYMMDD)")
 
 
 def _matches(found: Found, criteria: Mapping[str, str]) -> bool:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from smt.catalogue.registry import Registry
-from smt.errors import NotFound
+from smt.errors import UnknownClosureTable
 from smt.terminology.codesystem import CodeSystemVersion, require_concept, resolve
 
 SCHEMA = """
@@ -42,11 +42,6 @@ CREATE TABLE IF NOT EXISTS entry (
 );
 CREATE INDEX IF NOT EXISTS entry_version ON entry(name, version);
 """
-
-
-class UnknownClosureTable(NotFound):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Closure table '{name}' is not known: initialise it first with a call that has only a name")
 
 
 @dataclass(frozen=True, slots=True)

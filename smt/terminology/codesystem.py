@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.snomed.terms import is_fsn
-from smt.errors import NotFound
+from smt.errors import NotFound, UnknownCode, UnknownCodeSystem
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, SubsumptionOutcome
 from smt.model import Coding, PropertyValue
 from smt.store.releases import ReleaseInfo
@@ -48,44 +48,6 @@ PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMa
 
 CODE_NORMALISERS: dict[str, Callable[[str], str]] = {CIM10_URL: dotted_cim10}
 """Per-system fallback for code look-ups, keyed by canonical URL. Others may register their own."""
-
-
-# -- errors -------------------------------------------------------------------------------------------------
-
-
-class UnknownCodeSystem(NotFound):
-    """No release of ``system`` (or none with ``version``)."""
-
-    def __init__(self, system: str, version: str | None = None, known: Iterable[str] = ()) -> None:
-        self.system = system
-        self.version = version
-        self.known = list(known)
-        super().__init__(self.describe())
-
-    def describe(self, consequence: str = "") -> str:
-        """The message, with an optional consequence (", so the code cannot be validated")."""
-        if self.version is None:
-            return f"A definition for CodeSystem '{self.system}' could not be found{consequence}"
-        versions = " or ".join(self.known)
-        return (f"A definition for CodeSystem '{self.system}' version '{self.version}' could not be found"
-                f"{consequence}. Valid versions: {versions}")
-
-    @property
-    def canonical(self) -> str:
-        """``url|version`` as FHIR's ``x-caused-by-unknown-system`` names it."""
-        return f"{self.system}|{self.version}" if self.version else self.system
-
-
-class UnknownCode(NotFound):
-    """The release exists but has no such code."""
-
-    def __init__(self, code: str, system: str, version: str, hint: str | None = None) -> None:
-        self.code = code
-        self.system = system
-        self.version = version
-        self.hint = hint
-        message = f"Unknown code '{code}' in the CodeSystem '{system}' version '{version}'"
-        super().__init__(message + (f" (did you mean '{hint}'?)" if hint else ""))
 
 
 # -- resolution ---------------------------------------------------------------------------------------------

@@ -12,32 +12,20 @@ from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.implicit_vs import implicit_focus, implicit_value_set
-from smt.errors import NotFound
-from smt.terminology.codesystem import UnknownCodeSystem
-from smt.terminology.supplements import SupplementNotFound, is_supplement
+from smt.errors import InvalidFilter, SupplementNotFound, UnknownCodeSystem, UnknownValueSet
 from smt.terminology.supplements import apply as apply_supplements
+from smt.terminology.supplements import is_supplement
 from smt.terminology.versions import VersionRules, select_version, split_canonical
 
 
 def _has_members(provider: CodeSystemProvider, refset: str) -> bool:
     """Whether ``refset`` is a reference set with members in a stored release (ECL ``^ refset``)."""
     from smt.codesystems.snomed.ecl_filter import ecl_ids
-    from smt.terminology.errors import InvalidFilter
 
     try:
         return bool(ecl_ids(provider, "=", f"^ {refset}"))
     except InvalidFilter:
         return False
-
-
-class UnknownValueSet(NotFound):
-    """A value set canonical that neither the request nor the store defines."""
-
-    def __init__(self, url: str, version: str | None = None) -> None:
-        self.url = url
-        self.version = version
-        shown = f"{url}|{version}" if version else url
-        super().__init__(f"A definition for the value Set '{shown}' could not be found")
 
 
 class ResourceContext:

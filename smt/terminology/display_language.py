@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from smt.errors import InvalidDisplayLanguage
 from smt.terminology.codesystem import language_preferences
-from smt.terminology.errors import InvalidDisplayLanguage
 
 _RANGE = re.compile(r"^\s*(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)\s*(;\s*q\s*=\s*[0-9](\.[0-9]{0,3})?\s*)?$")
 

@@ -11,20 +11,8 @@ import copy
 from collections.abc import Iterator
 
 from loaders.fhir import SUPPLEMENT_SOURCE
-from smt.terminology.errors import ValueSetError
 
 VALUESET_SUPPLEMENT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
-
-
-class SupplementNotFound(ValueSetError):
-    """A supplement the request or the value set requires is not known."""
-
-    status = 404
-    code = "not-found"
-    tx_code = "not-found"
-
-    def __init__(self, canonical: str) -> None:
-        super().__init__(f"Required supplement not found: {canonical}")
 
 
 def value_set_supplements(vs: dict) -> list[str]:

@@ -14,18 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smt.catalogue.registry import version_key
-from smt.errors import NotFound
-
-
-class VersionNotAllowed(NotFound):
-    """The resolved version does not satisfy a ``check-system-version`` parameter."""
-
-    def __init__(self, system: str, version: str, required: str) -> None:
-        self.system = system
-        self.version = version
-        self.required = required
-        super().__init__(f"The version '{version}' is not allowed for system '{system}': required to be "
-                         f"'{required}' by a version-check parameter")
+from smt.errors import VersionNotAllowed
 
 
 def split_canonical(value: str) -> tuple[str, str | None]:

@@ -7,7 +7,7 @@ import pytest
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.snomed.ecl_filter import ecl_ids
 from smt.codesystems.snomed.implicit_vs import implicit_focus, implicit_value_set, is_implicit
-from smt.terminology.errors import InvalidFilter
+from smt.errors import InvalidFilter
 from tests.factories import make_release
 
 

@@ -10,10 +10,10 @@ import pytest
 from loaders import run_loader
 from smt.catalogue.registry import Registry
 from smt.config import data_dir
+from smt.errors import TooCostly, UnknownCode
 from smt.store.releases import ReleaseStore
-from smt.terminology.codesystem import UnknownCode, lookup
+from smt.terminology.codesystem import lookup
 from smt.terminology.context import ResourceContext
-from smt.terminology.errors import TooCostly
 from smt.terminology.expand.expand import ExpandOptions, expand
 
 SUBSET = data_dir() / "snomed-sample" / "hl7-tx-ecosystem-subset-INT-20250909"

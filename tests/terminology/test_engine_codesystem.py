@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from smt.catalogue.registry import Registry
+from smt.errors import UnknownCode, UnknownCodeSystem
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef
 from smt.store.releases import ReleaseStore
 from smt.terminology import codesystem as engine
-from smt.terminology.codesystem import CodingInput, UnknownCode, UnknownCodeSystem, ValidationResult
+from smt.terminology.codesystem import CodingInput, ValidationResult
 from smt.terminology.context import ResourceContext
 from smt.terminology.validate.valueset import ValidateOptions, code_system_validator, validate_in_code_systems
 

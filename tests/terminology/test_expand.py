@@ -11,13 +11,21 @@ from smt.catalogue.registry import Registry
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.text_index import indexed_text_ids
+from smt.errors import (
+    CircularReference,
+    CodeSystemNotFound,
+    InvalidFilter,
+    RegexTooCostly,
+    TooCostly,
+    UnknownValueSet,
+    VersionNotAllowed,
+)
 from smt.store.releases import ReleaseStore
-from smt.terminology.context import ResourceContext, UnknownValueSet
-from smt.terminology.errors import CircularReference, InvalidFilter, RegexTooCostly, TooCostly
+from smt.terminology.context import ResourceContext
 from smt.terminology.expand import filters
-from smt.terminology.expand.expand import CodeSystemNotFound, Compose, ExpandOptions, expand, iter_entries, listed_codes
+from smt.terminology.expand.expand import Compose, ExpandOptions, expand, iter_entries, listed_codes
 from smt.terminology.expand.filters import text_matches
-from smt.terminology.versions import VersionNotAllowed, VersionRules, select_version
+from smt.terminology.versions import VersionRules, select_version
 
 CS_URL = "http://example.org/cs/body"
 

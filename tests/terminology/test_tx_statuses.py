@@ -6,10 +6,11 @@ import copy
 
 import pytest
 
+from smt.errors import SupplementNotFound
 from smt.terminology.codesystem import CodingInput
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.expand import expand
-from smt.terminology.supplements import SupplementNotFound, value_set_supplements
+from smt.terminology.supplements import value_set_supplements
 from smt.terminology.validate.valueset import validate_value_set_code
 from tests.terminology.test_expand import CS_URL, body_code_system, include, value_set
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from smt.codesystems.provider import CodeSystemProvider
 from smt.ecl import EclError, EclSyntaxError, evaluate
+from smt.errors import InvalidEcl, InvalidFilter
 from smt.index.reader import CodeSystemIndex
-from smt.terminology.errors import InvalidEcl, InvalidFilter
 
 ECL_PROPERTIES = {"constraint", "expression"}
 

@@ -28,18 +28,8 @@ from dataclasses import dataclass, field
 from smt.codesystems.snomed.expression import Expression, parse_expression_or_fail, written_as_expression
 from smt.codesystems.snomed.normal_form import Concrete, inferred_definition, sufficiently_defined
 from smt.codesystems.snomed.validate_expr import expression_problem
+from smt.errors import InvalidExpression, UnknownCode
 from smt.index.reader import CodeSystemIndex, ConceptRecord, SubsumptionOutcome
-from smt.terminology.codesystem import UnknownCode
-
-
-class InvalidExpression(UnknownCode):
-    """A code that is neither a concept of the release nor a valid expression; the message names why."""
-
-    def __init__(self, code: str, system: str, version: str, problem: str) -> None:
-        super().__init__(code, system, version)
-        self.problem = problem
-        self.args = (f"{self.args[0]}: not a valid expression ({problem})",)
-
 
 Value = int | Concrete | Expression
 """An attribute value: a concept id, a concrete value or a nested expression."""

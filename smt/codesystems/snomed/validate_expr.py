@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from smt.codesystems.provider import CodeSystemProvider, preferred_display
 from smt.codesystems.snomed.expression import Expression, render
-from smt.terminology.codesystem import Issue, UnknownCode, ValidationResult
+from smt.errors import UnknownCode
+from smt.terminology.codesystem import Issue, ValidationResult
 
 SNOMED = "http://snomed.info/sct"
 ATTRIBUTE_ROOTS = ("410662002", "106237007")

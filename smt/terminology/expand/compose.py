@@ -22,10 +22,9 @@ from typing import TypeVar
 from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.expr_membership import listed_expression
 from smt.codesystems.text_index import indexed_text_ids
+from smt.errors import CircularReference, CodeSystemNotFound, UnknownCodeSystem, UnknownValueSet
 from smt.index.reader import CodeSystemIndex, ConceptRecord
-from smt.terminology.codesystem import UnknownCodeSystem
 from smt.terminology.context import ResourceContext
-from smt.terminology.errors import CircularReference, ValueSetError
 from smt.terminology.expand.concept_extensions import PROPERTY_EXTENSIONS
 from smt.terminology.expand.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
 from smt.terminology.standing import standing
@@ -45,18 +44,6 @@ Key = tuple[str, str | None, int]
 T = TypeVar("T")
 
 SNOMED = "http://snomed.info/sct"
-
-
-class CodeSystemNotFound(ValueSetError):
-    """A code system the value set needs is not known (or not in the version it names)."""
-
-    status = 404
-    code = "not-found"
-    tx_code = "not-found"
-
-    def __init__(self, error: UnknownCodeSystem, consequence: str = ", so the value set cannot be expanded"):
-        self.unknown = error
-        super().__init__(error.describe(consequence))
 
 
 def canonical_of(resource: dict) -> str:
@@ -235,7 +222,11 @@ class Compose:
             for contained in container.get("contained", []):
                 if contained.get("resourceType") == "ValueSet" and contained.get("id") == reference[1:]:
                     return contained
-        resource = self.ctx.value_set(reference)
+        try:
+            resource = self.ctx.value_set(reference)
+        except UnknownValueSet as exc:  # an import: tx.fhir.org names it by its own message ids
+            exc.message_id = "VS_EXP_IMPORT_UNK_PINNED" if exc.version else "VS_EXP_IMPORT_UNK"
+            raise
         canonical = canonical_of(resource)
         if canonical in path or (resource.get("url") and resource.get("url") in {p.split("|")[0] for p in path}):
             chain = ", ".join(path)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from smt.codesystems.snomed.implicit_vs import is_implicit
+from smt.errors import TooCostly, ValueSetError
 from smt.terminology.context import ResourceContext
-from smt.terminology.errors import TooCostly, ValueSetError
 from smt.terminology.expand.compose import (
-    CodeSystemNotFound,
     Compose,
     IncludeVersion,
     Membership,
@@ -32,7 +31,6 @@ from smt.terminology.versions import split_canonical
 
 __all__ = [
     "DEFAULT_MAX_EXPANSION",
-    "CodeSystemNotFound",
     "Compose",
     "ExpandOptions",
     "Expansion",

@@ -17,9 +17,9 @@ import regex
 
 from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.ecl_filter import ecl_ids, is_ecl_filter
+from smt.errors import InvalidFilter, RegexTooCostly
 from smt.index.reader import ConceptRecord, DesignationRecord
 from smt.model import Coding, PropertyValue
-from smt.terminology.errors import InvalidFilter, RegexTooCostly
 
 REGEX_BUDGET_SECONDS = 2.0
 """Time a request may spend evaluating one regex filter."""

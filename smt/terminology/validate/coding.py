@@ -12,9 +12,10 @@ from __future__ import annotations
 from smt.codesystems.provider import CodeSystemProvider, preferred_display
 from smt.codesystems.snomed.expression import parse_expression
 from smt.codesystems.snomed.validate_expr import SNOMED, validate_expression
+from smt.errors import CodeSystemNotFound, UnknownCode
 from smt.index.reader import ConceptRecord
-from smt.terminology.codesystem import CODE_NORMALISERS, CodingInput, Issue, UnknownCode, ValidationResult
-from smt.terminology.expand.compose import CodeSystemNotFound, canonical_of
+from smt.terminology.codesystem import CODE_NORMALISERS, CodingInput, Issue, ValidationResult
+from smt.terminology.expand.compose import canonical_of
 from smt.terminology.validate.display import display_issues
 from smt.terminology.validate.issues import issue_path, issues_message
 from smt.terminology.validate.membership import ValueSetMembership

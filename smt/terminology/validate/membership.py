@@ -14,11 +14,11 @@ from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.expr_membership import expression_member
 from smt.codesystems.snomed.expression import Expression
 from smt.codesystems.snomed.validate_expr import SNOMED
-from smt.errors import SmtError
+from smt.errors import CodeSystemNotFound, SmtError, UnknownValueSet
 from smt.index.reader import ConceptRecord
 from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
-from smt.terminology.context import ResourceContext, UnknownValueSet
-from smt.terminology.expand.compose import CodeSystemNotFound, Compose, Membership, canonical_of
+from smt.terminology.context import ResourceContext
+from smt.terminology.expand.compose import Compose, Membership, canonical_of
 from smt.terminology.standing import STANDARDS_STATUS, WARNED, standing
 from smt.terminology.validate.issues import issue_path, issues_message
 

@@ -9,12 +9,13 @@ are reported as issues, never raised.
 from __future__ import annotations
 
 from smt.codesystems.provider import CodeSystemProvider
-from smt.terminology.codesystem import Issue, UnknownCodeSystem, ValidationResult
-from smt.terminology.context import ResourceContext, UnknownValueSet
-from smt.terminology.expand.compose import CodeSystemNotFound, IncludeVersion
+from smt.errors import CodeSystemNotFound, UnknownCodeSystem, UnknownValueSet, VersionNotAllowed
+from smt.terminology.codesystem import Issue, ValidationResult
+from smt.terminology.context import ResourceContext
+from smt.terminology.expand.compose import IncludeVersion
 from smt.terminology.validate.issues import issue_path, issues_message
 from smt.terminology.validate.membership import ValueSetMembership
-from smt.terminology.versions import VersionNotAllowed, version_matches
+from smt.terminology.versions import version_matches
 
 
 def versioned(members: ValueSetMembership, system: str, code: str, version: str | None,

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from smt.codesystems.snomed.validate_expr import SNOMED
+from smt.errors import ValueSetError
 from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
 from smt.terminology.context import ResourceContext
-from smt.terminology.errors import ValueSetError
 from smt.terminology.standing import status_text
 from smt.terminology.validate.codeable import combine_codings
 from smt.terminology.validate.coding import validate_coding
