@@ -27,7 +27,6 @@ from fhir_api.security import authorise, max_request_bytes, require_writer
 from loaders import get_loader, loader_names
 from loaders.fhir import release_from_resource
 from smt.catalogue.registry import Registry
-from smt.errors import LoadError, QualityError, ReleaseExists
 from smt.model import Release
 from smt.quality import enforce
 from smt.security.auth import Principal
@@ -48,16 +47,7 @@ def _store_all(request: Request, registry: Registry, principal: Principal, relea
     for release in releases:
         authorise(request, principal, release.publisher)
         enforce(release)
-    try:
-        return [registry.store.load(r, status=status, agent=principal.subject) for r in releases]
-    except ReleaseExists as exc:
-        raise FhirError(409, "duplicate", str(exc)) from exc
-
-
-def _load_errors(exc: Exception) -> FhirError:
-    if isinstance(exc, QualityError):
-        return FhirError(422, "business-rule", str(exc))
-    return FhirError(422, "invalid", str(exc))
+    return [registry.store.load(r, status=status, agent=principal.subject) for r in releases]
 
 
 @router.post("/releases", status_code=201)
@@ -77,14 +67,8 @@ def upload_release(request: Request, file: UploadFile = File(...), loader: str =
             shutil.copyfileobj(file.file, out, length=1 << 20)
         if target.stat().st_size > max_request_bytes():
             raise FhirError(413, "too-costly", "uploaded file over the size limit")
-        try:
-            releases = get_loader(loader)(_unpacked(target), version=version)
-        except (LoadError, QualityError) as exc:
-            raise _load_errors(exc) from exc
-        try:
-            stored = _store_all(request, registry, principal, releases, status)
-        except QualityError as exc:
-            raise _load_errors(exc) from exc
+        releases = get_loader(loader)(_unpacked(target), version=version)
+        stored = _store_all(request, registry, principal, releases, status)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return fhir_json(request, {"releases": [_report(info) for info in stored]}, status=201)
@@ -134,14 +118,8 @@ async def create_resource(request: Request, principal: Principal = Depends(requi
     resource = _body(await request.body(), resource_type)
     if not resource.get("version"):
         raise FhirError(422, "required", f"{resource_type}.version is required: each release is one version")
-    try:
-        release = release_from_resource(resource, f"{resource_type} in request")
-    except LoadError as exc:
-        raise _load_errors(exc) from exc
-    try:
-        info = _store_all(request, registry, principal, [release], "draft")[0]
-    except QualityError as exc:
-        raise _load_errors(exc) from exc
+    release = release_from_resource(resource, f"{resource_type} in request")
+    info = _store_all(request, registry, principal, [release], "draft")[0]
     location = f"{str(request.base_url).rstrip('/')}/fhir/{resource_type}/{info.id}"
     body = operation_outcome(issue("informational", f"created draft release {info.id}", severity="information"))
     return fhir_json(request, body, status=201, headers={"Location": location})

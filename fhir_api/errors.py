@@ -1,7 +1,9 @@
-"""Errors as FHIR OperationOutcomes: the ``FhirError`` exception and the app's exception handlers.
+"""Errors as FHIR OperationOutcomes: the app's exception handlers and ``FhirError`` (the HTTP layer's own).
 
-Every error under ``/fhir`` answers an OperationOutcome with a fitting status; unexpected exceptions give a
-500 OperationOutcome without any stack trace (the trace goes to the server log only).
+An ``SmtError`` answers the status and issue of the answer table (``fhir_api.answers``); ``FhirError`` is for
+what only the HTTP layer knows (content types, request shape); request validation and routing errors under
+``/fhir`` answer OperationOutcomes too; unexpected exceptions give a 500 OperationOutcome without any stack
+trace (the trace goes to the server log only).
 """
 
 from __future__ import annotations
@@ -14,14 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fhir_api.answers import status_of
+from fhir_api.answers import error_outcome, status_of
 from fhir_api.responses import fhir_json
-from smt.errors import NotFound, SmtError, TerminologyError
+from smt.errors import SmtError
 
 log = logging.getLogger("fhir_api")
-MESSAGE_ID_EXTENSION = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
-
-TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 _HTTP_ISSUE_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 406: "not-supported",
                      415: "not-supported"}
 
@@ -75,26 +74,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return outcome_response(request, exc.status, exc.code, exc.text, diagnostics=exc.diagnostics,
                                 expression=exc.expression)
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Response:
-        if isinstance(exc, TerminologyError):
-            return await terminology_error(request, exc)
-        return outcome_response(request, 404, "not-found", str(exc))
-
-    @app.exception_handler(TerminologyError)
-    async def terminology_error(request: Request, exc: TerminologyError) -> Response:
-        item: dict = {"severity": "error", "code": exc.issue_type, "details": {"text": str(exc)}}
-        if exc.message_id:
-            item["extension"] = [{"url": MESSAGE_ID_EXTENSION, "valueString": exc.message_id}]
-        if exc.tx_code:
-            item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": exc.tx_code}]
-        if exc.location:
-            item["expression"] = [exc.location]
-        return fhir_json(request, operation_outcome(item), status=status_of(exc))
-
     @app.exception_handler(SmtError)
     async def smt_error(request: Request, exc: SmtError) -> Response:
-        return outcome_response(request, 400, "processing", str(exc))
+        return fhir_json(request, error_outcome(exc), status=status_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

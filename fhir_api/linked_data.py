@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
 from fhir_api.releases import conditional
 from smt.catalogue.registry import Registry
@@ -49,7 +50,7 @@ def _view(registry: Registry, iri: str, version: str | None) -> View | None:
     try:
         return view(registry.store.rdf_dir, registry, iri, version)
     except RdfUnavailable as exc:
-        raise HTTPException(503, str(exc)) from None
+        raise HTTPException(status_of(exc), str(exc)) from None
     except ValueError as exc:  # not an IRI
         raise HTTPException(400, f"invalid IRI {iri!r}: {exc}") from None
 

@@ -18,9 +18,10 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
+from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
 from smt.catalogue.registry import Registry
-from smt.errors import NotFound, RdfUnavailable, SmtError
+from smt.errors import SmtError
 from smt.publish.changes import DiffReport, changes_since, diff_releases, previous_release
 from smt.publish.diff_render import release_ref, report_csv, report_html, report_json
 from smt.publish.exports import Exporter, checksums
@@ -116,10 +117,8 @@ def diff(request: Request, url: str, from_version: Annotated[str, Query(alias="f
 def _diff(registry: Registry, compute: Callable[[Registry], DiffReport]) -> DiffReport:
     try:
         return compute(registry)
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
     except SmtError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise HTTPException(status_of(exc), str(exc)) from None
 
 
 @router.get("/changes")
@@ -213,10 +212,8 @@ def download(release_id: str, fmt: str, request: Request) -> Response:
         return cached
     try:
         found = exporter(request).get(info, fmt)
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except RdfUnavailable as exc:
-        raise HTTPException(503, str(exc)) from None
+    except SmtError as exc:
+        raise HTTPException(status_of(exc), str(exc)) from None
     digest = base64.b64encode(bytes.fromhex(found.sha256)).decode()
     headers = {**validators.headers(), "Repr-Digest": f"sha-256=:{digest}:", "X-Checksum-Sha256": found.sha256}
     return FileResponse(found.path, media_type=found.format.media_type, filename=found.filename, headers=headers)

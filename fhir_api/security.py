@@ -8,9 +8,7 @@ from fastapi import FastAPI, Request
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fhir_api.answers import status_of
-from fhir_api.errors import FhirError, outcome_response
-from smt.errors import AuthError
+from fhir_api.errors import outcome_response
 from smt.security.auth import Authenticator, AuthSettings, Principal
 
 DEFAULT_MAX_REQUEST_BYTES = 1 << 30  # 1 GiB: a full SNOMED CT edition zip fits
@@ -26,18 +24,12 @@ def authenticator(request: Request) -> Authenticator:
 
 def require_writer(request: Request) -> Principal:
     """FastAPI dependency: the authenticated principal of a write request (401 otherwise)."""
-    try:
-        return authenticator(request).authenticate(request.headers.get("authorization"))
-    except AuthError as exc:
-        raise FhirError(status_of(exc), exc.issue_type, str(exc)) from exc
+    return authenticator(request).authenticate(request.headers.get("authorization"))
 
 
 def authorise(request: Request, principal: Principal, publisher: str | None) -> None:
     """403 unless ``principal`` may write releases of ``publisher``."""
-    try:
-        authenticator(request).authorise(principal, publisher)
-    except AuthError as exc:
-        raise FhirError(status_of(exc), exc.issue_type, str(exc)) from exc
+    authenticator(request).authorise(principal, publisher)
 
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (

@@ -45,10 +45,9 @@ def _answer(action: Callable[[], bytes]) -> Response:
         return _xml(action())
     except SvsError as exc:
         return _xml(fault(exc.reason, subcode=exc.subcode, code=exc.fault_code, detail=exc.detail), status_of(exc))
-    except NotFound as exc:
-        return _xml(fault("Not found", detail=str(exc)), 404)
     except SmtError as exc:
-        return _xml(fault("Request cannot be processed", detail=str(exc)), 400)
+        reason = "Not found" if isinstance(exc, NotFound) else "Request cannot be processed"
+        return _xml(fault(reason, detail=str(exc)), status_of(exc))
     except Exception:
         log.exception("unexpected error in an SVS request")
         return _xml(fault("Internal server error", code="Receiver"), 500)

@@ -8,12 +8,11 @@ ValueSets that take precedence over the store. Errors are OperationOutcomes with
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from fhir_api.answers import status_of
+from fhir_api.answers import error_outcome
 from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, from_parameters, read_params
@@ -21,7 +20,7 @@ from fhir_api.responses import fhir_json
 from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
 from fhir_api.valueset_json import expansion_value_set, outcome, validation_parameters
 from smt.catalogue.registry import Registry
-from smt.errors import UnknownValueSet, ValueSetError
+from smt.errors import SmtError
 from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import CodingInput, Issue
 from smt.terminology.context import ResourceContext
@@ -62,23 +61,6 @@ def max_expansion(request: Request, requested: int | None = None) -> int:
     if header.isdigit():
         limit = min(limit, int(header))
     return min(limit, requested) if requested else limit
-
-
-# -- errors -------------------------------------------------------------------------------------------------
-
-
-def _outcome_response(request: Request, status: int, issue: Issue) -> Response:
-    return fhir_json(request, outcome([issue]), status=status)
-
-
-def _guard(request: Request, action: Callable[[], Response]) -> Response:
-    """Run an operation, answering engine errors as OperationOutcomes with tx-issue-type codes."""
-    try:
-        return action()
-    except (ValueSetError, UnknownValueSet) as exc:
-        issue = Issue("error", exc.issue_type, exc.tx_code or "", str(exc), exc.location or "",
-                      message_id=exc.message_id)
-        return _outcome_response(request, status_of(exc), issue)
 
 
 # -- request → engine inputs ---------------------------------------------------------------------------------
@@ -174,14 +156,11 @@ def _expand(request: Request, params: OperationParams, registry: Registry, resou
         raise FhirError(400, "not-supported", "The $expand 'context' parameter is not supported",
                         expression=["context"])
 
-    def run() -> Response:
-        ctx = request_context(registry, params)
-        vs, rid = _value_set(registry, ctx, params, resource_id)
-        ctx.use_supplements(params.strings("useSupplement") + value_set_supplements(vs))
-        expansion = expand(vs, ctx, _expand_options(request, params, vs))
-        return fhir_json(request, expansion_value_set(expansion, params, rid))
-
-    return _guard(request, run)
+    ctx = request_context(registry, params)
+    vs, rid = _value_set(registry, ctx, params, resource_id)
+    ctx.use_supplements(params.strings("useSupplement") + value_set_supplements(vs))
+    expansion = expand(vs, ctx, _expand_options(request, params, vs))
+    return fhir_json(request, expansion_value_set(expansion, params, rid))
 
 
 operation_routes(router, "/$expand", _expand, names=("expand_type", "expand_instance"))
@@ -231,7 +210,7 @@ def validation_answer(request: Request, params: OperationParams, registry: Regis
 
 
 def _validate(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
-    return _guard(request, lambda: fhir_json(request, validation_answer(request, params, registry, resource_id)))
+    return fhir_json(request, validation_answer(request, params, registry, resource_id))
 
 
 operation_routes(router, "/$validate-code", _validate, names=("validate_type", "validate_instance"))
@@ -250,10 +229,8 @@ def batch_validate(request: Request, params: OperationParams = Depends(read_para
         one = OperationParams([(n, v) for n, v in shared if n not in names] + own)  # the item's own win
         try:
             answer = validation_answer(request, one, registry)
-        except ValueSetError as exc:
-            answer = outcome([Issue("error", exc.issue_type, exc.tx_code or "", str(exc), exc.location or "")])
-        except UnknownValueSet as exc:
-            answer = outcome([Issue("error", "not-found", "not-found", str(exc), "")])
+        except SmtError as exc:  # answered in place: see fhir_api.answers
+            answer = error_outcome(exc)
         except FhirError as exc:
             answer = outcome([Issue("error", exc.code, "", exc.text, "")])
         answers.append({"name": "validation", "resource": answer})
