@@ -11,28 +11,20 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fhir_api.deps import negotiate, operation_routes
-from fhir_api.errors import FhirError
 from fhir_api.params import CodingValue, OperationParams
 from fhir_api.responses import fhir_json
 from fhir_api.results import lookup_parameters, subsumes_parameters
 from fhir_api.valueset import concept_json as _concept_json
-from fhir_api.valueset import request_context
+from fhir_api.valueset import request_context, tx_parameters
 from fhir_api.valueset_json import validation_parameters
 from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.snomed.expression import written_as_expression
+from smt.errors import InvalidParameter, MissingParameter
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodeSystemVersion, CodingInput
-from smt.terminology.validate.valueset import ValidateOptions, code_system_validator, validate_in_code_systems
+from smt.terminology.validate.valueset import code_system_validator, validate_in_code_systems
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
-
-
-def _required(name: str, text: str) -> FhirError:
-    return FhirError(400, "required", text, expression=[name])
-
-
-def _display_language(request: Request, params: OperationParams) -> str | None:
-    return params.string("displayLanguage") or request.headers.get("accept-language")
 
 
 def _target(instance: CodeSystemVersion | None, system: str | None,
@@ -41,8 +33,8 @@ def _target(instance: CodeSystemVersion | None, system: str | None,
     if instance is None:
         return system, version
     if system and normalise_system(system) != instance.url.rstrip("/"):
-        raise FhirError(400, "invalid", f"System '{system}' does not match CodeSystem/{instance.info.id} "
-                                        f"({instance.url})", expression=["system"])
+        raise InvalidParameter(f"System '{system}' does not match CodeSystem/{instance.info.id} ({instance.url})",
+                               "system")
     return instance.url, instance.version
 
 
@@ -50,23 +42,27 @@ def _instance(registry: Registry, resource_id: str) -> CodeSystemVersion:
     return engine.by_id(registry, resource_id)
 
 
+def _accept_language(request: Request) -> str | None:
+    return request.headers.get("accept-language")
+
+
 # -- $lookup ------------------------------------------------------------------------------------------------
 
 
 def _lookup(request: Request, params: OperationParams, registry: Registry,
             instance: CodeSystemVersion | None) -> Response:
-    coding = params.coding("coding") or CodingValue(None, None)
-    code = params.string("code") or coding.code
-    system, version = _target(instance, params.string("system") or coding.system,
-                              coding.version or params.string("version"))
+    tx = tx_parameters(params)
+    coding = tx.coding or CodingValue(None, None)
+    code = tx.code or coding.code
+    system, version = _target(instance, tx.system or coding.system, coding.version or tx.version)
     if not code:
-        raise _required("code", "$lookup needs a code (parameter 'code' or 'coding')")
+        raise MissingParameter("$lookup needs a code (parameter 'code' or 'coding')", "code")
     if not system:
-        raise _required("system", "$lookup needs the code system (parameter 'system' or 'coding')")
-    ctx = request_context(registry, params)
-    ctx.use_supplements(params.strings("useSupplement"))
+        raise MissingParameter("$lookup needs the code system (parameter 'system' or 'coding')", "system")
+    ctx = request_context(registry, tx)
+    ctx.use_supplements(tx.use_supplements)
     provider = ctx.code_system(system, version)
-    result = engine.lookup_in(provider, code, params.strings("property"), _display_language(request, params))
+    result = engine.lookup_in(provider, code, tx.properties, tx.language(_accept_language(request)))
     return fhir_json(request, lookup_parameters(result, ctx.used_supplements))
 
 
@@ -78,32 +74,28 @@ operation_routes(router, "/$lookup", _lookup, instance=_instance, names=("lookup
 
 def _validate(request: Request, params: OperationParams, registry: Registry,
               instance: CodeSystemVersion | None) -> Response:
-    language = _display_language(request, params)
-    system, version = _target(instance, params.string("url") or params.string("system"),
-                              params.string("version"))
-    display = params.string("display")
-    concept = params.codeable_concept("codeableConcept")
-    coding = params.coding("coding")
+    tx = tx_parameters(params)
+    system, version = _target(instance, tx.url or tx.system, tx.version)
+    concept, coding = tx.codeable_concept, tx.coding
     if concept is not None:
         codings = [CodingInput(c.system or (system if instance else None), c.code,
                                c.version or (version if instance else None), c.display)
                    for c in concept.codings]
     elif coding is not None:
         codings = [CodingInput(coding.system or system, coding.code, coding.version or version,
-                               coding.display or display)]
+                               coding.display or tx.display)]
         if not coding.code or not codings[0].system:
-            raise _required("coding", "The coding needs a system and a code")
+            raise MissingParameter("The coding needs a system and a code", "coding")
         system = codings[0].system
     else:
-        code = params.string("code")
-        if not code:
-            raise _required("code", "$validate-code needs a code, a coding or a codeableConcept")
+        if not tx.code:
+            raise MissingParameter("$validate-code needs a code, a coding or a codeableConcept", "code")
         if not system:
-            raise _required("url", "$validate-code needs the code system (parameter 'url')")
-        codings = [CodingInput(system, code, version, display)]
-    options = ValidateOptions(display_language=language)
-    ctx = request_context(registry, params)
-    ctx.use_supplements(params.strings("useSupplement"))
+            raise MissingParameter("$validate-code needs the code system (parameter 'url')", "url")
+        codings = [CodingInput(system, tx.code, version, tx.display)]
+    options = tx.validate_options(None, _accept_language(request))
+    ctx = request_context(registry, tx)
+    ctx.use_supplements(tx.use_supplements)
     if concept is not None:
         result = validate_in_code_systems(ctx, codings, options)
         return fhir_json(request, validation_parameters(result, _concept_json(concept)))
@@ -125,21 +117,21 @@ operation_routes(router, "/$validate-code", _validate, instance=_instance,
 # the thread pool instead.
 async def _subsumes(request: Request, params: OperationParams, registry: Registry,
                     instance: CodeSystemVersion | None) -> Response:
-    coding_a = params.coding("codingA") or CodingValue(None, None)
-    coding_b = params.coding("codingB") or CodingValue(None, None)
+    tx = tx_parameters(params)
+    coding_a = tx.coding_a or CodingValue(None, None)
+    coding_b = tx.coding_b or CodingValue(None, None)
     systems = {normalise_system(s) for s in (coding_a.system, coding_b.system) if s}
     if len(systems) > 1:
-        raise FhirError(400, "invalid", "codingA and codingB are from different code systems",
-                        expression=["codingB"])
-    code_a = params.string("codeA") or coding_a.code
-    code_b = params.string("codeB") or coding_b.code
-    system, version = _target(instance, params.string("system") or coding_a.system or coding_b.system,
-                              params.string("version") or coding_a.version or coding_b.version)
+        raise InvalidParameter("codingA and codingB are from different code systems", "codingB")
+    code_a = tx.code_a or coding_a.code
+    code_b = tx.code_b or coding_b.code
+    system, version = _target(instance, tx.system or coding_a.system or coding_b.system,
+                              tx.version or coding_a.version or coding_b.version)
     for name, value in (("codeA", code_a), ("codeB", code_b)):
         if not value:
-            raise _required(name, f"$subsumes needs {name} (or coding{name[-1]})")
+            raise MissingParameter(f"$subsumes needs {name} (or coding{name[-1]})", name)
     if not system:
-        raise _required("system", "$subsumes needs the code system (parameter 'system' or the codings')")
+        raise MissingParameter("$subsumes needs the code system (parameter 'system' or the codings')", "system")
     if written_as_expression(code_a) or written_as_expression(code_b):  # normal forms: a few ms at scale
         outcome = await run_in_threadpool(engine.subsumes, registry, system, code_a, code_b, version)
     else:

@@ -19,6 +19,7 @@ from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import common_tests, matches, searchset
 from smt.catalogue.registry import Registry
+from smt.errors import InvalidParameter
 from smt.terminology.codesystem import CodeSystemVersion, by_id
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
@@ -34,7 +35,7 @@ def _shape(cs: CodeSystemVersion, params: OperationParams) -> dict:
     """The resource as ``_summary`` and ``_elements`` ask for it."""
     summary = params.string("_summary") or "true"
     if summary not in SUMMARY_VALUES:
-        raise FhirError(400, "invalid", f"Unknown _summary value '{summary}'", expression=["_summary"])
+        raise InvalidParameter(f"Unknown _summary value '{summary}'", "_summary")
     elements = _elements(params)
     resource = code_system(cs, with_concepts=summary == "false" or "concept" in elements)
     return only_elements(resource, elements) if elements else resource

@@ -32,8 +32,10 @@ from fhir_api.searchset import common_tests, matches, resource_identifiers, sear
 from smt.alignments import conceptmap_to_sssom
 from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.snomed.maps import implicit_map
+from smt.errors import InvalidParameter, MissingParameter, NotFound, NotSupported
 from smt.store.releases import ReleaseInfo
 from smt.terminology.closure import ClosureConcept, closure, closure_conceptmap
+from smt.terminology.parameters import MAX_CLOSURE_VERSION
 from smt.terminology.translate import Concept, Match, TranslateQuery, TranslateResult, candidate_maps, stored_index
 from smt.terminology.translate import translate as run_translate
 
@@ -51,7 +53,7 @@ def _stored(registry: Registry, resource_id: str) -> ReleaseInfo:
     for info in registry.releases():
         if info.kind == "ConceptMap" and info.id == resource_id:
             return info
-    raise FhirError(404, "not-found", f"ConceptMap/{resource_id} is not known to this server")
+    raise NotFound(f"ConceptMap/{resource_id} is not known to this server")
 
 
 def _resource(info: ReleaseInfo, summary: bool = False) -> dict:
@@ -65,18 +67,9 @@ def _resource(info: ReleaseInfo, summary: bool = False) -> dict:
 # -- $translate ---------------------------------------------------------------------------------------------
 
 
-def _resources(params: OperationParams, name: str) -> list[dict]:
-    found = []
-    for value in params.all(name):
-        if not isinstance(value, dict) or not isinstance(value.get("resource"), dict):
-            raise FhirError(400, "invalid", f"Parameter '{name}' must carry a resource", expression=[name])
-        found.append(value["resource"])
-    return found
-
-
 def _concept(value: CodingValue, name: str) -> Concept:
     if not value.code:
-        raise FhirError(400, "invalid", f"Parameter '{name}' has no code", expression=[name])
+        raise InvalidParameter(f"Parameter '{name}' has no code", name)
     return Concept(value.system, value.code, value.version, value.display)
 
 
@@ -154,9 +147,8 @@ def translate_parameters(result: TranslateResult, r5: bool = False, reverse: boo
 def _translate(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
     query, r5 = _query(params)
     if not query.codings:
-        raise FhirError(400, "required", "$translate needs a code and system, a coding or a codeableConcept",
-                        expression=["code"])
-    given = _resources(params, "conceptMap") + _resources(params, "tx-resource")
+        raise MissingParameter("$translate needs a code and system, a coding or a codeableConcept", "code")
+    given = params.resources("conceptMap") + params.resources("tx-resource")
     if resource_id is not None:
         maps = [stored_index(_stored(registry, resource_id))]
     else:
@@ -177,19 +169,14 @@ def closure_operation(request: Request, params: OperationParams = Depends(read_p
     """Closure table maintenance: name (required), concept*, version (resynchronise)."""
     name = params.string("name")
     if not name:
-        raise FhirError(400, "required", "$closure needs a 'name'", expression=["name"])
+        raise MissingParameter("$closure needs a 'name'", "name")
     concepts = []
     for value in params.all("concept"):
         coding = value if isinstance(value, CodingValue) else None
         if coding is None or not coding.system or not coding.code:
-            raise FhirError(400, "invalid", "Every 'concept' must be a Coding with a system and a code",
-                            expression=["concept"])
+            raise InvalidParameter("Every 'concept' must be a Coding with a system and a code", "concept")
         concepts.append(ClosureConcept(coding.system, coding.code, coding.version))
-    version_text = params.string("version")
-    if version_text is not None and not version_text.isdigit():
-        raise FhirError(400, "invalid", "'version' must be a version this server returned (a number)",
-                        expression=["version"])
-    version = int(version_text) if version_text is not None else None
+    version = params.integer("version", 0, MAX_CLOSURE_VERSION) if params.string("version") else None
     return fhir_json(request, closure_conceptmap(closure(registry, name, concepts, version)))
 
 
@@ -203,8 +190,7 @@ def _export(request: Request, resource: dict, name: str, export_format: str) -> 
                         headers={"content-disposition": f'attachment; filename="{name}.sssom.tsv"'})
     if kind in ("json", "fhir", "fhir+json", "application/fhir+json"):
         return fhir_json(request, resource)
-    raise FhirError(400, "not-supported", f"Unknown export format '{export_format}' (sssom or json)",
-                    expression=["format"])
+    raise NotSupported(f"Unknown export format '{export_format}' (sssom or json)", "format")
 
 
 @router.get("/ConceptMap/$export")
@@ -213,8 +199,7 @@ def export_type(request: Request, url: str | None = None, version: str | None = 
                 registry: Registry = Depends(get_registry)) -> Response:
     """A map named by ``url`` (+ ``version``) — stored, or implicit SNOMED CT (``…?fhir_cm=``) — exported."""
     if not url:
-        raise FhirError(400, "required", "$export needs the map's 'url' (or use ConceptMap/{id}/$export)",
-                        expression=["url"])
+        raise MissingParameter("$export needs the map's 'url' (or use ConceptMap/{id}/$export)", "url")
     implicit = implicit_map(registry, url)
     if implicit is not None:
         return _export(request, implicit, "snomed-" + url.rsplit("=", 1)[-1], export_format)
@@ -262,7 +247,7 @@ def search(request: Request, params: OperationParams = Depends(read_params),
     """Search-type interaction: a searchset Bundle of the matching stored concept maps."""
     summary = params.string("_summary") or "false"
     if summary not in ("true", "false", "count", "data", "text"):
-        raise FhirError(400, "invalid", f"Unknown _summary value '{summary}'", expression=["_summary"])
+        raise InvalidParameter(f"Unknown _summary value '{summary}'", "_summary")
     found = [info for info in registry.releases() if info.kind == "ConceptMap"
              and _matches(info, stored_index(info).resource, params)]
     return searchset(request, params, "ConceptMap", found, lambda info: (info.id, _resource(info, summary == "true")))

@@ -15,10 +15,10 @@ from fastapi.responses import Response
 
 import smt
 from fhir_api.deps import get_registry, negotiate
-from fhir_api.errors import FhirError
 from fhir_api.responses import FHIR_JSON, fhir_base, fhir_json
 from fhir_api.valueset import EXPANSION_CAPABILITIES
 from smt.catalogue.registry import Registry
+from smt.errors import InvalidParameter
 from smt.store.releases import ReleaseInfo
 
 router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])
@@ -150,8 +150,7 @@ def metadata(request: Request, mode: str | None = None, registry: Registry = Dep
         return fhir_json(request, capability_statement(request, registry))
     if mode == "terminology":
         return fhir_json(request, terminology_capabilities(request, registry))
-    raise FhirError(400, "invalid", f"Unknown mode '{mode}' (full, normative or terminology)",
-                    expression=["mode"])
+    raise InvalidParameter(f"Unknown mode '{mode}' (full, normative or terminology)", "mode")
 
 
 @router.get("/$versions")

@@ -1,6 +1,6 @@
 """FHIR search over stored releases: the parameters every terminology resource shares (``_id``, ``url``,
 ``version``, ``name``, ``title``, ``status``, ``identifier``) and the searchset ``Bundle`` (total,
-``_count``/``_offset`` paging, self/next links)."""
+``_count``/``_offset`` paging within ``MAX_SEARCH_COUNT`` and ``MAX_OFFSET``, self/next links)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import TypeVar
 from fastapi import Request
 from fastapi.responses import Response
 
-from fhir_api.params import OperationParams, non_negative_int
 from fhir_api.responses import fhir_base, fhir_json
 from smt.catalogue.registry import normalise_system
 from smt.store.releases import ReleaseInfo
+from smt.terminology.parameters import MAX_OFFSET, MAX_SEARCH_COUNT, OperationParams
 
 Match = TypeVar("Match")
 DEFAULT_COUNT = 100
@@ -55,8 +55,8 @@ def searchset(request: Request, params: OperationParams, resource_type: str, fou
               entry: Callable[[Match], tuple[str, dict]]) -> Response:
     """The page of ``found`` that ``_count``/``_offset`` select, as a searchset Bundle (only the total with
     ``_summary=count``); ``entry`` gives a match's id and resource, built for the page only."""
-    count = non_negative_int(params, "_count", DEFAULT_COUNT)
-    offset = non_negative_int(params, "_offset", 0)
+    count = params.integer("_count", DEFAULT_COUNT, MAX_SEARCH_COUNT)
+    offset = params.integer("_offset", 0, MAX_OFFSET)
     bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
                     "link": [{"relation": "self", "url": str(request.url)}]}
     if params.string("_summary") == "count":

@@ -15,36 +15,28 @@ from fastapi.responses import Response
 from fhir_api.answers import error_outcome
 from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
-from fhir_api.params import CodeableConceptValue, CodingValue, OperationParams, from_parameters, read_params
+from fhir_api.params import from_parameters, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
-from fhir_api.valueset_json import expansion_value_set, outcome, validation_parameters
+from fhir_api.valueset_json import expansion_value_set, validation_parameters
 from smt.catalogue.registry import Registry
-from smt.errors import SmtError
+from smt.errors import MissingParameter, NotFound, SmtError
 from smt.store.releases import ReleaseInfo
-from smt.terminology.codesystem import CodingInput, Issue
+from smt.terminology.codesystem import CodingInput
 from smt.terminology.context import ResourceContext
-from smt.terminology.display_language import check as check_display_language
-from smt.terminology.expand.expand import (
-    DEFAULT_MAX_EXPANSION,
-    ExpandOptions,
-    compose_parameters,
-    expand,
-    resolve_value_set,
+from smt.terminology.expand.expand import DEFAULT_MAX_EXPANSION, expand, resolve_value_set
+from smt.terminology.parameters import (
+    EXPANSION_PARAMETERS,
+    Bounds,
+    CodeableConceptValue,
+    CodingValue,
+    OperationParams,
+    TxParameters,
 )
 from smt.terminology.supplements import value_set_supplements
-from smt.terminology.validate.valueset import ValidateOptions, ValueSetValidator
-from smt.terminology.versions import VersionRules
+from smt.terminology.validate.valueset import ValueSetValidator
 
 router = APIRouter(prefix="/fhir/ValueSet", dependencies=[Depends(negotiate)])
-
-EXPANSION_PARAMETERS = [
-    "url", "valueSet", "valueSetVersion", "context", "filter", "count", "offset", "activeOnly", "excludeNested",
-    "excludeNotForUI", "includeDesignations", "designation", "displayLanguage", "includeDefinition", "property",
-    "system-version", "force-system-version", "check-system-version", "default-to-latest-version",
-    "default-valueset-version", "tx-resource", "limit",
-]
-"""Every ``$expand`` parameter this server acts on (listed in TerminologyCapabilities)."""
 
 EXPANSION_CAPABILITIES = {
     "hierarchical": True, "paging": True, "incomplete": False,
@@ -53,114 +45,69 @@ EXPANSION_CAPABILITIES = {
 }
 
 
+def expansion_limit() -> int:
+    """``SMT_EXPAND_MAX``: the largest expansion answered without paging, and the largest page (``count``)."""
+    return int(os.environ.get("SMT_EXPAND_MAX", DEFAULT_MAX_EXPANSION))
+
+
 def max_expansion(request: Request, requested: int | None = None) -> int:
     """Largest expansion answered without paging: ``SMT_EXPAND_MAX``, lowered by ``X-TOO-COSTLY-THRESHOLD`` and
     by the request's ``limit`` (the most codes the client accepts, as tx.fhir.org's parameter)."""
-    limit = int(os.environ.get("SMT_EXPAND_MAX", DEFAULT_MAX_EXPANSION))
+    limit = expansion_limit()
     header = request.headers.get("x-too-costly-threshold", "")
-    if header.isdigit():
-        limit = min(limit, int(header))
+    if header.isascii() and header.isdigit():
+        limit = min(limit, int(header[:18]))
     return min(limit, requested) if requested else limit
 
 
 # -- request → engine inputs ---------------------------------------------------------------------------------
 
 
-def _int(params: OperationParams, name: str) -> int | None:
-    values = params.all(name)
-    if not values:
-        return None
-    value = values[0]
-    if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
-        raise FhirError(400, "invalid", f"Parameter '{name}' must be an integer", expression=[name])
-    number = int(str(value).strip())
-    if number < 0:
-        raise FhirError(400, "invalid", f"Parameter '{name}' must not be negative", expression=[name])
-    return number
+def tx_parameters(params: OperationParams) -> TxParameters:
+    """The terminology parameters of a call, within the server's bounds."""
+    return TxParameters.read(params, Bounds(count=expansion_limit()))
 
 
-def resources(params: OperationParams, name: str) -> list[dict]:
-    found = []
-    for value in params.all(name):
-        if isinstance(value, dict) and isinstance(value.get("resource"), dict):
-            found.append(value["resource"])
-        else:
-            raise FhirError(400, "invalid", f"Parameter '{name}' must carry a resource", expression=[name])
-    return found
-
-
-def request_context(registry: Registry, params: OperationParams) -> ResourceContext:
+def request_context(registry: Registry, tx: TxParameters) -> ResourceContext:
     """The resolution context of a terminology call: its ``tx-resource`` resources and version rules."""
-    rules = VersionRules.from_params(
-        params.strings("system-version"), params.strings("force-system-version"),
-        params.strings("check-system-version"), params.boolean("default-to-latest-version"),
-        params.string("valueSetVersion"), params.strings("default-valueset-version"))
-    return ResourceContext(registry, resources(params, "tx-resource"), rules)
+    return ResourceContext(registry, tx.tx_resources, tx.version_rules())
 
 
 def _stored_value_set(registry: Registry, resource_id: str) -> ReleaseInfo:
     for info in registry.releases():
         if info.kind == "ValueSet" and info.id == resource_id:
             return info
-    raise FhirError(404, "not-found", f"ValueSet/{resource_id} is not known to this server")
+    raise NotFound(f"ValueSet/{resource_id} is not known to this server")
 
 
-def _value_set(registry: Registry, ctx: ResourceContext, params: OperationParams,
+def _value_set(registry: Registry, ctx: ResourceContext, tx: TxParameters,
                resource_id: str | None) -> tuple[dict, str | None]:
-    """The value set of the call and the resource id to answer with."""
+    """The value set of the call and the resource id to answer with; its own expansion parameters become the
+    call's defaults (and so may its version rules and supplements)."""
     if resource_id is not None:
         info = _stored_value_set(registry, resource_id)
-        return info.resource(), info.id
-    given = resources(params, "valueSet")
-    url = params.string("url")
-    if not given and not url:
-        raise FhirError(400, "required", "Give the value set: parameter 'url' or 'valueSet'", expression=["url"])
-    return resolve_value_set(ctx, url, given[0] if given else None, params.string("valueSetVersion")), None
-
-
-def _display_language(request: Request, params: OperationParams, vs: dict) -> str | None:
-    """The display language: ``displayLanguage`` (``InvalidDisplayLanguage`` when malformed), the value set's
-    expansion parameter, ``Accept-Language``, then the value set's own ``language``."""
-    given = params.string("displayLanguage")
-    check_display_language(given)
-    return (given or compose_parameters(vs).get("displayLanguage")
-            or request.headers.get("accept-language") or vs.get("language"))
-
-
-def _expand_options(request: Request, params: OperationParams, vs: dict) -> ExpandOptions:
-    defaults = compose_parameters(vs)
-
-    def flag(name: str) -> bool | None:
-        value = params.boolean(name)
-        if value is None and name in defaults:
-            return defaults[name] == "true"
-        return value
-
-    return ExpandOptions(
-        count=_int(params, "count"), offset=_int(params, "offset") or 0,
-        active_only=bool(flag("activeOnly")), exclude_nested=flag("excludeNested"),
-        exclude_not_for_ui=bool(flag("excludeNotForUI")),
-        include_designations=bool(flag("includeDesignations")), designations=params.strings("designation"),
-        display_language=_display_language(request, params, vs),
-        include_definition=bool(flag("includeDefinition")),
-        properties=[p for value in params.strings("property") for p in value.split(",") if p.strip()],
-        filter=params.string("filter"), max_size=max_expansion(request, _int(params, "limit")),
-        inline=bool(params.all("valueSet")))
+        vs, rid = info.resource(), info.id
+    elif not tx.value_sets and not tx.url:
+        raise MissingParameter("Give the value set: parameter 'url' or 'valueSet'", "url")
+    else:
+        vs = resolve_value_set(ctx, tx.url, tx.value_sets[0] if tx.value_sets else None, tx.value_set_version)
+        rid = None
+    tx.see_value_set(vs)
+    ctx.rules = tx.version_rules()
+    ctx.use_supplements(tx.use_supplements + value_set_supplements(vs))
+    return vs, rid
 
 
 # -- $expand ------------------------------------------------------------------------------------------------
 
 
 def _expand(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
-    if params.all("context"):
-        raise FhirError(400, "not-supported", "The $expand 'context' parameter is not supported",
-                        expression=["context"])
-
-    ctx = request_context(registry, params)
-    vs, rid = _value_set(registry, ctx, params, resource_id)
-    ctx.use_supplements(params.strings("useSupplement") + value_set_supplements(vs))
-    expansion = expand(vs, ctx, _expand_options(request, params, vs))
-    return fhir_json(request, expansion_value_set(expansion, params, rid))
+    tx = tx_parameters(params)
+    tx.refuse_unsupported("expand")
+    ctx = request_context(registry, tx)
+    vs, rid = _value_set(registry, ctx, tx, resource_id)
+    options = tx.expand_options(vs, max_expansion(request, tx.limit), request.headers.get("accept-language"))
+    return fhir_json(request, expansion_value_set(expand(vs, ctx, options), tx, rid))
 
 
 operation_routes(router, "/$expand", _expand, names=("expand_type", "expand_instance"))
@@ -182,31 +129,19 @@ def concept_json(concept: CodeableConceptValue) -> dict:
 def validation_answer(request: Request, params: OperationParams, registry: Registry,
                       resource_id: str | None = None) -> dict:
     """The Parameters answer of one ValueSet ``$validate-code`` call (raises engine errors)."""
-    ctx = request_context(registry, params)
-    vs, _ = _value_set(registry, ctx, params, resource_id)
-    ctx.use_supplements(params.strings("useSupplement") + value_set_supplements(vs))
-    abstract = params.boolean("abstract")
-    options = ValidateOptions(
-        display_language=_display_language(request, params, vs), active_only=bool(params.boolean("activeOnly")),
-        abstract_allowed=abstract is not False, lenient_display=bool(params.boolean("lenient-display-validation")),
-        infer_system=bool(params.boolean("inferSystem")),
-        membership_only=bool(params.boolean("valueset-membership-only")))
-    validator = ValueSetValidator(vs, ctx, options)
-    version = params.string("systemVersion") or params.string("version")
-    concept = params.codeable_concept("codeableConcept")
-    if concept is not None:
-        result = validator.validate_codeable_concept([_coding_input(c, version) for c in concept.codings])
-        return validation_parameters(result, concept_json(concept))
-    coding = params.coding("coding")
-    if coding is not None:
-        result = validator.validate(_coding_input(coding, version), "Coding")
-        return validation_parameters(result)
-    code = params.string("code")
-    if not code:
-        raise FhirError(400, "required", "$validate-code needs a code, a coding or a codeableConcept",
-                        expression=["code"])
-    coding_in = CodingInput(params.string("system"), code, version, params.string("display"))
-    return validation_parameters(validator.validate(coding_in))
+    tx = tx_parameters(params)
+    ctx = request_context(registry, tx)
+    vs, _ = _value_set(registry, ctx, tx, resource_id)
+    validator = ValueSetValidator(vs, ctx, tx.validate_options(vs, request.headers.get("accept-language")))
+    version = tx.system_version or tx.version
+    if tx.codeable_concept is not None:
+        codings = [_coding_input(c, version) for c in tx.codeable_concept.codings]
+        return validation_parameters(validator.validate_codeable_concept(codings), concept_json(tx.codeable_concept))
+    if tx.coding is not None:
+        return validation_parameters(validator.validate(_coding_input(tx.coding, version), "Coding"))
+    if not tx.code:
+        raise MissingParameter("$validate-code needs a code, a coding or a codeableConcept", "code")
+    return validation_parameters(validator.validate(CodingInput(tx.system, tx.code, version, tx.display)))
 
 
 def _validate(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
@@ -223,7 +158,7 @@ def batch_validate(request: Request, params: OperationParams = Depends(read_para
     parameter a validation gives itself replaces the shared one of that name."""
     shared = [(name, value) for name, value in params.items if name != "validation"]
     answers = []
-    for item in resources(params, "validation"):
+    for item in params.resources("validation"):
         own = from_parameters(item).items
         names = {name for name, _ in own}
         one = OperationParams([(n, v) for n, v in shared if n not in names] + own)  # the item's own win
@@ -231,8 +166,6 @@ def batch_validate(request: Request, params: OperationParams = Depends(read_para
             answer = validation_answer(request, one, registry)
         except SmtError as exc:  # answered in place: see fhir_api.answers
             answer = error_outcome(exc)
-        except FhirError as exc:
-            answer = outcome([Issue("error", exc.code, "", exc.text, "")])
         answers.append({"name": "validation", "resource": answer})
     return fhir_json(request, {"resourceType": "Parameters", "parameter": answers})
 

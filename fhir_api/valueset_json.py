@@ -6,49 +6,24 @@ cross-version extensions, so the JSON stays valid R4 and R5 clients read them ba
 
 from __future__ import annotations
 
-from fhir_api.params import OperationParams
+from fhir_api.answers import MESSAGE_ID_EXTENSION
 from fhir_api.results import coding_json, typed_value
+from smt.errors import TX_ISSUE_TYPE
 from smt.terminology.codesystem import Issue, ValidationResult
 from smt.terminology.expand.concept_extensions import designation_extensions
 from smt.terminology.expand.expand import Expansion, ExpansionEntry
+from smt.terminology.parameters import TxParameters
 
-TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 EXT_EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
 EXT_CONTAINS_PROPERTY = (
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property")
 
-EXT_MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
 EXT_UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
 
-ECHOED: dict[str, str] = {
-    "activeOnly": "valueBoolean", "count": "valueInteger", "offset": "valueInteger",
-    "excludeNested": "valueBoolean", "excludeNotForUI": "valueBoolean", "excludePostCoordinated": "valueBoolean",
-    "includeDesignations": "valueBoolean", "includeDefinition": "valueBoolean", "displayLanguage": "valueCode",
-    "designation": "valueString", "filter": "valueString", "default-to-latest-version": "valueBoolean",
-    "default-valueset-version": "valueUri",
-}
-"""Request parameters echoed in ``expansion.parameter``, with their FHIR value type. The version parameters
-(``system-version``, ``force-``, ``check-``) are echoed only when they decided a version (``Expansion.rules``)."""
 
-_BOOLEAN_TEXT = {"true": True, "false": False}
-
-
-def _echo_value(kind: str, value: object) -> object:
-    if kind == "valueBoolean" and isinstance(value, str):
-        return _BOOLEAN_TEXT.get(value.lower(), value)
-    if kind == "valueInteger" and isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return value
-
-
-def echo_parameters(params: OperationParams) -> list[dict]:
+def echo_parameters(tx: TxParameters) -> list[dict]:
     """The request's expansion parameters, as ``expansion.parameter`` entries."""
-    found = []
-    for name, value in params.items:
-        kind = ECHOED.get(name)
-        if kind is not None and not isinstance(value, dict):
-            found.append({"name": name, kind: _echo_value(kind, value)})
-    return found
+    return [{"name": name, kind: value} for name, kind, value in tx.echoed]
 
 
 def _contains(entry: ExpansionEntry) -> dict:
@@ -90,7 +65,7 @@ DEFINITION = ("compose", "publisher", "description", "extension")
 """The value set definition an expansion keeps when the request sets ``includeDefinition``."""
 
 
-def expansion_value_set(expansion: Expansion, params: OperationParams, resource_id: str | None = None) -> dict:
+def expansion_value_set(expansion: Expansion, tx: TxParameters, resource_id: str | None = None) -> dict:
     """The expanded ValueSet resource: the source's metadata (minus ``OMITTED``) plus ``expansion``.
 
     The display language in effect is echoed even when it came from the value set or ``Accept-Language``;
@@ -98,15 +73,15 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
     value set's definition (``DEFINITION``).
     """
     source = expansion.value_set
-    kept = DEFINITION if params.boolean("includeDefinition") else ()
+    kept = DEFINITION if tx.include_definition else ()
     vs = {k: v for k, v in source.items() if k not in OMITTED or k in kept}
     vs["resourceType"] = "ValueSet"
     if resource_id:
         vs["id"] = resource_id
     if "status" not in vs:
         vs["status"] = "unknown"  # required in R4; the source did not say
-    parameter = echo_parameters(params)
-    if expansion.display_language and not params.all("displayLanguage"):
+    parameter = echo_parameters(tx)
+    if expansion.display_language and "displayLanguage" not in tx.given:
         parameter.append({"name": "displayLanguage", "valueCode": expansion.display_language})
     parameter += [{"name": name, "valueUri": canonical} for name, canonical in expansion.version_parameters]
     parameter += [{"name": "used-codesystem", "valueUri": u} for u in expansion.used_code_systems]
@@ -116,7 +91,7 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
     parameter += [{"name": f"warning-{value}", "valueUri": canonical} for _, canonical, value in expansion.standings]
     body: dict = {"identifier": expansion.identifier, "timestamp": expansion.timestamp,
                   "total": expansion.total}
-    if expansion.offset or params.all("offset"):
+    if expansion.offset or "offset" in tx.given:
         body["offset"] = expansion.offset
     if parameter:
         body["parameter"] = parameter
@@ -145,7 +120,7 @@ def expansion_value_set(expansion: Expansion, params: OperationParams, resource_
 def issue_json(issue: Issue) -> dict:
     item: dict = {"severity": issue.severity, "code": issue.code, "details": {"text": issue.text}}
     if issue.message_id:
-        item["extension"] = [{"url": EXT_MESSAGE_ID, "valueString": issue.message_id}]
+        item["extension"] = [{"url": MESSAGE_ID_EXTENSION, "valueString": issue.message_id}]
     if issue.tx_code:
         item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": issue.tx_code}]
     if issue.expression:

@@ -11,6 +11,7 @@ The HTTP status and the OperationOutcome an operation answers come from one tabl
 (``fhir_api.answers``); the CLI prints ``str(error)`` on one line. Groups, top to bottom:
 
 * loading and storing (``LoadError``, ``QualityError``, ``ReleaseExists``);
+* requests (``InvalidParameter``, ``MissingParameter``);
 * not found (``NotFound`` and its terminology cases);
 * terminology operations (``TerminologyError``: value sets, filters, versions, supplements, parameters);
 * ECL (``EclError``), publication (``DiffUnavailable``, ``RdfUnavailable``), IHE SVS (``SvsError``),
@@ -77,6 +78,22 @@ class ReleaseExists(SmtError):
     """A release with the same canonical URL and version is already in the store."""
 
     issue_type = "duplicate"
+
+
+# -- requests -----------------------------------------------------------------------------------------------
+
+
+class InvalidParameter(SmtError):
+    """An operation or search parameter of the wrong type, out of its bounds, or that contradicts another;
+    ``location`` names the parameter."""
+
+    issue_type = "invalid"
+
+
+class MissingParameter(InvalidParameter):
+    """A parameter the call needs is missing."""
+
+    issue_type = "required"
 
 
 # -- not found ----------------------------------------------------------------------------------------------

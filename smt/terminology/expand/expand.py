@@ -38,7 +38,6 @@ __all__ = [
     "IncludeVersion",
     "Membership",
     "canonical_of",
-    "compose_parameters",
     "expand",
     "iter_entries",
     "listed_codes",
@@ -149,21 +148,6 @@ def resolve_value_set(ctx: ResourceContext, url: str | None, resource: dict | No
         return ctx.value_set(url)
     plain, pinned = split_canonical(url)
     return ctx.value_set(plain, version or pinned)
-
-
-def compose_parameters(vs: dict) -> dict[str, str]:
-    """Expansion parameters a value set sets itself (``valueset-expansion-parameter`` extensions)."""
-    found: dict[str, str] = {}
-    for ext in (vs.get("compose") or {}).get("extension", []):
-        if ext.get("url") != "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter":
-            continue
-        parts = {e.get("url"): e for e in ext.get("extension", [])}
-        name = parts.get("name", {}).get("valueCode")
-        value_part = parts.get("value", {})
-        value = next((v for k, v in value_part.items() if k.startswith("value")), None)
-        if name and value is not None:
-            found[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    return found
 
 
 def iter_entries(entries: Iterable[ExpansionEntry]) -> Iterable[ExpansionEntry]:
