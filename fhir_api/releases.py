@@ -29,6 +29,7 @@ from smt.publish.feed import MEDIA_TYPE, PUBLISHED, Publication, feed_xml
 from smt.publish.http_cache import Validators, file_time, not_modified, release_validators
 from smt.publish.links import changes_path, diff_path, download_path, release_path
 from smt.store.releases import MANIFEST, ReleaseInfo
+from smt.terminology.parameters import MAX_OFFSET
 
 router = APIRouter(tags=["publication"])
 MAX_PAGE = 10_000
@@ -123,7 +124,7 @@ def _diff(registry: Registry, compute: Callable[[Registry], DiffReport]) -> Diff
 
 @router.get("/changes")
 def changes(request: Request, url: str, since: str, count: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 1000,
-            offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+            offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Response:
     """Vendor sync: the changes from version ``since`` to the version served by default, paged."""
     report = _diff(visible_registry(request), lambda r: changes_since(r, url, since))
     new = report.new

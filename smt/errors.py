@@ -178,7 +178,7 @@ class TerminologyError(SmtError):
     """A terminology operation (``$expand``, ``$validate-code``, ``$lookup``…) that cannot be carried out."""
 
     issue_type = "invalid"
-    tx_code = "vs-invalid"
+    tx_code: str | None = "vs-invalid"
 
 
 ValueSetError = TerminologyError

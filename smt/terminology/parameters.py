@@ -321,8 +321,9 @@ ECHOED: dict[str, str] = {
 def _echo_value(kind: str, value: Value) -> Value:
     if kind == "valueBoolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    if kind == "valueInteger" and isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
+    digits = value.strip().removeprefix("-") if isinstance(value, str) else ""
+    if kind == "valueInteger" and digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(value)  # type: ignore[arg-type]  # digits is not empty: value is a str
     return value
 
 
@@ -381,18 +382,18 @@ class TxParameters:
         found = cls(bounds or Bounds())
         for name, value in params.items:
             found.given.add(name)
+            found.see(name, value)
             if name in ECHOED and not isinstance(value, dict):
                 found.echoed.append((name, ECHOED[name], _echo_value(ECHOED[name], value)))
-            found.see(name, value)
         return found
 
     def see(self, name: str, value: Value, overwrite: bool = True) -> None:
         """Take one parameter: ``overwrite`` when it comes from the request (it wins), not when it is a value
         set's default (it fills in only what the request left out). Unknown names are ignored."""
         if name in REPEATING:
-            attribute, read = REPEATING[name]
+            attribute, read_list = REPEATING[name]
             current = getattr(self, attribute)
-            current.extend(v for v in read(name, value, self.bounds) if isinstance(v, dict) or v not in current)
+            current.extend(v for v in read_list(name, value, self.bounds) if isinstance(v, dict) or v not in current)
             return
         if name not in SINGLE or name in self._requested or (not overwrite and name in self._seen):
             return
