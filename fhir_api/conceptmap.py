@@ -35,14 +35,12 @@ from smt.codesystems.snomed.maps import implicit_map
 from smt.errors import InvalidParameter, MissingParameter, NotFound, NotSupported
 from smt.store.releases import ReleaseInfo
 from smt.terminology.closure import ClosureConcept, closure, closure_conceptmap
-from smt.terminology.parameters import MAX_CLOSURE_VERSION
-from smt.terminology.translate import Concept, Match, TranslateQuery, TranslateResult, candidate_maps, stored_index
+from smt.terminology.parameters import MAX_CLOSURE_VERSION, translate_query
+from smt.terminology.translate import Concept, Match, TranslateResult, candidate_maps, stored_index
 from smt.terminology.translate import translate as run_translate
 
 router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])
 
-R5_INPUTS = ("sourceCode", "sourceSystem", "sourceVersion", "sourceCoding", "sourceCodeableConcept", "targetCode",
-             "targetCoding", "targetCodeableConcept", "targetSystem", "sourceScope", "targetScope")
 SSSOM_MEDIA_TYPE = "text/tab-separated-values; charset=utf-8"
 
 
@@ -65,41 +63,6 @@ def _resource(info: ReleaseInfo, summary: bool = False) -> dict:
 
 
 # -- $translate ---------------------------------------------------------------------------------------------
-
-
-def _concept(value: CodingValue, name: str) -> Concept:
-    if not value.code:
-        raise InvalidParameter(f"Parameter '{name}' has no code", name)
-    return Concept(value.system, value.code, value.version, value.display)
-
-
-def _codings(params: OperationParams, code: str, system: str, version: str, coding: str,
-             concept: str) -> list[Concept]:
-    """The codings to translate: ``code`` + ``system`` (+ ``version``), a Coding, or a CodeableConcept."""
-    found: list[Concept] = []
-    if (text := params.string(code)) is not None:
-        found.append(Concept(params.string(system), text, params.string(version)))
-    if (value := params.coding(coding)) is not None:
-        found.append(_concept(value, coding))
-    if (codeable := params.codeable_concept(concept)) is not None:
-        found += [_concept(c, concept) for c in codeable.codings]
-    return found
-
-
-def _query(params: OperationParams) -> tuple[TranslateQuery, bool]:
-    """The query of a call, and whether it was written with R5 parameter names."""
-    if any(name in params for name in R5_INPUTS):
-        reverse = any(name in params for name in ("targetCode", "targetCoding", "targetCodeableConcept"))
-        side, other = ("target", "source") if reverse else ("source", "target")
-        codings = _codings(params, f"{side}Code", f"{side}System", f"{side}Version", f"{side}Coding",
-                           f"{side}CodeableConcept")
-        query = TranslateQuery(codings, reverse, params.string(f"{other}System"), params.string("sourceScope"),
-                               params.string("targetScope"))
-        return query, True
-    codings = _codings(params, "code", "system", "version", "coding", "codeableConcept")
-    query = TranslateQuery(codings, bool(params.boolean("reverse")), params.string("targetsystem"),
-                           params.string("source"), params.string("target"))
-    return query, False
 
 
 def _coding_json(concept: Concept) -> dict:
@@ -145,7 +108,7 @@ def translate_parameters(result: TranslateResult, r5: bool = False, reverse: boo
 
 
 def _translate(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
-    query, r5 = _query(params)
+    query, r5 = translate_query(params)
     if not query.codings:
         raise MissingParameter("$translate needs a code and system, a coding or a codeableConcept", "code")
     given = params.resources("conceptMap") + params.resources("tx-resource")

@@ -12,16 +12,9 @@ from fastapi import Request
 
 from fhir_api.errors import FhirError
 from smt.errors import InvalidParameter
-from smt.terminology.parameters import (
-    Bounds,
-    CodeableConceptValue,
-    CodingValue,
-    OperationParams,
-    Value,
-    parameter_value,
-)
+from smt.terminology.parameters import CodingValue, OperationParams, Value, parameter_value
 
-__all__ = ["Bounds", "CodeableConceptValue", "CodingValue", "OperationParams", "from_parameters", "read_params"]
+__all__ = ["CodingValue", "OperationParams", "from_parameters", "read_params"]
 
 
 def from_parameters(body: object) -> OperationParams:

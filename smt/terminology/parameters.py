@@ -5,7 +5,7 @@ form or a ``Parameters`` body; ``parameter_value`` turns one FHIR ``value[x]`` i
 ``TxParameters.read`` interprets every one of them through ``TxParameters.see`` — the model is FHIRsmith's
 ``tx/params.js`` ``TxParameters.seeParameter(name, value, overwrite)`` — and gives the options of ``$expand``,
 ``$validate-code`` and ``$lookup``, the version rules, the request resources and the parameters an expansion
-echoes.
+echoes. ``translate_query`` reads ``$translate``'s own parameters (R4 or R5 names).
 
 **Precedence** (``see``'s ``overwrite``): the request's parameters come first and win; a value set's
 ``valueset-expansion-parameter`` extensions (``see_value_set``) are defaults — a single-valued parameter the
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from smt.errors import InvalidParameter, NotSupported
 from smt.terminology.display_language import check as check_display_language
 from smt.terminology.expand.expand import DEFAULT_MAX_EXPANSION, ExpandOptions
+from smt.terminology.translate import Concept, TranslateQuery
 from smt.terminology.validate.valueset import ValidateOptions
 from smt.terminology.versions import VersionRules
 
@@ -451,3 +452,47 @@ class TxParameters:
             display_language=self.language(accept_language, vs), active_only=bool(self.active_only),
             abstract_allowed=self.abstract is not False, lenient_display=bool(self.lenient_display),
             infer_system=bool(self.infer_system), membership_only=bool(self.membership_only))
+
+
+# -- $translate ---------------------------------------------------------------------------------------------------
+
+
+R5_TRANSLATE_INPUTS = ("sourceCode", "sourceSystem", "sourceVersion", "sourceCoding", "sourceCodeableConcept",
+                       "targetCode", "targetCoding", "targetCodeableConcept", "targetSystem", "sourceScope",
+                       "targetScope")
+"""``$translate`` parameters only R5 names: a call that uses one is answered with R5 match parts."""
+
+
+def _translate_concept(value: CodingValue, name: str) -> Concept:
+    if not value.code:
+        raise InvalidParameter(f"Parameter '{name}' has no code", name)
+    return Concept(value.system, value.code, value.version, value.display)
+
+
+def _translate_codings(params: OperationParams, side: str) -> list[Concept]:
+    """The codings to translate: ``{side}Code`` + ``{side}System`` (+ ``{side}Version``), a Coding, or a
+    CodeableConcept (R4 names when ``side`` is empty)."""
+    def named(name: str) -> str:
+        return f"{side}{name[0].upper()}{name[1:]}" if side else name
+
+    found: list[Concept] = []
+    if (code := params.string(named("code"))) is not None:
+        found.append(Concept(params.string(named("system")), code, params.string(named("version"))))
+    if (value := params.coding(named("coding"))) is not None:
+        found.append(_translate_concept(value, named("coding")))
+    if (codeable := params.codeable_concept(named("codeableConcept"))) is not None:
+        found += [_translate_concept(c, named("codeableConcept")) for c in codeable.codings]
+    return found
+
+
+def translate_query(params: OperationParams) -> tuple[TranslateQuery, bool]:
+    """The query of a ``$translate`` call, and whether it was written with R5 parameter names."""
+    if any(name in params for name in R5_TRANSLATE_INPUTS):
+        reverse = any(name in params for name in ("targetCode", "targetCoding", "targetCodeableConcept"))
+        side, other = ("target", "source") if reverse else ("source", "target")
+        query = TranslateQuery(_translate_codings(params, side), reverse, params.string(f"{other}System"),
+                               params.string("sourceScope"), params.string("targetScope"))
+        return query, True
+    query = TranslateQuery(_translate_codings(params, ""), bool(params.boolean("reverse")),
+                           params.string("targetsystem"), params.string("source"), params.string("target"))
+    return query, False
