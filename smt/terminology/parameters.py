@@ -322,9 +322,10 @@ ECHOED: dict[str, str] = {
 def _echo_value(kind: str, value: Value) -> Value:
     if kind == "valueBoolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    digits = value.strip().removeprefix("-") if isinstance(value, str) else ""
-    if kind == "valueInteger" and digits.isascii() and digits.isdigit() and len(digits) <= 18:
-        return int(value)  # type: ignore[arg-type]  # digits is not empty: value is a str
+    if kind == "valueInteger" and isinstance(value, str):
+        digits = value.strip().removeprefix("-")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            return int(value)
     return value
 
 
