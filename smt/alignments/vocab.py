@@ -67,8 +67,21 @@ R5_RELATIONSHIP_TO_EQUIVALENCE: dict[str, str] = {
 }
 """R5 ``relationship`` codes read as R4 equivalences (ConceptMaps given in R5 form)."""
 
+INVERSE_EQUIVALENCE: dict[str, str] = {
+    "wider": "narrower", "narrower": "wider", "subsumes": "specializes", "specializes": "subsumes",
+}
+"""The equivalence of a mapping read the other way (target → source); the others (equivalent, equal, inexact,
+relatedto, disjoint, unmatched) are their own inverse. R4 ConceptMapEquivalence defines wider/narrower and
+subsumes/specializes as the target relative to the source, so reading a map backwards swaps them (R5
+ConceptMapRelationship: source-is-narrower-than-target ↔ source-is-broader-than-target)."""
+
 NEGATIVE = frozenset({"disjoint", "unmatched"})
 """Equivalences that say "no mapping": a translation that only finds these has ``result = false``."""
+
+
+def inverse_equivalence(equivalence: str) -> str:
+    """The equivalence of the same mapping read from its target to its source."""
+    return INVERSE_EQUIVALENCE.get(equivalence, equivalence)
 
 
 def predicate_for(equivalence: str) -> str | None:

@@ -3,8 +3,10 @@
 * Maps: the one named (stored release, ``url`` + version, or a resource given with the request), else every
   stored concept map (its default version: ``Registry.resolve``) and every map given with the request.
 * Forward: rows whose source system and code are the coding's; ``reverse``: rows whose *target* system and
-  code are the coding's, the match concept being the row's source. The equivalence is always the map's own,
-  read source → target (a reverse match of T90 ← E11 says ``narrower``: E11 is narrower than T90).
+  code are the coding's, the match concept being the row's source. ``Match.equivalence`` is the map's own,
+  read source → target; ``equivalence_from_given`` reads it from the given coding to the match concept, as
+  an R4 answer states it: inverted in reverse (the CISP-2 → CIM-10 row T90 → E11 is ``narrower``, so the
+  reverse look-up E11 → T90 is ``wider``: T90 is wider than E11).
 * System URLs are compared in canonical form (catalogue aliases, trailing ``/``); codes as given, then in
   their system's normalised form (CIM-10 ``E119`` → ``E11.9``, ``smt.terminology.codesystem.CODE_NORMALISERS``).
 * A group's ``unmapped`` rule (``provided``, ``fixed``) answers forward look-ups its elements do not cover.
@@ -25,7 +27,7 @@ import orjson
 
 from smt.alignments.curies import canonical_system
 from smt.alignments.model import MapRow, canonical, map_rows, scope_uri
-from smt.alignments.vocab import NEGATIVE, R5_RELATIONSHIP_TO_EQUIVALENCE
+from smt.alignments.vocab import NEGATIVE, R5_RELATIONSHIP_TO_EQUIVALENCE, inverse_equivalence
 from smt.catalogue.registry import Registry
 from smt.codesystems.snomed.maps import SCT, implicit_map, map_refset_urls
 from smt.store.releases import RESOURCE, ReleaseInfo
@@ -64,6 +66,12 @@ class Match:
     comment: str | None = None
     extensions: tuple[dict, ...] = ()
     """The mapping's extensions other than SSSOM slots (e.g. SNOMED CT map group, priority, rule, advice)."""
+
+
+def equivalence_from_given(match: Match, reverse: bool) -> str:
+    """How the match concept relates to the given coding (R4 ``match.equivalence``): the map's own equivalence
+    forward, its inverse for a reverse look-up."""
+    return inverse_equivalence(match.equivalence) if reverse else match.equivalence
 
 
 @dataclass(slots=True)

@@ -82,7 +82,10 @@ def test_reverse_from_e11_gives_t90(client: TestClient) -> None:
     assert value(body, "result") is True
     (match,) = matches(body)
     assert match["concept"] == {"system": CISP, "code": "T90", "display": "Diabète non insulino-dépendant"}
-    assert match["equivalence"] == "narrower" and match["source"] == ORIGIN
+    assert match["equivalence"] == "wider" and match["source"] == ORIGIN  # T90 → E11 is narrower: read back, wider
+    cim10_oid = "urn:oid:2.16.840.1.113883.6.3"
+    by_oid = answer(client.get(OP, params={"system": cim10_oid, "code": "E11", "reverse": "true"}))
+    assert codes(by_oid) == {"T90"}  # a system named by its OID (CIM-10's, in the catalogue)
     undotted = answer(client.get(OP, params={"system": CIM10, "code": "E119", "reverse": "true", "url": MAP_URL}))
     assert codes(undotted) == {"T90"}  # CIM-10 codes are accepted without their dot
 
@@ -166,6 +169,24 @@ def test_inline_concept_map(client: TestClient) -> None:
                        ("code", "valueCode", "x")))
     assert matches(body) == [{"equivalence": "equivalent", "concept": {"system": "http://example.org/b", "code": "y"},
                               "source": "http://example.org/inline|1"}]
+
+
+@pytest.mark.parametrize(("stored", "read_back"), [
+    ("narrower", "wider"), ("wider", "narrower"), ("subsumes", "specializes"), ("specializes", "subsumes"),
+    ("equivalent", "equivalent"), ("inexact", "inexact"), ("relatedto", "relatedto")])
+def test_reverse_r4_answers_read_the_mapping_from_the_given_code(client: TestClient, stored: str,
+                                                                read_back: str) -> None:
+    """R4 ConceptMapEquivalence says how the target relates to the source: a reverse look-up inverts it; the
+    R5 shape, which names the map's source concept, keeps the map's own."""
+    inline = {"resourceType": "ConceptMap", "url": "http://example.org/inverse", "version": "1", "status": "active",
+              "group": [{"source": "http://example.org/a", "target": "http://example.org/b",
+                         "element": [{"code": "x", "target": [{"code": "y", "equivalence": stored}]}]}]}
+    r4 = answer(post(client, OP, ("conceptMap", "resource", inline), ("system", "valueUri", "http://example.org/b"),
+                     ("code", "valueCode", "y"), ("reverse", "valueBoolean", True)))
+    assert [m["equivalence"] for m in matches(r4)] == [read_back]
+    r5 = answer(post(client, OP, ("conceptMap", "resource", inline), ("targetSystem", "valueUri", "http://example.org/b"),
+                     ("targetCode", "valueCode", "y")))
+    assert [m["equivalence"] for m in matches(r5)] == [stored]
 
 
 def test_errors_are_operation_outcomes(client: TestClient) -> None:
