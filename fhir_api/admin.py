@@ -16,12 +16,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import orjson
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from fhir_api.bodies import decode_body
 from fhir_api.deps import get_registry
 from fhir_api.errors import FhirError, issue, operation_outcome
+from fhir_api.openapi_fhir import answers, resource_body
 from fhir_api.responses import fhir_json
 from fhir_api.security import authorise, max_request_bytes, require_writer
 from loaders import get_loader, loader_names
@@ -89,11 +90,8 @@ def _unpacked(upload: Path) -> Path:
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else target
 
 
-def _body(raw: bytes, resource_type: str) -> dict:
-    try:
-        resource = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise FhirError(400, "invalid", f"request body is not JSON: {exc}") from exc
+def _body(request: Request, raw: bytes, resource_type: str) -> dict:
+    resource = decode_body(raw, request.headers.get("content-type"))
     if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
         raise FhirError(400, "invalid", f"request body must be a {resource_type} resource")
     return resource
@@ -115,7 +113,7 @@ async def create_resource(request: Request, principal: Principal = Depends(requi
                           registry: Registry = Depends(get_registry)) -> Response:
     """A CodeSystem, ValueSet or ConceptMap resource becomes a new draft release."""
     resource_type = _resource_type(request)
-    resource = _body(await request.body(), resource_type)
+    resource = _body(request, await request.body(), resource_type)
     if not resource.get("version"):
         raise FhirError(422, "required", f"{resource_type}.version is required: each release is one version")
     release = release_from_resource(resource, f"{resource_type} in request")
@@ -132,7 +130,7 @@ async def update_status(request: Request, release_id: str,
     resource_type = _resource_type(request)
     info = _release(registry, resource_type, release_id)
     authorise(request, principal, info.publisher)
-    resource = _body(await request.body(), resource_type)
+    resource = _body(request, await request.body(), resource_type)
     if resource.get("url", info.url) != info.url or resource.get("version", info.version) != info.version:
         raise FhirError(422, "business-rule", "a release's url and version cannot change; load a new version")
     status = resource.get("status")
@@ -158,7 +156,10 @@ def delete_release(request: Request, release_id: str,
 
 for _type in RESOURCE_TYPES:
     router.add_api_route(f"/fhir/{_type}", create_resource, methods=["POST"], status_code=201,
-                         name=f"create_{_type}")
-    router.add_api_route(f"/fhir/{_type}/{{release_id}}", update_status, methods=["PUT"], name=f"update_{_type}")
+                         name=f"create_{_type}", openapi_extra=resource_body(_type),
+                         responses=answers("OperationOutcome", 201), response_class=Response)
+    router.add_api_route(f"/fhir/{_type}/{{release_id}}", update_status, methods=["PUT"], name=f"update_{_type}",
+                         openapi_extra=resource_body(_type), responses=answers("OperationOutcome"),
+                         response_class=Response)
     router.add_api_route(f"/fhir/{_type}/{{release_id}}", delete_release, methods=["DELETE"],
                          name=f"delete_{_type}")

@@ -27,12 +27,13 @@ from smt.terminology.validate.valueset import code_system_validator, validate_in
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
 
 
-def _target(instance: CodeSystemVersion | None, system: str | None,
+def _target(registry: Registry, instance: CodeSystemVersion | None, system: str | None,
             version: str | None) -> tuple[str | None, str | None]:
-    """System and version to use: the instance's when the call is instance-level."""
+    """System and version to use: the instance's when the call is instance-level (``system``, if given, must
+    name it: its URL, an alias or an OID)."""
     if instance is None:
         return system, version
-    if system and normalise_system(system) != instance.url.rstrip("/"):
+    if system and instance.info.id not in {r.id for r in registry.versions_of(system)}:
         raise InvalidParameter(f"System '{system}' does not match CodeSystem/{instance.info.id} ({instance.url})",
                                "system")
     return instance.url, instance.version
@@ -54,7 +55,7 @@ def _lookup(request: Request, params: OperationParams, registry: Registry,
     tx = tx_parameters(params)
     coding = tx.coding or CodingValue(None, None)
     code = tx.code or coding.code
-    system, version = _target(instance, tx.system or coding.system, coding.version or tx.version)
+    system, version = _target(registry, instance, tx.system or coding.system, coding.version or tx.version)
     if not code:
         raise MissingParameter("$lookup needs a code (parameter 'code' or 'coding')", "code")
     if not system:
@@ -66,7 +67,10 @@ def _lookup(request: Request, params: OperationParams, registry: Registry,
     return fhir_json(request, lookup_parameters(result, ctx.used_supplements))
 
 
-operation_routes(router, "/$lookup", _lookup, instance=_instance, names=("lookup", "lookup_instance"))
+LOOKUP_PARAMETERS = ("code", "system", "version", "coding", "date", "displayLanguage", "property", "useSupplement",
+                     "tx-resource")
+operation_routes(router, "/$lookup", _lookup, instance=_instance, names=("lookup", "lookup_instance"),
+                 parameters=LOOKUP_PARAMETERS)
 
 
 # -- $validate-code -----------------------------------------------------------------------------------------
@@ -75,7 +79,7 @@ operation_routes(router, "/$lookup", _lookup, instance=_instance, names=("lookup
 def _validate(request: Request, params: OperationParams, registry: Registry,
               instance: CodeSystemVersion | None) -> Response:
     tx = tx_parameters(params)
-    system, version = _target(instance, tx.url or tx.system, tx.version)
+    system, version = _target(registry, instance, tx.url or tx.system, tx.version)
     concept, coding = tx.codeable_concept, tx.coding
     if concept is not None:
         codings = [CodingInput(c.system or (system if instance else None), c.code,
@@ -104,8 +108,10 @@ def _validate(request: Request, params: OperationParams, registry: Registry,
     return fhir_json(request, validation_parameters(result))
 
 
+VALIDATE_PARAMETERS = ("url", "code", "version", "display", "coding", "codeableConcept", "date", "abstract",
+                       "displayLanguage", "useSupplement", "tx-resource")
 operation_routes(router, "/$validate-code", _validate, instance=_instance,
-                 names=("validate_code", "validate_code_instance"))
+                 names=("validate_code", "validate_code_instance"), parameters=VALIDATE_PARAMETERS)
 
 
 # -- $subsumes ----------------------------------------------------------------------------------------------
@@ -125,7 +131,7 @@ async def _subsumes(request: Request, params: OperationParams, registry: Registr
         raise InvalidParameter("codingA and codingB are from different code systems", "codingB")
     code_a = tx.code_a or coding_a.code
     code_b = tx.code_b or coding_b.code
-    system, version = _target(instance, tx.system or coding_a.system or coding_b.system,
+    system, version = _target(registry, instance, tx.system or coding_a.system or coding_b.system,
                               tx.version or coding_a.version or coding_b.version)
     for name, value in (("codeA", code_a), ("codeB", code_b)):
         if not value:
@@ -139,4 +145,5 @@ async def _subsumes(request: Request, params: OperationParams, registry: Registr
     return fhir_json(request, subsumes_parameters(outcome))
 
 
-operation_routes(router, "/$subsumes", _subsumes, instance=_instance, names=("subsumes", "subsumes_instance"))
+operation_routes(router, "/$subsumes", _subsumes, instance=_instance, names=("subsumes", "subsumes_instance"),
+                 parameters=("codeA", "codeB", "system", "version", "codingA", "codingB"))

@@ -8,15 +8,13 @@ parent, and otherwise listed flat with ``parent`` properties.
 
 from __future__ import annotations
 
+from smt.fhir_r4.elements import SUBSETTED
 from smt.index.reader import CodeSystemIndex
 from smt.publish.codesystem_json import code_system_header, concept_json, property_declarations
 from smt.terminology.codesystem import CodeSystemVersion
 
-SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED",
-             "display": "Resource encoded in summary mode"}
 READ_PROPERTIES = ("parent", "child", "inactive")
 """The standard concept properties a read declares (those $lookup reports)."""
-MANDATORY_ELEMENTS = ("resourceType", "id", "meta", "status", "content")
 _CONTENT = {"not-present", "example", "fragment", "complete", "supplement"}
 
 
@@ -34,12 +32,6 @@ def code_system(cs: CodeSystemVersion, with_concepts: bool = False) -> dict:
     else:
         resource["meta"]["tag"] = [SUBSETTED]
     return {k: v for k, v in resource.items() if v not in (None, [], "")}
-
-
-def only_elements(resource: dict, elements: list[str]) -> dict:
-    """``_elements``: the named top-level elements plus the mandatory ones."""
-    keep = set(elements) | set(MANDATORY_ELEMENTS)
-    return {k: v for k, v in resource.items() if k in keep}
 
 
 def concepts(index: CodeSystemIndex) -> list[dict]:

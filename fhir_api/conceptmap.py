@@ -2,10 +2,9 @@
 
 Each stored ConceptMap release is one resource whose id is the release id.
 
-* ``GET /fhir/ConceptMap?…`` — searchset Bundle; ``url``, ``version``, ``name``, ``title``, ``status``,
-  ``_id``, ``identifier``, ``source``/``target`` (the map's value sets), ``source-system``/``target-system``
-  (a group's systems), ``source-code``/``target-code``; ``_summary=true`` leaves the groups out,
-  ``_summary=count`` gives the total only; ``_count``/``_offset`` page.
+* ``GET /fhir/ConceptMap?…`` — searchset Bundle: the common parameters of ``fhir_api.searchset`` plus
+  ``source``/``target`` (the map's value sets), ``source-system``/``target-system`` (a group's systems),
+  ``source-code``/``target-code``.
 * ``GET|POST /fhir/ConceptMap[/{id}]/$translate`` — R4 parameters (``url``, ``conceptMap``,
   ``conceptMapVersion``, ``code``+``system``+``version``, ``coding``, ``codeableConcept``, ``source``,
   ``target``, ``targetsystem``, ``reverse``); maps given as ``tx-resource`` are consulted too. The answer is
@@ -21,22 +20,33 @@ Each stored ConceptMap release is one resource whose id is the release id.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
+from fhir_api.openapi_fhir import route_docs
 from fhir_api.params import CodingValue, OperationParams, read_params
 from fhir_api.responses import fhir_json
-from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
+from fhir_api.searchset import SP, Candidate, SearchParameter, search_bundle, search_docs, searchable_fields, shape_of
 from smt.alignments import conceptmap_to_sssom
+from smt.catalogue.oids import resolve_system_oid
 from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.snomed.maps import implicit_map
 from smt.errors import InvalidParameter, MissingParameter, NotFound, NotSupported
 from smt.store.releases import ReleaseInfo
 from smt.terminology.closure import ClosureConcept, closure, closure_conceptmap
 from smt.terminology.parameters import MAX_CLOSURE_VERSION, translate_query
-from smt.terminology.translate import Concept, Match, TranslateResult, candidate_maps, stored_index
+from smt.terminology.translate import (
+    Concept,
+    Match,
+    TranslateResult,
+    candidate_maps,
+    equivalence_from_given,
+    stored_index,
+)
 from smt.terminology.translate import translate as run_translate
 
 router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])
@@ -54,12 +64,10 @@ def _stored(registry: Registry, resource_id: str) -> ReleaseInfo:
     raise NotFound(f"ConceptMap/{resource_id} is not known to this server")
 
 
-def _resource(info: ReleaseInfo, summary: bool = False) -> dict:
-    resource = {"resourceType": "ConceptMap", "id": info.id,
-                **{k: v for k, v in stored_index(info).resource.items() if k not in ("resourceType", "id")}}
-    if summary:
-        resource.pop("group", None)
-    return resource
+def _resource(info: ReleaseInfo) -> dict:
+    return {"resourceType": "ConceptMap", "id": info.id,
+            **{k: v for k, v in stored_index(info).resource.items() if k not in ("resourceType", "id")},
+            "status": info.status}
 
 
 # -- $translate ---------------------------------------------------------------------------------------------
@@ -70,8 +78,8 @@ def _coding_json(concept: Concept) -> dict:
                               ("display", concept.display)) if v}
 
 
-def _match_r4(match: Match) -> dict:
-    part: list[dict] = [{"name": "equivalence", "valueCode": match.equivalence}]
+def _match_r4(match: Match, reverse: bool) -> dict:
+    part: list[dict] = [{"name": "equivalence", "valueCode": equivalence_from_given(match, reverse)}]
     if match.concept:
         part.append({"name": "concept", "valueCoding": _coding_json(match.concept)})
     if match.origin:
@@ -93,7 +101,7 @@ def _match_r5(match: Match, reverse: bool) -> dict:
 
 
 def _match(match: Match, r5: bool, reverse: bool) -> dict:
-    item = _match_r5(match, reverse) if r5 else _match_r4(match)
+    item = _match_r5(match, reverse) if r5 else _match_r4(match, reverse)
     return {"name": "match", "extension": list(match.extensions), "part": item["part"]} if match.extensions else item
 
 
@@ -107,8 +115,17 @@ def translate_parameters(result: TranslateResult, r5: bool = False, reverse: boo
     return {"resourceType": "Parameters", "parameter": items}
 
 
+def _by_oid(registry: Registry, system: str | None) -> str | None:
+    """A system written ``urn:oid:…`` as the canonical URL the catalogue or a stored release gives that OID."""
+    if system and system.startswith("urn:oid:"):
+        return resolve_system_oid(system, registry) or system
+    return system
+
+
 def _translate(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
     query, r5 = translate_query(params)
+    query.codings = [replace(c, system=_by_oid(registry, c.system)) for c in query.codings]
+    query.result_system = _by_oid(registry, query.result_system)
     if not query.codings:
         raise MissingParameter("$translate needs a code and system, a coding or a codeableConcept", "code")
     given = params.resources("conceptMap") + params.resources("tx-resource")
@@ -120,13 +137,16 @@ def _translate(request: Request, params: OperationParams, registry: Registry, re
     return fhir_json(request, translate_parameters(result, r5, query.reverse))
 
 
-operation_routes(router, "/ConceptMap/$translate", _translate, names=("translate_type", "translate_instance"))
+TRANSLATE_PARAMETERS = ("url", "conceptMap", "conceptMapVersion", "code", "system", "version", "source", "coding",
+                        "codeableConcept", "target", "targetsystem", "reverse", "tx-resource")
+operation_routes(router, "/ConceptMap/$translate", _translate, names=("translate_type", "translate_instance"),
+                 parameters=TRANSLATE_PARAMETERS)
 
 
 # -- $closure -----------------------------------------------------------------------------------------------
 
 
-@router.post("/$closure")
+@router.post("/$closure", **route_docs("ConceptMap", ["name", "concept", "version"], body=True))
 def closure_operation(request: Request, params: OperationParams = Depends(read_params),
                       registry: Registry = Depends(get_registry)) -> Response:
     """Closure table maintenance: name (required), concept*, version (resynchronise)."""
@@ -156,7 +176,11 @@ def _export(request: Request, resource: dict, name: str, export_format: str) -> 
     raise NotSupported(f"Unknown export format '{export_format}' (sssom or json)", "format")
 
 
-@router.get("/ConceptMap/$export")
+EXPORT_DOCS = route_docs("ConceptMap")
+EXPORT_DOCS["responses"][200]["content"][SSSOM_MEDIA_TYPE.split(";")[0]] = {"schema": {"type": "string"}}
+
+
+@router.get("/ConceptMap/$export", **EXPORT_DOCS)
 def export_type(request: Request, url: str | None = None, version: str | None = None,
                 export_format: str = Query("json", alias="format"),
                 registry: Registry = Depends(get_registry)) -> Response:
@@ -170,7 +194,7 @@ def export_type(request: Request, url: str | None = None, version: str | None = 
     return _export(request, _resource(info), info.id, export_format)
 
 
-@router.get("/ConceptMap/{resource_id}/$export")
+@router.get("/ConceptMap/{resource_id}/$export", **EXPORT_DOCS)
 def export(resource_id: str, request: Request, export_format: str = Query("json", alias="format"),
            registry: Registry = Depends(get_registry)) -> Response:
     """The map as SSSOM/TSV (``format=sssom``) or as its FHIR JSON resource (``format=json``)."""
@@ -181,44 +205,48 @@ def export(resource_id: str, request: Request, export_format: str = Query("json"
 # -- read and search ----------------------------------------------------------------------------------------
 
 
-def _groups(resource: dict, key: str) -> set[str]:
-    return {normalise_system(str(g[key])) for g in resource.get("group", []) or [] if g.get(key)}
+OWN_PARAMETERS = [
+    SearchParameter("source", "uri", SP + "ConceptMap-source"),
+    SearchParameter("target", "uri", SP + "ConceptMap-target"),
+    SearchParameter("source-uri", "uri", SP + "ConceptMap-source-uri"),
+    SearchParameter("target-uri", "uri", SP + "ConceptMap-target-uri"),
+    SearchParameter("source-system", "uri", SP + "ConceptMap-source-system"),
+    SearchParameter("target-system", "uri", SP + "ConceptMap-target-system"),
+    SearchParameter("source-code", "special", SP + "ConceptMap-source-code"),
+    SearchParameter("target-code", "special", SP + "ConceptMap-target-code"),
+]
+"""ConceptMap's own search parameters (besides ``SEARCH_PARAMETERS``)."""
 
 
-def _scope(resource: dict, side: str) -> set[str]:
-    keys = (f"{side}Uri", f"{side}Canonical", f"{side}ScopeUri", f"{side}ScopeCanonical")
-    return {str(resource[k]) for k in keys if resource.get(k)}
+def _candidate(info: ReleaseInfo) -> Candidate[ReleaseInfo]:
+    resource = stored_index(info).resource
+    fields = {**searchable_fields(resource, info.id), "status": [info.status]}
+    for side in ("source", "target"):
+        scope = [str(resource[k]) for k in (f"{side}Uri", f"{side}Canonical") if resource.get(k)]
+        fields[side] = fields[f"{side}-uri"] = scope
+        fields[f"{side}-system"] = [normalise_system(str(g[side])) for g in resource.get("group", []) or []
+                                    if g.get(side)]
+    return Candidate(info.id, fields, info)
 
 
-def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool:
-    tests = common_tests(info, resource.get("name"), resource.get("title"), resource_identifiers(resource))
-    tests |= {
-        "source": lambda v: v in _scope(resource, "source"),
-        "target": lambda v: v in _scope(resource, "target"),
-        "source-system": lambda v: normalise_system(v) in _groups(resource, "source"),
-        "target-system": lambda v: normalise_system(v) in _groups(resource, "target"),
-        "source-code": lambda v: v in stored_index(info).forward,
-        "target-code": lambda v: v in stored_index(info).backward,
-    }
-    return matches(params, tests)
+SPECIAL = {"source-code": lambda c, code: code in stored_index(c.item).forward,
+           "target-code": lambda c, code: code in stored_index(c.item).backward}
 
 
-@router.get("/ConceptMap")
-@router.post("/ConceptMap/_search")
+@router.get("/ConceptMap", **search_docs(OWN_PARAMETERS))
+@router.post("/ConceptMap/_search", **search_docs(OWN_PARAMETERS))
 def search(request: Request, params: OperationParams = Depends(read_params),
            registry: Registry = Depends(get_registry)) -> Response:
     """Search-type interaction: a searchset Bundle of the matching stored concept maps."""
-    summary = params.string("_summary") or "false"
-    if summary not in ("true", "false", "count", "data", "text"):
-        raise InvalidParameter(f"Unknown _summary value '{summary}'", "_summary")
-    found = [info for info in registry.releases() if info.kind == "ConceptMap"
-             and _matches(info, stored_index(info).resource, params)]
-    return searchset(request, params, "ConceptMap", found, lambda info: (info.id, _resource(info, summary == "true")))
+    found = [_candidate(info) for info in registry.releases() if info.kind == "ConceptMap"]
+    return search_bundle(request, params, "ConceptMap", found, lambda info, _: _resource(info),
+                         own=OWN_PARAMETERS, special=SPECIAL)
 
 
-@router.get("/ConceptMap/{resource_id}")
-def read(resource_id: str, request: Request, registry: Registry = Depends(get_registry)) -> Response:
-    """Read interaction: one stored concept map release."""
+@router.get("/ConceptMap/{resource_id}", **route_docs("ConceptMap", ["_summary", "_elements"]))
+def read(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
+         registry: Registry = Depends(get_registry)) -> Response:
+    """Read interaction: one stored concept map release (``_summary`` and ``_elements`` apply)."""
     if resource_id.startswith("$"):
         raise FhirError(404, "not-supported", f"Operation {resource_id} is not supported on ConceptMap")
-    return fhir_json(request, _resource(_stored(registry, resource_id)))
+    return fhir_json(request, shape_of(params).apply(_resource(_stored(registry, resource_id))))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fhir_api.errors import FhirError
+from fhir_api.openapi_fhir import route_docs
 from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import choose_media_type
 from smt.catalogue.registry import Registry
@@ -46,10 +47,10 @@ async def get_registry(request: Request) -> Registry:
 
 
 async def negotiate(request: Request) -> None:
-    """Refuse requests that accept XML only: this server answers JSON."""
+    """Refuse requests for a format this server cannot produce (406): it answers FHIR JSON and FHIR XML."""
     if choose_media_type(request) is None:
-        raise FhirError(406, "not-supported", "Only JSON is supported (_format=json or Accept "
-                                              "application/fhir+json)")
+        raise FhirError(406, "not-supported", "This server answers FHIR JSON or FHIR XML (_format=json or "
+                                              "_format=xml), not Turtle")
 
 
 async def _type_level() -> None:
@@ -88,18 +89,22 @@ def _endpoint(handler: Handler, resolve: Resolver, instance_id: Callable[..., An
 
 
 def operation_routes(router: APIRouter, path: str, handler: Handler, *, names: tuple[str, str],
-                     instance: Resolver = _same_id) -> None:
+                     instance: Resolver = _same_id, parameters: Iterable[str] = (), result: str = "Parameters",
+                     ) -> None:
     """Register an operation at type level (``path``, e.g. ``/$lookup``) and at instance level (``/{resource_id}``
     inserted before the operation), each for GET and POST as separate routes (one OpenAPI operation id each).
 
     One handler serves all four: ``handler(request, params, registry, instance)``, where ``instance`` is None at
     type level and ``instance(registry, resource_id)`` at instance level (by default the id itself, for handlers
     that look it up in their own order). An ``async def`` handler runs on the event loop, a ``def`` one in the
-    thread pool. ``names`` name the type- and instance-level routes (they make the OpenAPI operation ids).
+    thread pool. ``names`` name the type- and instance-level routes (they make the OpenAPI operation ids);
+    ``parameters`` (the operation's parameter names) and ``result`` (its resource type) document it in OpenAPI.
     """
+    parameters = list(parameters)
     base, _, operation = path.rpartition("/")
     levels = ((path, names[0], _type_level), (f"{base}/{{resource_id}}/{operation}", names[1], _instance_level))
     for route_path, name, instance_id in levels:
         endpoint = _endpoint(handler, instance, instance_id)
         for method in ("GET", "POST"):
-            router.add_api_route(route_path, endpoint, methods=[method], name=name)
+            router.add_api_route(route_path, endpoint, methods=[method], name=name,
+                                 **route_docs(result, parameters, body=method == "POST"))

@@ -14,8 +14,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 import smt
+from fhir_api import codesystem_read, conceptmap
 from fhir_api.deps import get_registry, negotiate
-from fhir_api.responses import FHIR_JSON, fhir_base, fhir_json
+from fhir_api.openapi_fhir import route_docs
+from fhir_api.responses import FORMATS, fhir_base, fhir_json
+from fhir_api.searchset import SEARCH_PARAMETERS
 from fhir_api.valueset import EXPANSION_CAPABILITIES
 from smt.catalogue.registry import Registry
 from smt.errors import InvalidParameter
@@ -29,17 +32,9 @@ def _release_date() -> str:
 
 
 SOFTWARE = {"name": "SMT — Serveur Multi-Terminologies", "version": smt.__version__}
-SEARCH_PARAMS = [
-    ("_id", "http://hl7.org/fhir/SearchParameter/Resource-id", "token"),
-    ("url", "http://hl7.org/fhir/SearchParameter/conformance-url", "uri"),
-    ("version", "http://hl7.org/fhir/SearchParameter/conformance-version", "token"),
-    ("name", "http://hl7.org/fhir/SearchParameter/conformance-name", "string"),
-    ("title", "http://hl7.org/fhir/SearchParameter/conformance-title", "string"),
-    ("status", "http://hl7.org/fhir/SearchParameter/conformance-status", "token"),
-    ("identifier", "http://hl7.org/fhir/SearchParameter/conformance-identifier", "token"),
-]
-"""Search parameters of every terminology resource type; ``EXTRA_SEARCH_PARAMS`` adds per-type ones."""
-EXTRA_SEARCH_PARAMS = {"CodeSystem": [("system", "http://hl7.org/fhir/SearchParameter/CodeSystem-system", "uri")]}
+SEARCH_PARAMS = {"CodeSystem": [*SEARCH_PARAMETERS, *codesystem_read.OWN_PARAMETERS],
+                 "ValueSet": SEARCH_PARAMETERS, "ConceptMap": [*SEARCH_PARAMETERS, *conceptmap.OWN_PARAMETERS]}
+"""Search parameters of each terminology resource type (those the search routes act on)."""
 _ROUTE = re.compile(r"/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<id>/\{[^}/]+\})?(?:/\$(?P<op>[a-z-]+))?")
 _SYSTEM_OPERATION = re.compile(r"/fhir/\$(?P<op>[a-z-]+)")
 SYSTEM_OPERATIONS = {
@@ -83,9 +78,9 @@ def served_resources(request: Request) -> list[dict]:
         item: dict = {"type": kind, "profile": f"http://hl7.org/fhir/StructureDefinition/{kind}"}
         if entry["interaction"]:
             item["interaction"] = [{"code": code} for code in sorted(entry["interaction"])]
-        if "search-type" in entry["interaction"]:
-            params = SEARCH_PARAMS + EXTRA_SEARCH_PARAMS.get(kind, [])
-            item["searchParam"] = [{"name": n, "definition": d, "type": t} for n, d, t in params]
+        if "search-type" in entry["interaction"] and kind in SEARCH_PARAMS:
+            item["searchParam"] = [{"name": p.name, "definition": p.definition,
+                                    "type": "string" if p.type == "text" else p.type} for p in SEARCH_PARAMS[kind]]
         if entry["operation"]:
             item["operation"] = [{"name": op, "definition": f"http://hl7.org/fhir/OperationDefinition/{kind}-{op}"}
                                  for op in entry["operation"]]
@@ -108,26 +103,33 @@ def capability_statement(request: Request, registry: Registry) -> dict:
         "software": {**SOFTWARE, "releaseDate": _release_date()},  # R4: only CapabilityStatement has it
         "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
         "fhirVersion": "4.0.1",
-        "format": [FHIR_JSON, "json"],
+        "format": FORMATS,
         "rest": [{"mode": "server", "resource": served_resources(request),
                   "operation": system_operations(request)}],
     }
 
 
+EXT_CONTENT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-TerminologyCapabilities.codeSystem.content"
+"""R5 ``TerminologyCapabilities.codeSystem.content`` as an R4 extension: the HL7 ecosystem registry reads it
+(FHIRsmith ``registry/crawler.js``) to tell complete code systems from fragments."""
+
+
 def terminology_capabilities(request: Request, registry: Registry) -> dict:
     systems: dict[str, list[dict]] = {}
+    contents: dict[str, str] = {}
     for info in registry.code_systems():
         if info.url not in systems:
-            default = registry.resolve(info.url).id
+            default = registry.resolve(info.url)
             systems[info.url] = [{
-                "code": r.version, "isDefault": r.id == default, "compositional": False,
+                "code": r.version, "isDefault": r.id == default.id, "compositional": False,
                 **_language_and_properties(registry, r),
             } for r in registry.versions_of(info.url)]
+            contents[info.url] = str(registry.index(default).meta.get("content") or "complete")
     body = {
         "resourceType": "TerminologyCapabilities",
         **_common(request, registry, "SMTTerminologyCapabilities", "SMT terminology capabilities"),
-        "codeSystem": [{"uri": url, "version": versions, "subsumption": True}
-                       for url, versions in sorted(systems.items())],
+        "codeSystem": [{"extension": [{"url": EXT_CONTENT, "valueCode": contents[url]}], "uri": url,
+                        "version": versions, "subsumption": True} for url, versions in sorted(systems.items())],
         "expansion": EXPANSION_CAPABILITIES,
         "validateCode": {"translations": False},
     }
@@ -144,7 +146,7 @@ def _language_and_properties(registry: Registry, info: ReleaseInfo) -> dict:
     return found
 
 
-@router.get("/metadata")
+@router.get("/metadata", **route_docs("CapabilityStatement", ["mode"]))
 def metadata(request: Request, mode: str | None = None, registry: Registry = Depends(get_registry)) -> Response:
     if mode in (None, "full", "normative"):
         return fhir_json(request, capability_statement(request, registry))
@@ -153,7 +155,7 @@ def metadata(request: Request, mode: str | None = None, registry: Registry = Dep
     raise InvalidParameter(f"Unknown mode '{mode}' (full, normative or terminology)", "mode")
 
 
-@router.get("/$versions")
+@router.get("/$versions", **route_docs("Parameters"))
 def versions(request: Request) -> Response:
     """``$versions``: the FHIR versions this server answers, and its default."""
     return fhir_json(request, {"resourceType": "Parameters", "parameter": [

@@ -7,10 +7,9 @@ only turns the request into its input. A Coding may be given in a query string a
 
 from __future__ import annotations
 
-import orjson
 from fastapi import Request
 
-from fhir_api.errors import FhirError
+from fhir_api.bodies import decode_body
 from smt.errors import InvalidParameter
 from smt.terminology.parameters import CodingValue, OperationParams, Value, parameter_value
 
@@ -33,7 +32,7 @@ def from_parameters(body: object) -> OperationParams:
 
 
 async def read_params(request: Request) -> OperationParams:
-    """The call's parameters: the query string, plus the POST body (Parameters JSON or a form)."""
+    """The call's parameters: the query string, plus the POST body (Parameters as FHIR JSON or XML, or a form)."""
     items: list[tuple[str, Value]] = list(request.query_params.multi_items())
     if request.method != "POST":
         return OperationParams(items)
@@ -41,13 +40,7 @@ async def read_params(request: Request) -> OperationParams:
     if media == "application/x-www-form-urlencoded":
         form = await request.form()
         return OperationParams(items + [(k, v) for k, v in form.multi_items() if isinstance(v, str)])
-    if media and "json" not in media:
-        raise FhirError(415, "not-supported", f"Unsupported content type '{media}': send FHIR JSON")
     raw = await request.body()
     if not raw.strip():
         return OperationParams(items)
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidParameter(f"The request body is not valid JSON: {exc}") from None
-    return OperationParams(items + from_parameters(body).items)
+    return OperationParams(items + from_parameters(decode_body(raw, media)).items)

@@ -1,47 +1,86 @@
-"""FHIR JSON responses: content negotiation (``_format``, ``Accept``) and orjson serialisation.
+"""FHIR responses: content negotiation (``_format``, ``Accept``) and serialisation as FHIR JSON or FHIR XML.
 
-Only JSON is produced. ``application/json`` is answered as such when the client asks for it and not for
-``application/fhir+json``; a request that accepts XML only gets a 406 (see ``fhir_api.deps.negotiate``).
+The rules (FHIR R4 http.html §3.1.0.1.10 "Content Types and encodings" and §3.1.0.1.11 ``_format``):
+
+* ``_format`` overrides ``Accept``: ``json``, ``application/json``, ``application/fhir+json`` mean JSON; ``xml``,
+  ``text/xml``, ``application/xml``, ``application/fhir+xml`` mean XML (a ``+`` decoded as a space is read back);
+  ``ttl``/``text/turtle`` (RDF) is answered 406 Not Acceptable. Other values, and no preference at all, give JSON.
+* ``Accept`` is negotiated as RFC 9110 says (quality values, specificity; ``smt.publish.conneg``); ``*/*`` and
+  ``application/*`` mean FHIR JSON, the server's default.
+* The answer's media type is ``application/fhir+json`` or ``application/fhir+xml``, or the plain
+  ``application/json`` / ``application/xml`` when the client asked for exactly that.
+
+The choice is made once per response, in ``fhir_json``; JSON answers go straight to orjson.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
+from lxml import etree
+
+from smt.fhir_r4.xml_writer import XmlWriteError, to_xml
+from smt.publish.conneg import negotiate
 
 FHIR_JSON = "application/fhir+json"
 PLAIN_JSON = "application/json"
-_JSON_FORMATS = {"json", FHIR_JSON, PLAIN_JSON, "application/json+fhir", "text/json"}
-_XML_FORMATS = {"xml", "application/fhir+xml", "application/xml", "application/xml+fhir", "text/xml"}
+FHIR_XML = "application/fhir+xml"
+PLAIN_XML = "application/xml"
+FORMATS = [FHIR_JSON, "json", FHIR_XML, "xml"]
+"""What ``CapabilityStatement.format`` lists."""
 
-
-def _media_types(value: str) -> list[str]:
-    return [part.split(";")[0].strip().lower() for part in value.split(",") if part.strip()]
+_FORMAT_VALUES = {
+    "json": FHIR_JSON, FHIR_JSON: FHIR_JSON, PLAIN_JSON: PLAIN_JSON, "application/json+fhir": FHIR_JSON,
+    "text/json": FHIR_JSON,
+    "xml": FHIR_XML, FHIR_XML: FHIR_XML, PLAIN_XML: PLAIN_XML, "text/xml": FHIR_XML, "application/xml+fhir": FHIR_XML,
+}
+"""``_format`` values and ``Accept`` media types → the media type answered."""
+_UNSUPPORTED_FORMATS = frozenset({"ttl", "text/turtle", "application/fhir+turtle", "application/x-turtle"})
+_ACCEPT_OFFERS = [FHIR_JSON, PLAIN_JSON, "application/json+fhir", "text/json",
+                  FHIR_XML, PLAIN_XML, "text/xml", "application/xml+fhir"]
+_XML_ANSWERS = frozenset({FHIR_XML, PLAIN_XML})
 
 
 def choose_media_type(request: Request) -> str | None:
-    """The JSON media type to answer with, or None when the client accepts XML only."""
+    """The media type to answer with; None when the client asks for a format this server cannot produce."""
     requested = request.query_params.get("_format")
     if requested:
-        fmt = requested.split(";")[0].strip().lower()
-        if fmt in _JSON_FORMATS:
-            return PLAIN_JSON if fmt == PLAIN_JSON else FHIR_JSON
-        return None if fmt in _XML_FORMATS else FHIR_JSON
-    types = _media_types(request.headers.get("accept", ""))
-    if not types or any(t in (FHIR_JSON, "*/*", "application/*") for t in types):
-        return FHIR_JSON
-    if any(t in _JSON_FORMATS for t in types):
-        return PLAIN_JSON if PLAIN_JSON in types else FHIR_JSON
-    return None if all(t in _XML_FORMATS for t in types) else FHIR_JSON
+        fmt = requested.split(";")[0].strip().lower().replace(" ", "+")
+        return None if fmt in _UNSUPPORTED_FORMATS else _FORMAT_VALUES.get(fmt, FHIR_JSON)
+    accept = request.headers.get("accept")
+    return _accepted(accept) if accept else FHIR_JSON
+
+
+@lru_cache(maxsize=512)
+def _accepted(accept: str) -> str:
+    """The answer's media type for an ``Accept`` header (clients repeat theirs: negotiated once per header)."""
+    return _FORMAT_VALUES.get(negotiate(accept, _ACCEPT_OFFERS) or FHIR_JSON, FHIR_JSON)
+
+
+def _pretty_xml(body: bytes) -> bytes:
+    tree = etree.fromstring(body)
+    etree.indent(tree, space="  ")
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
 
 def fhir_json(request: Request, resource: dict, status: int = 200,
               headers: dict[str, str] | None = None) -> Response:
-    """``resource`` serialised by orjson with the negotiated JSON media type (``_pretty=true`` indents)."""
+    """``resource`` in the negotiated format: FHIR JSON (orjson) or FHIR XML (``smt.fhir_r4``); ``_pretty=true``
+    indents. A body that is not a FHIR resource (a load report) stays JSON whatever was asked."""
     media = choose_media_type(request) or FHIR_JSON
-    option = orjson.OPT_INDENT_2 if request.query_params.get("_pretty") == "true" else 0
-    return Response(orjson.dumps(resource, option=option), status_code=status,
+    pretty = request.query_params.get("_pretty") == "true"
+    if media in _XML_ANSWERS:
+        try:
+            body = to_xml(resource)
+        except XmlWriteError:
+            media = FHIR_JSON
+        else:
+            return Response(_pretty_xml(body) if pretty else body, status_code=status,
+                            media_type=f"{media}; charset=utf-8", headers=headers)
+    return Response(orjson.dumps(resource, option=orjson.OPT_INDENT_2 if pretty else 0), status_code=status,
                     media_type=f"{media}; charset=utf-8", headers=headers)
 
 

@@ -15,9 +15,10 @@ from fastapi.responses import Response
 from fhir_api.answers import error_outcome
 from fhir_api.deps import get_registry, negotiate, operation_routes
 from fhir_api.errors import FhirError
+from fhir_api.openapi_fhir import route_docs
 from fhir_api.params import from_parameters, read_params
 from fhir_api.responses import fhir_json
-from fhir_api.searchset import common_tests, matches, resource_identifiers, searchset
+from fhir_api.searchset import Candidate, Shape, search_bundle, search_docs, searchable_fields, shape_of
 from fhir_api.valueset_json import expansion_value_set, validation_parameters
 from smt.catalogue.registry import Registry
 from smt.errors import MissingParameter, NotFound, SmtError
@@ -110,7 +111,8 @@ def _expand(request: Request, params: OperationParams, registry: Registry, resou
     return fhir_json(request, expansion_value_set(expand(vs, ctx, options), tx, rid))
 
 
-operation_routes(router, "/$expand", _expand, names=("expand_type", "expand_instance"))
+operation_routes(router, "/$expand", _expand, names=("expand_type", "expand_instance"), result="ValueSet",
+                 parameters=[*EXPANSION_PARAMETERS, "useSupplement"])
 
 
 # -- $validate-code -----------------------------------------------------------------------------------------
@@ -148,10 +150,16 @@ def _validate(request: Request, params: OperationParams, registry: Registry, res
     return fhir_json(request, validation_answer(request, params, registry, resource_id))
 
 
-operation_routes(router, "/$validate-code", _validate, names=("validate_type", "validate_instance"))
+VALIDATE_PARAMETERS = (
+    "url", "valueSet", "valueSetVersion", "code", "system", "systemVersion", "version", "display", "coding",
+    "codeableConcept", "date", "abstract", "displayLanguage", "activeOnly", "inferSystem",
+    "lenient-display-validation", "valueset-membership-only", "useSupplement", "tx-resource", "system-version",
+    "force-system-version", "check-system-version", "default-to-latest-version")
+operation_routes(router, "/$validate-code", _validate, names=("validate_type", "validate_instance"),
+                 parameters=VALIDATE_PARAMETERS)
 
 
-@router.post("/$batch-validate-code")
+@router.post("/$batch-validate-code", **route_docs("Parameters", ["validation", *VALIDATE_PARAMETERS], body=True))
 def batch_validate(request: Request, params: OperationParams = Depends(read_params),
                    registry: Registry = Depends(get_registry)) -> Response:
     """Validate each ``validation`` Parameters with the call's shared parameters (url, tx-resource, …); a
@@ -174,28 +182,29 @@ def batch_validate(request: Request, params: OperationParams = Depends(read_para
 
 
 def _resource(info: ReleaseInfo) -> dict:
-    resource = dict(info.resource())
-    resource["id"] = info.id
-    return resource
+    """The stored resource with the release's id and current status (a curator may have changed it)."""
+    return {**info.resource(), "id": info.id, "status": info.status}
 
 
-def _matches(info: ReleaseInfo, resource: dict, params: OperationParams) -> bool:
-    return matches(params, common_tests(info, resource.get("name"), resource.get("title"),
-                                        resource_identifiers(resource)))
+def candidates(registry: Registry) -> list[Candidate[ReleaseInfo]]:
+    """Every stored value set, as search candidates."""
+    return [Candidate(info.id, {**searchable_fields(info.resource(), info.id), "status": [info.status]}, info)
+            for info in registry.releases() if info.kind == "ValueSet"]
 
 
-@router.get("")
+@router.get("", **search_docs())
+@router.post("/_search", **search_docs())
 def search(request: Request, params: OperationParams = Depends(read_params),
            registry: Registry = Depends(get_registry)) -> Response:
     """Search-type interaction: a searchset Bundle of the matching stored value sets."""
-    found = [(info, _resource(info)) for info in registry.releases() if info.kind == "ValueSet"]
-    found = [(info, res) for info, res in found if _matches(info, res, params)]
-    return searchset(request, params, "ValueSet", found, lambda match: (match[0].id, match[1]))
+    return search_bundle(request, params, "ValueSet", candidates(registry), lambda info, _: _resource(info))
 
 
-@router.get("/{resource_id}")
-def read(resource_id: str, request: Request, registry: Registry = Depends(get_registry)) -> Response:
-    """Read interaction: one stored value set release."""
+@router.get("/{resource_id}", **route_docs("ValueSet", ["_summary", "_elements"]))
+def read(resource_id: str, request: Request, params: OperationParams = Depends(read_params),
+         registry: Registry = Depends(get_registry)) -> Response:
+    """Read interaction: one stored value set release (``_summary`` and ``_elements`` apply)."""
     if resource_id.startswith("$"):
         raise FhirError(404, "not-supported", f"Operation {resource_id} is not supported on ValueSet")
-    return fhir_json(request, _resource(_stored_value_set(registry, resource_id)))
+    shape: Shape = shape_of(params)
+    return fhir_json(request, shape.apply(_resource(_stored_value_set(registry, resource_id))))

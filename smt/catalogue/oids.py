@@ -11,28 +11,15 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 
-import orjson
-
 from smt.catalogue.registry import Registry, version_key
 from smt.catalogue.terminologies import load_catalogue, oid_for_url, url_for_oid
-from smt.store.releases import MANIFEST, ReleaseInfo
+from smt.store.releases import ReleaseInfo
 
 _INDEXES: weakref.WeakKeyDictionary[Registry, tuple[list[ReleaseInfo], OidIndex]] = weakref.WeakKeyDictionary()
 
 
 def plain_oid(value: str) -> str:
     return value.strip().removeprefix("urn:oid:")
-
-
-def release_oids(info: ReleaseInfo) -> tuple[str, ...]:
-    """The OIDs a stored release declares (read from its manifest)."""
-    oids = getattr(info, "oids", None)
-    if oids is None:
-        try:
-            oids = orjson.loads((info.path / MANIFEST).read_bytes()).get("oids") or []
-        except (OSError, orjson.JSONDecodeError):
-            oids = []
-    return tuple(oids)
 
 
 class OidIndex:
@@ -42,7 +29,7 @@ class OidIndex:
         self.by_oid: dict[str, list[ReleaseInfo]] = {}
         self.oids_of: dict[str, tuple[str, ...]] = {}
         for info in releases:
-            oids = release_oids(info)
+            oids = info.oids
             self.oids_of[info.id] = oids
             for oid in oids:
                 self.by_oid.setdefault(oid, []).append(info)

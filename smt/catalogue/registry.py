@@ -97,9 +97,21 @@ class Registry:
         return [r for r in self.releases() if r.kind == "CodeSystem"]
 
     def versions_of(self, url: str, kind: str = "CodeSystem") -> list[ReleaseInfo]:
-        """Releases of one canonical URL, oldest version first."""
+        """Releases of one canonical URL, oldest version first.
+
+        The URL may be written as the catalogue knows it (an alias, an OID) or as ``urn:oid:`` + an OID that
+        stored releases declare (a JDV named by its OID): then the releases of the canonical URL of the latest
+        release declaring it.
+        """
         url = normalise_system(url)
         found = [r for r in self.releases() if r.kind == kind and r.url.rstrip("/") == url]
+        if not found and url.startswith("urn:oid:"):
+            oid = url.removeprefix("urn:oid:")
+            named = sorted((r for r in self.releases() if r.kind == kind and oid in r.oids),
+                           key=lambda r: version_key(r.version))
+            if named:
+                canonical = named[-1].url.rstrip("/")
+                found = [r for r in self.releases() if r.kind == kind and r.url.rstrip("/") == canonical]
         return sorted(found, key=lambda r: version_key(r.version))
 
     def resolve(self, url: str, version: str | None = None, kind: str = "CodeSystem") -> ReleaseInfo:

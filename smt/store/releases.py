@@ -61,6 +61,8 @@ class ReleaseInfo:
     warnings: list[str] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
     publisher: str | None = None
+    oids: tuple[str, ...] = ()
+    """OIDs the release declares (without ``urn:oid:``), from its manifest."""
 
     @property
     def index_path(self) -> Path:
@@ -118,6 +120,7 @@ def _read_manifest(folder: Path) -> ReleaseInfo | None:
         name=data.get("name", ""), title=data.get("title", ""), loaded_at=data["loaded_at"],
         count=data.get("count", 0), path=folder, stats=data.get("stats", {}),
         warnings=data.get("warnings", []), sources=data.get("sources", []), publisher=data.get("publisher"),
+        oids=tuple(data.get("oids") or ()),
     )
 
 

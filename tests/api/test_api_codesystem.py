@@ -376,17 +376,22 @@ def test_bad_post_bodies(client: TestClient) -> None:
     assert "not valid JSON" in outcome(not_json, 400, "invalid")
     wrong = client.post(f"{OP}/$lookup", json={"resourceType": "Patient"})
     assert "Parameters" in outcome(wrong, 400, "invalid")
-    xml = client.post(f"{OP}/$lookup", content=b"<Parameters/>", headers={"content-type": "application/fhir+xml"})
-    assert outcome(xml, 415, "not-supported")
+    no_namespace = client.post(f"{OP}/$lookup", content=b"<Parameters/>",
+                               headers={"content-type": "application/fhir+xml"})
+    assert "FHIR namespace" in outcome(no_namespace, 400, "invalid")
+    text = client.post(f"{OP}/$lookup", content=b"system=x", headers={"content-type": "text/plain"})
+    assert outcome(text, 415, "not-supported")
 
 
 def test_formats(client: TestClient) -> None:
     query = {"system": DEMO, "code": "A"}
-    assert outcome(client.get(f"{OP}/$lookup", params=query, headers={"accept": "application/fhir+xml"}),
-                   406, "not-supported")
-    assert outcome(client.get(f"{OP}/$lookup", params={**query, "_format": "xml"}), 406, "not-supported")
+    for answer in (client.get(f"{OP}/$lookup", params=query, headers={"accept": "application/fhir+xml"}),
+                   client.get(f"{OP}/$lookup", params={**query, "_format": "xml"}),
+                   client.get(f"{OP}/$lookup", params=query, headers={"accept": "application/fhir+xml, */*;q=0.1"})):
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/fhir+xml")
+    assert outcome(client.get(f"{OP}/$lookup", params={**query, "_format": "ttl"}), 406, "not-supported")
     fhir(client.get(f"{OP}/$lookup", params={**query, "_format": "json"}))
-    fhir(client.get(f"{OP}/$lookup", params=query, headers={"accept": "application/fhir+xml, */*;q=0.1"}))
+    fhir(client.get(f"{OP}/$lookup", params=query, headers={"accept": "application/fhir+xml;q=0.5, */*"}))
     plain = client.get(f"{OP}/$lookup", params=query, headers={"accept": "application/json"})
     assert plain.status_code == 200 and plain.headers["content-type"].startswith("application/json")
     assert_valid_fhir(plain.json())

@@ -45,14 +45,18 @@ def codes(vs: dict) -> list[str]:
 # -- hand-written store ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    home = tmp_path_factory.mktemp("small-home")
-    store = ReleaseStore(home)
+def load_organs(store: ReleaseStore) -> None:
+    """The body code system and the ``organs`` value set (its is-a organe concepts, OID 1.2.250.99.1)."""
     store.load(codesystem_release(body_code_system()))
     organs = value_set(include(("concept", "is-a", "organe")), url=ORGANS_URL)
     organs.update(name="Organs", title="Organes", identifier=[{"value": "urn:oid:1.2.250.99.1"}])
     store.load(resource_release(organs))
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    home = tmp_path_factory.mktemp("small-home")
+    load_organs(ReleaseStore(home))
     return TestClient(create_app(home))
 
 
