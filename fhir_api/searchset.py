@@ -30,11 +30,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
-from fhir_api.errors import FhirError
 from fhir_api.openapi_fhir import route_docs
 from fhir_api.responses import fhir_base, fhir_json
 from smt.catalogue.registry import normalise_system
-from smt.errors import InvalidParameter
+from smt.errors import InvalidParameter, NotSupported
 from smt.fhir_r4.elements import SUMMARY_MODES, only_elements, summary
 from smt.terminology.expand.filters import fold
 from smt.terminology.parameters import MAX_OFFSET, MAX_SEARCH_COUNT, OperationParams
@@ -324,8 +323,8 @@ def search_bundle(request: Request, params: OperationParams, resource_type: str,
     keys, unsortable = sort_keys(params)
     ignored += unsortable
     if ignored and strict_handling(request):
-        raise FhirError(400, "not-supported", f"Unknown or unsupported search parameters: {', '.join(ignored)} "
-                                              "(Prefer: handling=strict)", expression=ignored)
+        raise NotSupported(f"Unknown or unsupported search parameters: {', '.join(ignored)} (Prefer: "
+                           "handling=strict)", ignored[0])
     shape = shape_of(params, default_summary)
     count = params.integer("_count", DEFAULT_COUNT, MAX_SEARCH_COUNT)
     offset = params.integer("_offset", 0, MAX_OFFSET)
@@ -344,7 +343,7 @@ def search_bundle(request: Request, params: OperationParams, resource_type: str,
     if ignored:
         text = f"Parameters ignored (unknown or not supported here): {', '.join(ignored)}"
         entries.append({"resource": {"resourceType": "OperationOutcome", "issue": [
-            {"severity": "warning", "code": "not-supported", "details": {"text": text}, "diagnostics": text,
-             "expression": ignored}]}, "search": {"mode": "outcome"}})
+            {"severity": "warning", "code": "not-supported", "details": {"text": text}, "expression": ignored}]},
+            "search": {"mode": "outcome"}})
     bundle["entry"] = entries
     return fhir_json(request, bundle)

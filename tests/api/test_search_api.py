@@ -112,7 +112,8 @@ def test_unknown_parameters_are_ignored_reported_or_refused(client: TestClient) 
                         headers={"Prefer": "handling=strict"})
     assert strict.status_code == 400
     body = strict.json()
-    assert body["resourceType"] == "OperationOutcome" and "foo" in body["issue"][0]["diagnostics"]
+    assert body["resourceType"] == "OperationOutcome" and "foo" in body["issue"][0]["details"]["text"]
+    assert body["issue"][0]["code"] == "not-supported"
     lenient = client.get("/fhir/CodeSystem", params={"foo": "bar"}, headers={"Prefer": "handling=lenient"})
     assert lenient.status_code == 200
 
