@@ -22,9 +22,10 @@ from fastapi.responses import Response
 from fhir_api.bodies import decode_body
 from fhir_api.deps import get_registry
 from fhir_api.errors import FhirError, issue, operation_outcome
+from fhir_api.limits import max_request_bytes
 from fhir_api.openapi_fhir import answers, resource_body
 from fhir_api.responses import fhir_json
-from fhir_api.security import authorise, max_request_bytes, require_writer
+from fhir_api.security import authorise, require_writer
 from loaders import get_loader, loader_names
 from loaders.fhir import release_from_resource
 from smt.catalogue.registry import Registry

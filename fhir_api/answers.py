@@ -28,6 +28,7 @@ from smt.errors import (
     Busy,
     Forbidden,
     LoadError,
+    MemoryLimit,
     NotAcceptable,
     NotFound,
     QualityError,
@@ -76,6 +77,7 @@ STATUS: dict[type[SmtError], int] = {
     UpdateRefused: 403,
     NotAcceptable: 406,
     QueryTimeout: 503,
+    MemoryLimit: 503,
     Busy: 503,
     QueryFailed: 500,
     # security

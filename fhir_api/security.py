@@ -1,21 +1,13 @@
-"""HTTP security: bearer-token dependency for writes, security headers, request size limit."""
+"""HTTP security: bearer-token dependency for writes, security headers (size limits: ``fhir_api.limits``)."""
 
 from __future__ import annotations
-
-import os
 
 from fastapi import FastAPI, Request
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fhir_api.errors import outcome_response
+from fhir_api.limits import RequestLimitsMiddleware
 from smt.security.auth import Authenticator, AuthSettings, Principal
-
-DEFAULT_MAX_REQUEST_BYTES = 1 << 30  # 1 GiB: a full SNOMED CT edition zip fits
-
-
-def max_request_bytes() -> int:
-    return int(os.environ.get("SMT_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
 
 
 def authenticator(request: Request) -> Authenticator:
@@ -41,7 +33,7 @@ HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityMiddleware:
-    """Pure ASGI middleware: security headers on every HTTP response, 413 for bodies over the limit.
+    """Pure ASGI middleware: security headers on every HTTP response.
 
     Written against ASGI directly (not ``BaseHTTPMiddleware``) so that it adds no task or stream copy to a
     request: a ``$subsumes`` answer costs well under a millisecond and this layer must not dominate it.
@@ -55,12 +47,6 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        length = headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_request_bytes():
-            response = outcome_response(Request(scope), 413, "too-costly",
-                                        f"request body over the limit of {max_request_bytes()} bytes")
-            await response(scope, receive, send)
-            return
         https = scope.get("scheme") == "https" or headers.get("x-forwarded-proto") == "https"
 
         async def send_with_headers(message: Message) -> None:
@@ -76,6 +62,8 @@ class SecurityMiddleware:
 
 
 def install_security(app: FastAPI) -> None:
-    """Security headers on every response; 413 for bodies over ``SMT_MAX_REQUEST_BYTES``."""
+    """Request limits (414, 431, 413 OperationOutcomes), then security headers on every response (limits'
+    refusals included)."""
     app.state.authenticator = Authenticator(AuthSettings.from_env())
+    app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(SecurityMiddleware)

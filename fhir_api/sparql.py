@@ -2,9 +2,12 @@
 
 POST takes a form (``query=…``) or an ``application/sparql-query`` body. SELECT/ASK results are JSON, XML,
 CSV or TSV and CONSTRUCT/DESCRIBE results Turtle, N-Triples, RDF/XML or JSON-LD, chosen by ``Accept`` (or
-``format``/``output`` = json, xml, csv, tsv, turtle, ntriples, rdfxml, jsonld). Updates are refused (403);
-a query running past ``SMT_SPARQL_TIMEOUT`` is stopped (503); results beyond ``SMT_SPARQL_MAX_ROWS`` are cut,
-which the ``X-SPARQL-MaxRows`` header then says. Errors are plain text, without stack traces.
+``format``/``output`` = json, xml, csv, tsv, turtle, ntriples, rdfxml, jsonld). Updates are refused (403), and
+``SERVICE`` unless ``SMT_SPARQL_SERVICE_ALLOW`` allows its endpoint (400); a query running past
+``SMT_SPARQL_TIMEOUT`` or needing more than ``SMT_SPARQL_MAX_MEMORY`` is stopped (503); results beyond
+``SMT_SPARQL_MAX_ROWS`` are cut, which the ``X-SPARQL-MaxRows`` header then says. Anonymous readers query the
+published releases only; a curator's token adds its publisher's drafts, an admin's every draft. Errors are plain
+text, without stack traces.
 """
 
 from __future__ import annotations
@@ -15,9 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
 from fhir_api.answers import status_of
-from smt.errors import SparqlError, UpdateRefused
-from smt.sparql.service import FORMAT_NAMES, SparqlService
+from fhir_api.error_docs import plain_text_responses
+from smt.catalogue.registry import Registry
+from smt.errors import AuthError, SparqlError, UpdateRefused
+from smt.security.auth import Principal
+from smt.sparql.dataset import visible_graphs
+from smt.sparql.service import FORMAT_NAMES, MAX_DATASET_GRAPHS, MAX_QUERY_CHARS, Result, SparqlService
 from smt.sparql.service import Request as SparqlRequest
+from smt.store.releases import ReleaseInfo
 
 router = APIRouter(tags=["sparql"])
 QUERY_TYPE = "application/sparql-query"
@@ -57,6 +65,38 @@ async def _parameters(request: Request) -> tuple[str | None, MultiDict]:
     raise SparqlError(f"POST a form (query=…) or an {QUERY_TYPE} body, not {media_type or 'no content type'}")
 
 
+def reader(request: Request) -> Principal | None:
+    """The principal of the request's bearer token; None when anonymous or the token is not valid."""
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        return None
+    try:
+        return request.app.state.authenticator.authenticate(authorization)
+    except AuthError:
+        return None
+
+
+def graphs_for(request: Request) -> list[str] | None:
+    """The graphs this request's reader may query (None: all). Checking a token may fetch the OIDC keys: call
+    this from a worker thread."""
+    principal = reader(request)
+    registry: Registry = request.app.state.registry
+    if principal is not None and "admin" in principal.roles:
+        return None
+
+    def may_see_draft(info: ReleaseInfo) -> bool:
+        return principal is not None and principal.may_write(info.publisher)
+
+    return visible_graphs(registry.releases(), may_see_draft)
+
+
+def _answer(request: Request, sparql: SparqlRequest) -> Result:
+    """Run in a worker thread: who may see what, then the query (its own process)."""
+    sparql = SparqlRequest(sparql.query, sparql.accept, sparql.default_graphs, sparql.named_graphs,
+                           graphs_for(request))
+    return service(request).run(sparql)
+
+
 async def _endpoint(request: Request) -> Response:
     try:
         query, params = await _parameters(request)
@@ -66,7 +106,7 @@ async def _endpoint(request: Request) -> Response:
             raise SparqlError("missing query: pass it as the query parameter or as the request body")
         sparql = SparqlRequest(query, _accept(request, params), params.getlist("default-graph-uri"),
                                params.getlist("named-graph-uri"))
-        result = await run_in_threadpool(service(request).run, sparql)
+        result = await run_in_threadpool(_answer, request, sparql)
     except SparqlError as exc:
         return PlainTextResponse(str(exc), status_code=status_of(exc))
     headers = {"Vary": "Accept"}
@@ -75,13 +115,32 @@ async def _endpoint(request: Request) -> Response:
     return Response(result.body, media_type=result.media_type, headers=headers)
 
 
-@router.get("/sparql")
+ERRORS = plain_text_responses(400, 403, 406, 503)
+FORMATS = sorted(FORMAT_NAMES)
+PARAMETERS = [
+    {"name": "query", "in": "query", "description": "The SPARQL 1.1 query", "required": False,
+     "schema": {"type": "string", "maxLength": MAX_QUERY_CHARS}},
+    *({"name": name, "in": "query", "description": f"A graph IRI of the dataset (at most {MAX_DATASET_GRAPHS})",
+       "required": False, "schema": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_DATASET_GRAPHS}}
+      for name in ("default-graph-uri", "named-graph-uri")),
+    *({"name": name, "in": "query", "description": "Result format (overrides Accept)", "required": False,
+       "schema": {"type": "string", "enum": FORMATS}} for name in ("format", "output")),
+]
+FORM = {"type": "object", "properties": {"query": {"type": "string", "maxLength": MAX_QUERY_CHARS}}}
+BODY = {"required": False, "content": {
+    "application/x-www-form-urlencoded": {"schema": FORM},
+    QUERY_TYPE: {"schema": {"type": "string", "maxLength": MAX_QUERY_CHARS}}}}
+
+
+@router.get("/sparql", responses=ERRORS, openapi_extra={"parameters": PARAMETERS})
 async def sparql_get(request: Request) -> Response:
-    """A query given as the ``query`` URL parameter."""
+    """A query given as the ``query`` URL parameter (at most 100,000 characters; ``default-graph-uri`` and
+    ``named-graph-uri`` at most 100 times each). 400: malformed query, ``SERVICE`` not allowed, over a bound;
+    403: an update; 406: no acceptable format; 503: stopped by its time or memory limit, or too many queries."""
     return await _endpoint(request)
 
 
-@router.post("/sparql")
+@router.post("/sparql", responses=ERRORS, openapi_extra={"parameters": PARAMETERS, "requestBody": BODY})
 async def sparql_post(request: Request) -> Response:
-    """A query given as a form or as an ``application/sparql-query`` body."""
+    """A query given as a form or as an ``application/sparql-query`` body (same bounds and errors as GET)."""
     return await _endpoint(request)

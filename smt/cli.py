@@ -195,8 +195,10 @@ def serve(
     import uvicorn
 
     os.environ["SMT_HOME"] = str(smt_home())
+    # the server's own refusals (URL over 64 KiB, request head over 1 MiB, unparsable request) answer an
+    # OperationOutcome too: see fhir_api/http_protocol.py
     uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=access_log)
+                log_level="info", access_log=access_log, http="fhir_api.http_protocol:OutcomeHttpToolsProtocol")
 
 
 def main() -> None:  # pragma: no cover - console entry point

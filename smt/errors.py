@@ -410,6 +410,22 @@ class QueryFailed(SparqlError):
     issue_type = "exception"
 
 
+class FederationRefused(SparqlError):
+    """A ``SERVICE`` clause naming an endpoint that is not allowed (``SMT_SPARQL_SERVICE_ALLOW``)."""
+
+    issue_type = "forbidden"
+
+
+class MemoryLimit(SparqlError):
+    """A query stopped at the memory limit; ``peak_memory``: the bytes its process reached."""
+
+    issue_type = "too-costly"
+
+    def __init__(self, message: str, peak_memory: int = 0) -> None:
+        super().__init__(message)
+        self.peak_memory = peak_memory
+
+
 # -- security -----------------------------------------------------------------------------------------------
 
 

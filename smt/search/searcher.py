@@ -56,6 +56,8 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.meta: dict = orjson.loads((path / META).read_bytes())
+        self.documents = max(1, int(self.meta["documents"]))
+        """Terms indexed: no search fetches more (tantivy sizes its top-k buffer from the number asked)."""
         self.index = tantivy.Index.open(str(path))
         analysis.register(self.index)
         self.searcher = self.index.searcher()
@@ -83,7 +85,7 @@ class SearchIndex:
     def run(self, builder: QueryBuilder, mode: str, limit: int, within: tantivy.Query | None = None) -> Matches:
         """One pass: the best match of each concept (in ``within`` if given), best first, ``limit`` at most."""
         breadth = builder.breadth(self.searcher, mode)
-        documents = max(1, self.meta["documents"])
+        documents = self.documents
         estimate = 0 if breadth >= BROAD_PREFIX_DOCS else round(min(breadth, documents) * self.meta["concepts"]
                                                                 / documents)
         broad = min(breadth, documents) > BROAD_DOCS
@@ -110,7 +112,7 @@ class SearchIndex:
             return Matches([], 0, mode)
         if within is not None:
             matching = Query.boolean_query([(Occur.Must, matching), (Occur.Must, within)])
-        fetch = max(STATIC_CANDIDATES, 4 * limit)
+        fetch = self._bounded(max(STATIC_CANDIDATES, 4 * limit))
         result = self.searcher.search(matching, fetch, order_by_field="weight")
         addresses = [address for _, address in result.hits]
         concepts = list(dict.fromkeys(self.searcher.fast_field_values("concept", addresses))) if addresses else []
@@ -124,7 +126,7 @@ class SearchIndex:
     def _collect(self, query: tantivy.Query, limit: int, within: tantivy.Query | None, mode: str) -> Matches:
         if within is not None:
             query = Query.boolean_query([(Occur.Must, query), (Occur.Must, Query.const_score_query(within, 0.0))])
-        fetch = max(2 * limit + 10, 50)
+        fetch = self._bounded(max(2 * limit + 10, 50))
         while True:
             result = self.searcher.search(query, fetch, weight_by_field="weight")
             addresses = [address for _, address in result.hits]
@@ -136,10 +138,15 @@ class SearchIndex:
             complete = result.count <= fetch
             if complete or len(best) >= limit:
                 break
-            fetch *= 4
+            fetch = self._bounded(fetch * 4)
         # beyond what was fetched, the number of concepts is estimated from the documents fetched
         total = len(best) if complete else max(len(best), round(result.count * len(best) / len(result.hits)))
         return Matches(list(best.values())[:limit], total, mode)
+
+    def _bounded(self, fetch: int) -> int:
+        """``fetch`` documents at most, and never more than the index holds: a deep page (``offset`` +
+        ``count``) costs what the hits cost, not what the request asks for."""
+        return min(fetch, self.documents)
 
     def search(self, text: str, limit: int, filters: Filters = Filters(),
                concepts: CodeSystemIndex | None = None) -> Matches:

@@ -20,6 +20,12 @@ SEARCH_DIR = "search"
 """Folder of a release's search index, next to its ``index.sqlite``."""
 
 MAX_COUNT = 200
+"""Results of one page at most."""
+MAX_OFFSET = 10_000
+"""Deepest page start (as Elasticsearch's ``max_result_window``): beyond, a ranked list is better narrowed
+(``system``, ``within``, more words) or read whole from a release download. Costs grow with the offset."""
+MAX_TEXT = 500
+"""Characters of a query text at most (the query builder makes several clauses per word)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +94,14 @@ def _release_ranks(releases: list[ReleaseInfo]) -> dict[str, int]:
 def search(registry: Registry, text: str, *, system: str | None = None, version: str | None = None,
            language: str | None = None, active: bool | None = None, within: str | None = None,
            count: int = 20, offset: int = 0) -> SearchPage:
-    """Concepts matching ``text`` in the selected releases, best first, one row per concept."""
+    """Concepts matching ``text`` in the selected releases, best first, one row per concept.
+
+    ``count`` and ``offset`` are clamped to ``[0, MAX_COUNT]`` and ``[0, MAX_OFFSET]`` (the HTTP route refuses
+    values beyond); the engine fetches at most what each index holds, whatever the page asked.
+    """
     count = max(0, min(count, MAX_COUNT))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
+    text = text[:MAX_TEXT]
     releases = select_releases(registry, system, version)
     forget_except({search_path(r) for r in registry.code_systems()})
     opened = [(info, index) for info in releases if (index := open_index(search_path(info)))]

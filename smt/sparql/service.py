@@ -1,21 +1,27 @@
-"""Read-only SPARQL 1.1 queries over the RDF store, each in a child process killed at its deadline.
+"""Read-only SPARQL 1.1 queries over the RDF store, each in a child process boxed in time, memory and network.
 
 pyoxigraph cannot interrupt a running query, so every query runs in its own process (``python -m smt.sparql.service``,
-a fraction of a second to start): it opens the store read-only, evaluates the query, keeps at most
-``max_rows`` results and writes them serialised. The parent waits at most ``timeout`` seconds, then kills it.
-Updates are refused. The default graph is the union of every graph (``default-graph-uri`` narrows it).
+a fraction of a second to start): it caps its own memory and forbids itself the network (``smt.sparql.sandbox``),
+opens the store read-only, evaluates the query over the graphs its reader may see (``smt.sparql.dataset``: drafts
+stay private), keeps at most ``max_rows`` results and writes them serialised. The parent waits at most ``timeout``
+seconds, then kills it. Updates are refused, and ``SERVICE`` clauses unless their endpoint is allowed
+(``smt.sparql.federation``). The default graph is the union of every visible graph (``default-graph-uri`` narrows
+it).
 
-Settings (environment, read per query): ``SMT_SPARQL_TIMEOUT`` (seconds, default 10),
-``SMT_SPARQL_MAX_ROWS`` (default 10,000), ``SMT_SPARQL_WORKERS`` (concurrent queries, default 4).
+Settings (environment, read per query): ``SMT_SPARQL_TIMEOUT`` (seconds, default 10), ``SMT_SPARQL_MAX_ROWS``
+(default 10,000), ``SMT_SPARQL_WORKERS`` (concurrent queries, default 4), ``SMT_SPARQL_MAX_MEMORY`` (bytes of
+memory per query, default 1 GiB; 0: no cap), ``SMT_SPARQL_SERVICE_ALLOW`` (endpoints ``SERVICE`` may call,
+default none).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import re
-import subprocess
+import signal
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -26,9 +32,22 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 import pyoxigraph as ox
 
-from smt.errors import Busy, NotAcceptable, QueryFailed, QueryTimeout, SparqlError, UpdateRefused
+from smt.errors import (
+    Busy,
+    MemoryLimit,
+    NotAcceptable,
+    QueryFailed,
+    QueryTimeout,
+    SparqlError,
+    UpdateRefused,
+)
 from smt.publish.conneg import negotiate
 from smt.publish.rdf_read import RDF_SYNTAXES, open_read_only, serialize
+from smt.sparql import process, sandbox
+from smt.sparql.dataset import dataset_options
+from smt.sparql.federation import allowed_endpoints, check_federation
+
+log = logging.getLogger("smt.sparql")
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 SOLUTION_TYPES = {
@@ -46,27 +65,42 @@ _UPDATE = re.compile(r"^\s*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|W
 _PROLOGUE = re.compile(r"^\s*(#[^\n]*\n|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)", re.IGNORECASE)
 
 
+DEFAULT_MAX_MEMORY = 1 << 30
+MAX_QUERY_CHARS = 100_000
+"""Characters of a query at most (400 beyond)."""
+MAX_DATASET_GRAPHS = 100
+"""``default-graph-uri`` or ``named-graph-uri`` values of one request at most (400 beyond)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     timeout: float = 10.0
     max_rows: int = 10_000
     workers: int = 4
+    max_memory: int = DEFAULT_MAX_MEMORY
+    service_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(float(os.environ.get("SMT_SPARQL_TIMEOUT", "10")),
                    int(os.environ.get("SMT_SPARQL_MAX_ROWS", "10000")),
-                   int(os.environ.get("SMT_SPARQL_WORKERS", "4")))
+                   int(os.environ.get("SMT_SPARQL_WORKERS", "4")),
+                   int(os.environ.get("SMT_SPARQL_MAX_MEMORY", str(DEFAULT_MAX_MEMORY))),
+                   allowed_endpoints())
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A query with the protocol's dataset parameters and the client's ``Accept`` preferences."""
+    """A query with the protocol's dataset parameters and the client's ``Accept`` preferences.
+
+    ``graphs``: the graphs its reader may see (``smt.sparql.dataset.visible_graphs``); None: every graph.
+    """
 
     query: str
     accept: str | None = None
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
+    graphs: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +109,8 @@ class Result:
     body: bytes
     rows: int
     truncated: bool
+    peak_memory: int = 0
+    """Peak resident memory of the query process, in bytes."""
 
 
 def is_update(text: str) -> bool:
@@ -175,13 +211,7 @@ def evaluate(store_path: Path, request: Request, max_rows: int) -> Result:
     """Run the query on a fresh read-only handle and serialise at most ``max_rows`` results."""
     solutions_fmt, graph_fmt = accepted_formats(request.accept)
     store = open_read_only(store_path)
-    options: dict = {}
-    if request.default_graphs:
-        options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
-    else:
-        options["use_default_graph_as_union"] = True
-    if request.named_graphs:
-        options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+    options = dataset_options(store, request.graphs, request.default_graphs, request.named_graphs)
     result = store.query(request.query, **options)
     if isinstance(result, ox.QueryTriples):
         if graph_fmt is None:
@@ -203,14 +233,16 @@ def evaluate(store_path: Path, request: Request, max_rows: int) -> Result:
 # -- the child process: ``python -m smt.sparql.service`` reads a request on stdin, answers on stdout ----------------
 
 
-def _encode_request(store_path: Path, request: Request, max_rows: int) -> bytes:
+def _encode_request(store_path: Path, request: Request, settings: Settings) -> bytes:
     return orjson.dumps({"store": str(store_path), "query": request.query, "accept": request.accept,
                          "default_graphs": request.default_graphs, "named_graphs": request.named_graphs,
-                         "max_rows": max_rows})
+                         "graphs": request.graphs, "max_rows": settings.max_rows, "max_memory": settings.max_memory,
+                         "network": bool(settings.service_allow)})
 
 
 _CHILD_ERRORS: dict[str, type[SparqlError]] = {
-    cls.__name__: cls for cls in (SparqlError, UpdateRefused, NotAcceptable, QueryTimeout, Busy, QueryFailed)}
+    cls.__name__: cls for cls in (SparqlError, UpdateRefused, NotAcceptable, QueryTimeout, Busy, QueryFailed,
+                                  MemoryLimit)}
 """The errors the query process reports back, by class name."""
 
 
@@ -219,11 +251,17 @@ def _error_header(kind: type[SparqlError], message: str) -> bytes:
 
 
 def _answer(data: bytes) -> bytes:
-    """A header line (JSON) followed by the serialised results."""
+    """A header line (JSON) followed by the serialised results; the process boxes itself in first."""
     try:
         spec = orjson.loads(data)
-        request = Request(spec["query"], spec["accept"], spec["default_graphs"], spec["named_graphs"])
+        sandbox.limit_memory(spec["max_memory"])
+        if not spec["network"]:
+            sandbox.forbid_network()
+        request = Request(spec["query"], spec["accept"], spec["default_graphs"], spec["named_graphs"],
+                          spec["graphs"])
         result = evaluate(Path(spec["store"]), request, spec["max_rows"])
+    except MemoryError:
+        return _error_header(MemoryLimit, "out of memory")
     except SparqlError as exc:
         return _error_header(type(exc), str(exc))
     except SyntaxError as exc:
@@ -266,13 +304,10 @@ class SparqlService:
             return self._slots
 
     def run(self, request: Request, settings: Settings | None = None) -> Result:
-        """Answer ``request``; raises ``SparqlError`` (update, syntax, not acceptable, timeout, busy)."""
+        """Answer ``request``; raises ``SparqlError`` (update, federation, syntax, not acceptable, timeout, memory,
+        busy)."""
         settings = settings or Settings.from_env()
-        if is_update(request.query):
-            raise UpdateRefused("this SPARQL endpoint is read-only: updates are not accepted")
-        solutions_fmt, graph_fmt = accepted_formats(request.accept)
-        if solutions_fmt is None and graph_fmt is None:
-            raise NotAcceptable("no SPARQL result format matches the Accept header")
+        check_request(request, settings)
         slots = self._semaphore(settings.workers)
         if not slots.acquire(timeout=settings.timeout):
             raise Busy("too many SPARQL queries are running; try again later")
@@ -282,23 +317,55 @@ class SparqlService:
             slots.release()
 
     def _run_child(self, request: Request, settings: Settings) -> Result:
-        process = subprocess.Popen([sys.executable, "-m", "smt.sparql.service"], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_child_env())
-        try:
-            output, _ = process.communicate(_encode_request(self.store_path, request, settings.max_rows),
-                                            timeout=settings.timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise QueryTimeout(f"the query did not finish within {settings.timeout:g} s and was stopped") from None
-        header, _, body = output.partition(b"\n")
+        finished = process.run([sys.executable, "-m", "smt.sparql.service"],
+                               _encode_request(self.store_path, request, settings), settings.timeout, _child_env())
+        if finished.timed_out:
+            raise QueryTimeout(f"the query did not finish within {settings.timeout:g} s and was stopped")
+        header, _, body = finished.stdout.partition(b"\n")
         try:
             answer = orjson.loads(header)
         except orjson.JSONDecodeError:
-            raise SparqlError("the query process ended without an answer") from None
+            raise _ended_without_answer(finished, settings) from None
+        if answer.get("error") == MemoryLimit.__name__:
+            raise _memory_limit(settings, finished.peak_memory)
         if answer["status"] != 200:
             raise _CHILD_ERRORS.get(answer.get("error", ""), QueryFailed)(answer["message"])
-        return Result(answer["media_type"], body, answer["rows"], answer["truncated"])
+        return Result(answer["media_type"], body, answer["rows"], answer["truncated"], finished.peak_memory)
+
+
+def check_request(request: Request, settings: Settings) -> None:
+    """Refuse, before any process starts, what must not run: updates, federation not allowed, oversized
+    requests, no acceptable format."""
+    if len(request.query) > MAX_QUERY_CHARS:
+        raise SparqlError(f"the query has {len(request.query):,} characters, over the limit of {MAX_QUERY_CHARS:,}")
+    if max(len(request.default_graphs), len(request.named_graphs)) > MAX_DATASET_GRAPHS:
+        raise SparqlError(f"at most {MAX_DATASET_GRAPHS} default-graph-uri and {MAX_DATASET_GRAPHS} "
+                          "named-graph-uri values are accepted")
+    if is_update(request.query):
+        raise UpdateRefused("this SPARQL endpoint is read-only: updates are not accepted")
+    check_federation(request.query, settings.service_allow)
+    solutions_fmt, graph_fmt = accepted_formats(request.accept)
+    if solutions_fmt is None and graph_fmt is None:
+        raise NotAcceptable("no SPARQL result format matches the Accept header")
+
+
+_OUT_OF_MEMORY = (b"memory allocation of", b"bad_alloc", b"Resource temporarily unavailable", b"MemoryError")
+
+
+def _memory_limit(settings: Settings, peak: int) -> MemoryLimit:
+    log.warning("a SPARQL query reached the memory limit (peak %d MiB) and was stopped", peak >> 20)
+    return MemoryLimit(f"the query needed more than {settings.max_memory / (1 << 20):,.0f} MiB of memory and was "
+                       "stopped (SMT_SPARQL_MAX_MEMORY): narrow it (GRAPH, LIMIT, fewer joins)", peak)
+
+
+def _ended_without_answer(finished: process.Finished, settings: Settings) -> SparqlError:
+    """The error to answer when the query process ended without writing its answer."""
+    aborted = finished.exit_code in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL, 1)
+    if settings.max_memory and aborted and any(mark in finished.stderr for mark in _OUT_OF_MEMORY):
+        return _memory_limit(settings, finished.peak_memory)
+    log.error("the SPARQL query process ended with code %d: %s", finished.exit_code,
+              finished.stderr[-2000:].decode("utf-8", "replace"))
+    return QueryFailed("the query process ended without an answer")
 
 
 if __name__ == "__main__":

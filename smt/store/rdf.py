@@ -29,6 +29,9 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 SMT = "https://smt.esante.gouv.fr/def/smt#"
 REGISTRY = "urn:smt:registry"
 RELEASE_PREFIX = "urn:smt:release:"
+DRAFT_REGISTRY_PREFIX = "urn:smt:registry:draft:"
+"""A draft's registry entry is in a graph of its own until it is published: whoever may not see the draft sees
+neither its graph nor its entry (SPARQL answers over the graphs a reader may see)."""
 
 Triple = tuple[str, str, str]
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -90,6 +93,11 @@ TRUE = typed("true", T_BOOLEAN)
 def graph_name(release_id: str) -> str:
     """Name of the graph holding a release (and IRI of its ConceptScheme)."""
     return RELEASE_PREFIX + release_id
+
+
+def registry_graph(release_id: str, status: str) -> str:
+    """The graph holding a release's registry entry: the registry graph, or its own graph for a draft."""
+    return DRAFT_REGISTRY_PREFIX + release_id if status == "draft" else REGISTRY
 
 
 def property_iri(url: str, code: str) -> str:
@@ -276,7 +284,7 @@ def registry_nquads(release: Release, release_id: str, status: str, loaded_at: s
             (holder, P_SIZE, typed(str(source.size), T_INTEGER)),
         ]
     triples += [(node, P_WARNING, literal(w)) for w in warnings]
-    graph = iri(REGISTRY)
+    graph = iri(registry_graph(release_id, status))
     return "".join(quad(s, p, o, graph) for s, p, o in triples)
 
 
@@ -313,29 +321,59 @@ class RdfStore:
         self.store.load(nquads, format=ox.RdfFormat.N_QUADS)
         self.store.flush()
 
-    def set_status(self, release_id: str, status: str) -> None:
+    def _entry(self, release_id: str) -> list[ox.Quad]:
+        """Every statement of a release's registry entry (its sources' blank nodes included), wherever it is."""
         node = ox.NamedNode(graph_name(release_id))
-        predicate = ox.NamedNode(SMT + "status")
-        for old in list(self.store.quads_for_pattern(node, predicate, None, _REGISTRY)):
-            self.store.remove(old)
-        self.store.add(ox.Quad(node, predicate, ox.Literal(status), _REGISTRY))
+        found: list[ox.Quad] = []
+        for graph in (_REGISTRY, ox.NamedNode(DRAFT_REGISTRY_PREFIX + release_id)):
+            statements = list(self.store.quads_for_pattern(node, None, None, graph))
+            for link in statements:
+                if link.predicate.value == DCT + "source":
+                    found += self.store.quads_for_pattern(link.object, None, None, graph)
+            found += statements
+        return found
+
+    def set_status(self, release_id: str, status: str) -> None:
+        """Change the status of a release's registry entry, moving it to the graph of that status."""
+        graph = ox.NamedNode(registry_graph(release_id, status))
+        status_predicate = SMT + "status"
+        self._move_entry(release_id, graph, {status_predicate: ox.Literal(status)})
+
+    def _move_entry(self, release_id: str, graph: ox.NamedNode, replace: dict[str, ox.Literal]) -> None:
+        for statement in self._entry(release_id):
+            self.store.remove(statement)
+            value = replace.get(statement.predicate.value, statement.object)
+            self.store.add(ox.Quad(statement.subject, statement.predicate, value, graph))
         self.store.flush()
+
+    def hide_draft_entries(self) -> list[str]:
+        """Move the entries of drafts still in the registry graph (stores written before drafts had a graph of
+        their own) to their draft graphs; return their release ids."""
+        predicate, draft = ox.NamedNode(SMT + "status"), ox.Literal("draft")
+        moved = [q.subject.value.removeprefix(RELEASE_PREFIX)
+                 for q in self.store.quads_for_pattern(None, predicate, draft, _REGISTRY)]
+        for release_id in moved:
+            self._move_entry(release_id, ox.NamedNode(DRAFT_REGISTRY_PREFIX + release_id), {})
+        return moved
 
     def drop_release(self, release_id: str) -> None:
         """Remove a release graph and its registry entry (blank nodes of its sources included)."""
-        node = ox.NamedNode(graph_name(release_id))
-        for link in list(self.store.quads_for_pattern(node, ox.NamedNode(DCT + "source"), None, _REGISTRY)):
-            for inner in list(self.store.quads_for_pattern(link.object, None, None, _REGISTRY)):
-                self.store.remove(inner)
-        for statement in list(self.store.quads_for_pattern(node, None, None, _REGISTRY)):
+        for statement in self._entry(release_id):
             self.store.remove(statement)
+        node = ox.NamedNode(graph_name(release_id))
         if self.store.contains_named_graph(node):
             self.store.remove_graph(node)
+        draft_graph = ox.NamedNode(DRAFT_REGISTRY_PREFIX + release_id)
+        if self.store.contains_named_graph(draft_graph):
+            self.store.remove_graph(draft_graph)
         self.store.flush()
 
     def registered_ids(self) -> set[str]:
+        """Ids of the releases with a registry entry (published or draft)."""
         predicate = ox.NamedNode(SMT + "releaseId")
-        return {q.object.value for q in self.store.quads_for_pattern(None, predicate, None, _REGISTRY)}
+        return {q.object.value for q in self.store.quads_for_pattern(None, predicate, None, None)
+                if isinstance(q.graph_name, ox.NamedNode)
+                and (q.graph_name == _REGISTRY or q.graph_name.value.startswith(DRAFT_REGISTRY_PREFIX))}
 
     def release_graph_ids(self) -> set[str]:
         return {

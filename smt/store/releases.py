@@ -190,6 +190,7 @@ class ReleaseStore:
         for leftover in self.tmp_dir.iterdir():
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(f"tmp/{leftover.name}")
+        rdf.hide_draft_entries()  # stores written before drafts had a registry graph of their own
         folders = {f.name for f in self.releases_dir.iterdir() if (f / MANIFEST).exists()}
         registered = rdf.registered_ids()
         for orphan in (registered | rdf.release_graph_ids()) - folders:

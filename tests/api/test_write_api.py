@@ -82,7 +82,8 @@ def test_create_publish_retire_delete_with_audit(client: TestClient) -> None:
     assert client.delete(f"/fhir/CodeSystem/{release_id}", headers=ADMIN).status_code == 200
     assert client.get(f"/fhir/CodeSystem/{release_id}").status_code == 404
 
-    events = client.get("/fhir/AuditEvent", params={"entity": release_id}).json()
+    assert client.get("/fhir/AuditEvent").status_code == 401  # the trail names drafts and their authors
+    events = client.get("/fhir/AuditEvent", params={"entity": release_id}, headers=ADMIN).json()
     assert_valid_fhir(events)
     actions = [e["resource"]["subtype"][0]["code"] for e in events["entry"]]
     assert actions == ["delete", "update", "create"]
@@ -90,8 +91,9 @@ def test_create_publish_retire_delete_with_audit(client: TestClient) -> None:
     assert update["agent"][0]["who"]["display"] == "static:curator"
     details = {d["type"]: orjson.loads(d["valueString"]) for d in update["entity"][0]["detail"]}
     assert (details["before"]["status"], details["after"]["status"]) == ("draft", "active")
-    one = client.get(f"/fhir/AuditEvent/{update['id']}")
+    one = client.get(f"/fhir/AuditEvent/{update['id']}", headers=ADMIN)
     assert one.status_code == 200 and one.json()["action"] == "U"
+    assert client.get(f"/fhir/AuditEvent/{update['id']}").status_code == 401
 
 
 def test_curator_of_another_publisher_is_refused(client: TestClient, signing_key: rsa.RSAPrivateKey) -> None:
@@ -162,3 +164,27 @@ def test_upload_single_file_and_bad_input(client: TestClient) -> None:
     assert response.status_code == 422
     assert "LIBCIM10MULTI_2018.TXT:1" in response.json()["issue"][0]["details"]["text"]
     assert client.post("/releases", files=files, data={"loader": "nope"}, headers=ADMIN).status_code == 400
+
+
+def test_audit_trail_needs_a_token_and_shows_curators_their_publisher_only(
+        client: TestClient, signing_key: rsa.RSAPrivateKey) -> None:
+    created = client.post("/fhir/CodeSystem", json=CODE_SYSTEM, headers=ATIH_CURATOR)
+    assert created.status_code == 201, created.text
+    release_id = created.headers["Location"].rsplit("/", 1)[-1]
+    anonymous = client.get("/fhir/AuditEvent")
+    assert anonymous.status_code == 401 and anonymous.json()["resourceType"] == "OperationOutcome"
+    assert release_id not in anonymous.text and "static:curator" not in anonymous.text
+    assert client.get("/fhir/AuditEvent", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+    def events(headers: dict[str, str]) -> list[dict]:
+        response = client.get("/fhir/AuditEvent", headers=headers)
+        assert response.status_code == 200, response.text
+        return [entry["resource"] for entry in response.json()["entry"]]
+
+    own = events(ATIH_CURATOR)
+    assert [e["entity"][0]["what"]["reference"] for e in own] == [f"CodeSystem/{release_id}"]
+    assert events(ADMIN) == own
+    other = token(signing_key, ["curator"], "WONCA")
+    assert events(other) == []
+    assert client.get(f"/fhir/AuditEvent/{own[0]['id']}", headers=other).status_code == 404
+    assert client.get(f"/fhir/AuditEvent/{own[0]['id']}", headers=ATIH_CURATOR).status_code == 200

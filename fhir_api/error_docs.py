@@ -1,0 +1,65 @@
+"""OpenAPI declarations of the error answers routes really give (``responses=`` of a route decorator).
+
+Each status maps to its reason; the body schema says the error format: an OperationOutcome (FHIR-style routes
+and every refusal of the request limits), an SVS SOAP fault, or plain text (SPARQL protocol errors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REASONS = {
+    400: "Invalid request: a parameter out of its documented bounds, malformed or missing",
+    401: "A bearer token is required",
+    403: "Not allowed",
+    404: "Not found",
+    406: "No acceptable result format",
+    413: "Request body over the limit",
+    414: "URL over the limit",
+    415: "Unsupported content type",
+    431: "Request headers over the limit",
+    503: "Temporarily unavailable (a SPARQL query stopped by its time or memory limit, too many at once)",
+}
+"""Why each status is answered (the route's own docstring says when)."""
+
+OUTCOME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+        "issue": {"type": "array", "items": {"type": "object", "required": ["severity", "code"], "properties": {
+            "severity": {"type": "string"}, "code": {"type": "string"}, "diagnostics": {"type": "string"},
+            "details": {"type": "object"}, "expression": {"type": "array", "items": {"type": "string"}}}}},
+    },
+}
+LIMITS = (413, 414, 431)
+"""Refusals of the request limits middleware, possible on every route."""
+
+
+def _responses(statuses: tuple[int, ...], content: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"description": REASONS[status], "content": content} for status in statuses}
+
+
+def outcome_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``statuses`` answered with an OperationOutcome (plus the request limits' refusals)."""
+    content = {"application/fhir+json": {"schema": OUTCOME_SCHEMA}, "application/json": {"schema": OUTCOME_SCHEMA}}
+    return _responses(tuple(dict.fromkeys((*statuses, *LIMITS))), content)
+
+
+def svs_fault_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``statuses`` answered with a SOAP 1.2 fault (IHE SVS), plus the request limits' OperationOutcomes."""
+    fault = {"text/xml": {"schema": {"type": "string", "description": "SOAP 1.2 Fault with an IHE subcode"}}}
+    return {**_responses(statuses, fault), **outcome_responses()}
+
+
+def detail_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``statuses`` answered with FastAPI's ``{"detail": "…"}`` (publication routes), plus the request limits'
+    OperationOutcomes; their parameter errors (400) are OperationOutcomes too."""
+    detail = {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}
+    return {**_responses(statuses, detail), **outcome_responses(400)}
+
+
+def plain_text_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``statuses`` answered with a plain-text message, plus the request limits' OperationOutcomes."""
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    return {**_responses(statuses, text), **outcome_responses()}
