@@ -52,11 +52,17 @@ def svs_fault_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {**_responses(statuses, fault), **outcome_responses()}
 
 
+DETAIL_SCHEMA: dict[str, Any] = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
+
+
 def detail_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``statuses`` answered with FastAPI's ``{"detail": "…"}`` (publication routes), plus the request limits'
-    OperationOutcomes; their parameter errors (400) are OperationOutcomes too."""
-    detail = {"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}}
-    return {**_responses(statuses, detail), **outcome_responses(400)}
+    """``statuses`` answered with FastAPI's ``{"detail": "…"}`` (publication and linked-data routes), plus the
+    request limits' OperationOutcomes. A 400 is an OperationOutcome for a parameter out of its bounds, a
+    ``detail`` for a value the route itself refuses."""
+    detail = {"application/json": {"schema": DETAIL_SCHEMA}}
+    either = {"application/json": {"schema": {"oneOf": [OUTCOME_SCHEMA, DETAIL_SCHEMA]}}}
+    return {**outcome_responses(), 400: {"description": REASONS[400], "content": either},
+            **_responses(statuses, detail)}
 
 
 def plain_text_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

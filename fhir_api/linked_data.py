@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
+from fhir_api.error_docs import detail_responses
 from fhir_api.releases import conditional
 from smt.catalogue.registry import Registry
 from smt.errors import RdfUnavailable
@@ -28,6 +29,8 @@ from smt.publish.rdf_read import DATASET_SYNTAXES, RDF_SYNTAXES, serialize
 from smt.store.releases import MANIFEST
 
 router = APIRouter(tags=["linked data"])
+MAX_IRI = 4096
+"""Characters of an IRI or version parameter at most."""
 SYNTAXES = {**RDF_SYNTAXES, **DATASET_SYNTAXES}
 HTML = "text/html"
 OFFERS = [*(s.media_type for s in SYNTAXES.values()), HTML, "application/xhtml+xml"]
@@ -61,9 +64,10 @@ def _validators(found: View, media_type: str) -> Validators:
     return Validators(f'"{hashlib.sha256(tag.encode()).hexdigest()[:32]}"', modified)
 
 
-@router.get("/concept")
-def concept(request: Request, iri: str, version: str | None = None,
-            fmt: Annotated[str | None, Query(alias="format")] = None) -> Response:
+@router.get("/concept", responses=detail_responses(404, 406, 503))
+def concept(request: Request, iri: Annotated[str, Query(max_length=MAX_IRI)],
+            version: Annotated[str | None, Query(max_length=MAX_IRI)] = None,
+            fmt: Annotated[str | None, Query(alias="format", max_length=MAX_IRI)] = None) -> Response:
     """The description of ``iri`` in the negotiated format."""
     media_type = _media_type(request, fmt)
     registry = visible_registry(request)
@@ -84,7 +88,7 @@ def concept(request: Request, iri: str, version: str | None = None,
     return Response(serialize(statements, syntax), media_type=media_type, headers=headers)
 
 
-@router.get("/id/{path:path}")
+@router.get("/id/{path:path}", responses=detail_responses(404, 503))
 def dereference(path: str, request: Request) -> Response:
     """An IRI under the linked-data base: 303 to its description (404 when nothing describes it)."""
     iri = id_base() + path

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, Response
 
 from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
+from fhir_api.error_docs import detail_responses
 from smt.catalogue.registry import Registry
 from smt.errors import SmtError
 from smt.publish.changes import DiffReport, changes_since, diff_releases, previous_release
@@ -33,6 +34,11 @@ from smt.terminology.parameters import MAX_OFFSET
 
 router = APIRouter(tags=["publication"])
 MAX_PAGE = 10_000
+"""Changes of one ``/changes`` page at most."""
+MAX_NAME = 2048
+"""Characters of a URL, version, kind or status parameter at most."""
+Name = Annotated[str, Query(max_length=MAX_NAME)]
+OptionalName = Annotated[str | None, Query(max_length=MAX_NAME)]
 
 
 def exporter(request: Request) -> Exporter:
@@ -79,9 +85,9 @@ def _listing_validators(releases: list[ReleaseInfo], extra: bytes = b"") -> Vali
     return Validators(f'"{digest.hexdigest()[:32]}"', max(times, default=datetime.fromtimestamp(0, UTC)))
 
 
-@router.get("/releases")
-def list_releases(request: Request, url: str | None = None, kind: str | None = None,
-                  status: str | None = None) -> Response:
+@router.get("/releases", responses=detail_responses())
+def list_releases(request: Request, url: OptionalName = None, kind: OptionalName = None,
+                  status: OptionalName = None) -> Response:
     """Every release in the store (filter by canonical ``url``, ``kind`` or ``status``)."""
     registry = visible_registry(request)
     releases = [r for r in registry.releases()
@@ -95,9 +101,9 @@ def list_releases(request: Request, url: str | None = None, kind: str | None = N
     return json_response({"total": len(releases), "releases": [_summary(r, base) for r in releases]}, validators)
 
 
-@router.get("/releases/diff")
-def diff(request: Request, url: str, from_version: Annotated[str, Query(alias="from")],
-         to_version: Annotated[str, Query(alias="to")],
+@router.get("/releases/diff", responses=detail_responses(404))
+def diff(request: Request, url: Name, from_version: Annotated[str, Query(alias="from", max_length=MAX_NAME)],
+         to_version: Annotated[str, Query(alias="to", max_length=MAX_NAME)],
          fmt: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json") -> Response:
     """Changes between two versions of a code system or value set."""
     report = _diff(visible_registry(request), lambda r: diff_releases(r, url, from_version, to_version))
@@ -122,10 +128,14 @@ def _diff(registry: Registry, compute: Callable[[Registry], DiffReport]) -> Diff
         raise HTTPException(status_of(exc), str(exc)) from None
 
 
-@router.get("/changes")
-def changes(request: Request, url: str, since: str, count: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 1000,
-            offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Response:
-    """Vendor sync: the changes from version ``since`` to the version served by default, paged."""
+@router.get("/changes", responses=detail_responses(404))
+def changes(request: Request, url: Name, since: Name,
+            count: Annotated[int, Query(ge=0, le=MAX_PAGE, description=f"Changes per page (at most {MAX_PAGE:,})")
+                             ] = 1000,
+            offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"Changes to skip (at most {MAX_OFFSET:,})")
+                              ] = 0) -> Response:
+    """Vendor sync: the changes from version ``since`` to the version served by default, paged. Parameters out
+    of their bounds answer a 400 OperationOutcome."""
     report = _diff(visible_registry(request), lambda r: changes_since(r, url, since))
     new = report.new
     validators = Validators(f'"changes-{report.old.id}-{new.id}-{new.status}-{offset}-{count}"',
@@ -146,7 +156,7 @@ def changes(request: Request, url: str, since: str, count: Annotated[int, Query(
     return json_response(body, validators)
 
 
-@router.get("/feed.xml")
+@router.get("/feed.xml", responses=detail_responses())
 def feed(request: Request) -> Response:
     """Atom feed of the published releases."""
     registry = visible_registry(request)
@@ -165,7 +175,7 @@ def feed(request: Request) -> Response:
     return Response(body, media_type=f"{MEDIA_TYPE}; charset=utf-8", headers=validators.headers())
 
 
-@router.get("/releases/{release_id}")
+@router.get("/releases/{release_id}", responses=detail_responses(404))
 def manifest(release_id: str, request: Request) -> Response:
     """The release manifest: metadata, sources with checksums, warnings and downloads with their SHA-256."""
     registry = visible_registry(request)
@@ -195,7 +205,7 @@ def manifest(release_id: str, request: Request) -> Response:
     return json_response(data, validators)
 
 
-@router.get("/releases/{release_id}/SHA256SUMS")
+@router.get("/releases/{release_id}/SHA256SUMS", responses=detail_responses(404))
 def release_checksums(release_id: str, request: Request) -> Response:
     """``sha256sum -c`` input for the downloads generated so far."""
     info = _release(visible_registry(request), release_id)
@@ -203,7 +213,7 @@ def release_checksums(release_id: str, request: Request) -> Response:
     return Response(checksums(generated), media_type="text/plain; charset=utf-8")
 
 
-@router.get("/releases/{release_id}/download/{fmt}")
+@router.get("/releases/{release_id}/download/{fmt}", responses=detail_responses(404, 503))
 def download(release_id: str, fmt: str, request: Request) -> Response:
     """One download of a release, generated on first request then served from the release folder."""
     info = _release(visible_registry(request), release_id)

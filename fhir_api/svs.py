@@ -5,7 +5,7 @@
 ``RetrieveMultipleValueSetsResponse`` (POST takes the same parameters as a form, or a
 ``RetrieveMultipleValueSetsRequest`` XML element whose attributes are the parameters). Errors are SOAP 1.2
 faults with the IHE subcodes (``NAV`` unknown value set, ``VERUNK`` unknown version) and an HTTP status
-(404 unknown, 400 bad request); never a stack trace.
+(404 unknown, 400 bad request, e.g. a parameter over ``MAX_PARAMETER`` characters); never a stack trace.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from fhir_api.answers import status_of
 from fhir_api.deps import get_registry, visible_registry
+from fhir_api.error_docs import svs_fault_responses
 from smt.catalogue.registry import Registry
 from smt.errors import LoadError, NotFound, SmtError, SvsError
-from smt.svs.repository import described, find_value_set, normalise_criteria, search
+from smt.svs.repository import CRITERIA, described, find_value_set, normalise_criteria, search
 from smt.svs.xml import (
     SVS_NS,
     fault,
@@ -33,6 +34,19 @@ from smt.svs.xml import (
 log = logging.getLogger("fhir_api.svs")
 router = APIRouter(prefix="/svs", tags=["IHE SVS"])
 XML_TYPES = ("text/xml", "application/xml", "application/soap+xml")
+MAX_PARAMETER = 2048
+"""Characters of one parameter value at most (an OID, a version, a language, a search text)."""
+ERRORS = svs_fault_responses(400, 404)
+PARAMETERS = {
+    "/RetrieveValueSet": ("id", "version", "lang"),
+    "/RetrieveMultipleValueSets": CRITERIA,
+}
+
+
+def _documented(path: str) -> dict:
+    """The route's parameters for the OpenAPI document (read from the request, not by FastAPI)."""
+    return {"parameters": [{"name": name, "in": "query", "required": False,
+                            "schema": {"type": "string", "maxLength": MAX_PARAMETER}} for name in PARAMETERS[path]]}
 
 
 def _xml(body: bytes, status: int = 200) -> Response:
@@ -57,8 +71,17 @@ def _lower(params: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in params.items()}
 
 
+def _bounded(params: Mapping[str, str]) -> Mapping[str, str]:
+    """``params``, unless a value is longer than ``MAX_PARAMETER`` (an ``SvsError``)."""
+    for name, value in params.items():
+        if len(value) > MAX_PARAMETER:
+            raise SvsError("Parameter too long", detail=f"{name} has {len(value):,} characters; at most "
+                                                         f"{MAX_PARAMETER:,} are accepted")
+    return params
+
+
 def _retrieve_value_set(registry: Registry, params: Mapping[str, str]) -> bytes:
-    args = _lower(params)
+    args = _lower(_bounded(params))
     if not args.get("id", "").strip():
         raise SvsError("Missing value set id", detail="the id parameter (the value set OID) is required")
     lang = args.get("lang", "").strip() or None
@@ -67,18 +90,19 @@ def _retrieve_value_set(registry: Registry, params: Mapping[str, str]) -> bytes:
 
 
 def _retrieve_multiple(registry: Registry, params: Mapping[str, str]) -> bytes:
-    criteria = normalise_criteria(params)
+    criteria = normalise_criteria(_bounded(params))
     return retrieve_multiple_value_sets_response(described(registry, f) for f in search(registry, criteria))
 
 
-@router.get("/RetrieveValueSet")
+@router.get("/RetrieveValueSet", responses=ERRORS, openapi_extra=_documented("/RetrieveValueSet"))
 def retrieve_value_set(request: Request) -> Response:
     """ITI-48 Retrieve Value Set (HTTP binding)."""
     registry = visible_registry(request)
     return _answer(lambda: _retrieve_value_set(registry, dict(request.query_params)))
 
 
-@router.get("/RetrieveMultipleValueSets")
+@router.get("/RetrieveMultipleValueSets", responses=ERRORS,
+            openapi_extra=_documented("/RetrieveMultipleValueSets"))
 def retrieve_multiple_value_sets(request: Request) -> Response:
     """ITI-60 Retrieve Multiple Value Sets with query parameters."""
     registry = visible_registry(request)
@@ -97,7 +121,7 @@ def _xml_request_params(body: bytes) -> dict[str, str]:
     return {str(k): str(v) for k, v in element.attrib.items()}
 
 
-@router.post("/RetrieveMultipleValueSets")
+@router.post("/RetrieveMultipleValueSets", responses=ERRORS)
 async def retrieve_multiple_value_sets_post(request: Request) -> Response:
     """ITI-60 with the parameters in a form body or a ``RetrieveMultipleValueSetsRequest`` XML body."""
     registry = await get_registry(request)

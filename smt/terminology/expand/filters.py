@@ -20,9 +20,12 @@ from smt.codesystems.snomed.ecl_filter import ecl_ids, is_ecl_filter
 from smt.errors import InvalidFilter, RegexTooCostly
 from smt.index.reader import ConceptRecord, DesignationRecord
 from smt.model import Coding, PropertyValue
+from smt.terminology.expand.regex_size import compiled_size
 
 REGEX_BUDGET_SECONDS = 2.0
 """Time a request may spend evaluating one regex filter."""
+REGEX_MAX_SIZE = 10_000
+"""Nodes a regex filter may compile to (``regex_size.compiled_size``): a few MB at most."""
 
 HIERARCHY_OPS = {"is-a", "descendent-of", "is-not-a", "child-of", "descendent-leaf", "generalizes"}
 CONCEPT_PROPERTIES = {"concept", "code"}
@@ -44,6 +47,9 @@ class RegexMatcher:
 
     def __init__(self, pattern: str, budget: float | None = None) -> None:
         self.source = pattern
+        if compiled_size(pattern, REGEX_MAX_SIZE + 1) > REGEX_MAX_SIZE:
+            raise RegexTooCostly(f"The regex '{pattern[:200]}' is too large: its counted repeats would compile to "
+                                 f"more than {REGEX_MAX_SIZE:,} nodes")
         try:
             self.pattern = regex.compile(pattern)
         except regex.error as exc:
