@@ -11,11 +11,14 @@ visible ``named-graph-uri`` given). A graph the reader may not see is read as an
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from smt.store.rdf import DRAFT_REGISTRY_PREFIX, REGISTRY, SMT, graph_name
-from smt.store.releases import ReleaseInfo
+
+if TYPE_CHECKING:  # the query process imports this module: it needs no release store
+    from smt.store.releases import ReleaseInfo
 
 _DRAFT_IN_REGISTRY = f'ASK {{ GRAPH <{REGISTRY}> {{ ?release <{SMT}status> "draft" }} }}'
 

@@ -178,7 +178,7 @@ def test_the_query_process_has_no_network_should_a_service_get_past_the_check(st
                                capture_output=True, check=True, cwd=PROJECT_ROOT, timeout=120,
                                env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
         header = orjson.loads(child.stdout.partition(b"\n")[0])
-        assert header["status"] == 500 and "not permitted" in header["message"]
+        assert header["error"] == "QueryFailed" and "not permitted" in header["message"]
         assert connections(server) == 0
 
 
