@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from smt.ecl import ast
 from smt.ecl.filter_parser import FilterParser
-from smt.ecl.scanner import Cursor
+from smt.ecl.scanner import Cursor, check_size
 from smt.errors import EclSyntaxError
 
 _OPERATORS: tuple[ast.ConstraintOperator, ...] = ("<<!", "<<", "<!", "<", ">>!", ">>", ">!", ">", "!!>", "!!<")
@@ -20,7 +20,9 @@ _ATTRIBUTE_START = re.compile(r'[0-9*^(<>!A-Za-z"]')
 
 
 def parse(text: str) -> ast.Expression:
-    """Parse an ECL expression constraint; raises ``EclSyntaxError`` naming the position and what was expected."""
+    """Parse an ECL expression constraint; raises ``EclSyntaxError`` naming the position and what was expected
+    (or that the expression is longer or more deeply nested than the parser accepts)."""
+    check_size(text)
     cursor = Cursor(text)
     parser = Parser(cursor)
     try:

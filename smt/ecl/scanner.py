@@ -14,6 +14,28 @@ _SCTID = re.compile(r"[1-9][0-9]{5,17}(?![0-9])")
 _DIGITS = re.compile(r"[0-9]+")
 _NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?![0-9])")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|\|[^|]*\||/\*.*?\*/|[(){}\[\]]', re.DOTALL)
+MAX_NESTING = 50
+"""Brackets open at once at most: the parser and the evaluator recurse once or more per level."""
+MAX_LENGTH = 100_000
+"""Characters of an expression at most."""
+
+
+def check_size(text: str) -> None:
+    """``EclSyntaxError`` for an expression longer than ``MAX_LENGTH`` or nested deeper than ``MAX_NESTING``
+    (brackets inside quoted strings, terms and comments do not count)."""
+    if len(text) > MAX_LENGTH:
+        raise EclSyntaxError(f"the expression has {len(text):,} characters, over the limit of {MAX_LENGTH:,}",
+                             MAX_LENGTH)
+    depth = 0
+    for match in _NESTING.finditer(text):
+        token = match.group()
+        if token in "({[":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise EclSyntaxError(f"brackets are nested more than {MAX_NESTING} deep", match.start())
+        elif token in ")}]":
+            depth -= 1
 
 
 def describe(text: str, pos: int) -> str:

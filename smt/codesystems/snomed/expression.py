@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _TOKEN = re.compile(r"\s*(?:(\d{6,18})|(\|[^|]*\|)|(===|<<<|[:+,={}()]))")
+MAX_NESTING = 50
+"""Brackets open at once at most (the parser and the normal form recurse per level)."""
 
 
 @dataclass(slots=True)
@@ -53,6 +55,12 @@ class _Parser:
                 self.tokens.append(match.group(1) or match.group(3))
             position = match.end()
         self.at = 0
+        depth = 0
+        for token in self.tokens:
+            depth += token in ("(", "{")
+            depth -= token in (")", "}")
+            if depth > MAX_NESTING:
+                raise ValueError(f"brackets are nested more than {MAX_NESTING} deep")
 
     def peek(self) -> str | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
