@@ -67,6 +67,16 @@ def test_numbers_out_of_bounds_answer_400_and_the_server_stays_up(server: str, p
     assert is_up(server)
 
 
+def test_text_parameters_over_their_bounds_answer_in_the_routes_format(server: str) -> None:
+    long_query = httpx.get(f"{server}/search", params={"q": "a" * 501}, timeout=120)
+    assert_outcome(long_query.status_code, long_query.content, 400, "q")
+    long_system = httpx.get(f"{server}/search", params={"q": "diabete", "system": "s" * 2049}, timeout=120)
+    assert_outcome(long_system.status_code, long_system.content, 400, "system")
+    svs = httpx.get(f"{server}/svs/RetrieveValueSet", params={"id": "1." * 1500}, timeout=120)
+    assert svs.status_code == 400 and b"Fault" in svs.content and b"2,048" in svs.content
+    assert is_up(server)
+
+
 def test_deep_pages_are_empty_past_the_last_hit(server: str) -> None:
     first = httpx.get(f"{server}/search", params={"q": "diabete"}, timeout=120).json()
     assert first["total"] > 0 and first["results"]
