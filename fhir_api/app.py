@@ -23,6 +23,7 @@ from fhir_api import (
     valueset,
 )
 from fhir_api.conceptmap import router as conceptmap_router
+from fhir_api.error_docs import install_error_docs
 from fhir_api.errors import install_error_handlers
 from fhir_api.metrics import install_metrics
 from fhir_api.search import router as search_router
@@ -54,4 +55,5 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.include_router(linked_data.router)  # /concept?iri=, /id/{path}
     app.include_router(health.router)  # GET /health
     app.include_router(admin.router)  # writes (bearer token): last, so that reads and operations match first
+    install_error_docs(app)  # no FastAPI 422 where the app answers 400
     return app

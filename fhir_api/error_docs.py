@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
+
 REASONS = {
     400: "Invalid request: a parameter out of its documented bounds, malformed or missing",
     401: "A bearer token is required",
@@ -69,3 +71,35 @@ def plain_text_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``statuses`` answered with a plain-text message, plus the request limits' OperationOutcomes."""
     text = {"text/plain": {"schema": {"type": "string"}}}
     return {**_responses(statuses, text), **outcome_responses()}
+
+
+QUERY_POSTS = ("/sparql", "/svs/RetrieveMultipleValueSets")
+"""POST routes that are reads (a query in the body)."""
+
+
+def without_validation_error(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (an OpenAPI document) without FastAPI's default 422 ``HTTPValidationError`` on the reads outside
+    ``/fhir`` (and the SPARQL and SVS queries): the app answers a parameter out of its bounds with a 400
+    OperationOutcome, never that 422. The write routes keep theirs (they do answer 422)."""
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/fhir"):
+            continue
+        for method, operation in operations.items():
+            if method != "get" and path not in QUERY_POSTS:
+                continue
+            answer = operation.get("responses", {}).get("422", {})
+            if "HTTPValidationError" in str(answer.get("content", "")):
+                del operation["responses"]["422"]
+    return schema
+
+
+def install_error_docs(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI document say the error answers the routes outside ``/fhir`` really give."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = without_validation_error(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document

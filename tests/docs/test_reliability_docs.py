@@ -56,3 +56,16 @@ def test_the_tests_named_exist() -> None:
     named = set(re.findall(r"`(tests/[\w/]+\.py)`", DOC.read_text(encoding="utf-8")))
     assert len(named) > 5
     assert [name for name in sorted(named) if not (ROOT / name).is_file()] == []
+
+
+def test_reads_outside_fhir_declare_the_errors_they_answer() -> None:
+    """400 (OperationOutcome or the route's format) and the request limits' 413/414/431, never FastAPI's 422."""
+    paths = create_app().openapi()["paths"]
+    for path, operations in paths.items():
+        get = operations.get("get")
+        if path.startswith("/fhir") or get is None or not get.get("parameters"):
+            continue
+        assert {"400", "413", "414", "431"} <= set(get["responses"]), path
+        assert "422" not in get["responses"], path
+    assert {"403", "406", "503"} <= set(paths["/sparql"]["post"]["responses"])
+    assert "text/xml" in paths["/svs/RetrieveValueSet"]["get"]["responses"]["400"]["content"]
