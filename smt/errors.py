@@ -246,6 +246,12 @@ class TooCostly(TerminologyError):
     message_id = "VALUESET_TOO_COSTLY"
 
 
+class EclTooCostly(TooCostly):
+    """An ECL expression whose steps gather more concepts than the evaluation budget allows."""
+
+    message_id = None
+
+
 class CircularReference(TerminologyError):
     """A value set that includes itself through ``compose.include.valueSet``."""
 

@@ -15,9 +15,12 @@ from smt.ecl.backend import EclBackend
 from smt.ecl.filter_eval import FilterEvaluator
 from smt.ecl.parser import parse
 from smt.ecl.refine import Refiner
-from smt.errors import EclEvaluationError, EclUnknownConcept, EclUnsupported
+from smt.errors import EclEvaluationError, EclTooCostly, EclUnknownConcept, EclUnsupported
 
 Ids = set[int]
+MAX_WORK = 2_000_000
+"""Concepts the steps of one evaluation may gather in all (each step's result counted): five times the
+International Edition, a few seconds of work. Beyond, the expression is ``too-costly``."""
 
 _HISTORY_PROFILES: dict[str, tuple[str, ...]] = {
     "MIN": (sct.SAME_AS,),
@@ -43,6 +46,8 @@ class Evaluator:
         self.refiner = Refiner(self)
         self.filters = FilterEvaluator(self)
         self._all: Ids | None = None
+        self.work = 0
+        """Concepts gathered so far by the steps of this evaluation (see ``MAX_WORK``)."""
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
@@ -78,6 +83,15 @@ class Evaluator:
 
     def constraint(self, node: ast.Expression | ast.Focus) -> Ids | None:
         """Like ``expression`` but None for an unconstrained ``*`` (any concept, any attribute)."""
+        found = self._constraint(node)
+        if found is not None:
+            self.work += len(found)
+            if self.work > MAX_WORK:
+                raise EclTooCostly(f"the ECL expression gathers more than {MAX_WORK:,} concepts across its steps: "
+                                   "write it with fewer or narrower sub-expressions")
+        return found
+
+    def _constraint(self, node: ast.Expression | ast.Focus) -> Ids | None:
         if isinstance(node, ast.SubExpression):
             return self.sub_expression(node)
         if isinstance(node, ast.Compound):

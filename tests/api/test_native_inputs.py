@@ -90,3 +90,11 @@ def test_json_nested_past_the_decoder_depth_is_refused(client: TestClient) -> No
     assert response.status_code == 400
     outcome_text(response)
     assert still_serving(client)
+
+
+def test_ecl_that_gathers_too_many_concepts_is_too_costly(client: TestClient) -> None:
+    broad = " OR ".join([f"<< {ROOT}"] * 1500)  # each step gathers the whole subset again
+    response = client.get("/fhir/ValueSet/$expand", params={"url": f"{SCT}?fhir_vs=ecl/{broad}", "count": "1"})
+    assert response.status_code == 422
+    assert "2,000,000 concepts" in outcome_text(response)
+    assert still_serving(client)
