@@ -270,7 +270,8 @@ def _answer(data: bytes) -> bytes:
         return _error_header(SparqlError, f"invalid request: {exc}")
     except Exception as exc:
         return _error_header(QueryFailed, f"the query failed ({type(exc).__name__}: {exc})")
-    header = {"status": 200, "media_type": result.media_type, "rows": result.rows, "truncated": result.truncated}
+    header = {"status": 200, "media_type": result.media_type, "rows": result.rows, "truncated": result.truncated,
+              "peak_memory": process.peak_memory(os.getpid())}
     return orjson.dumps(header) + b"\n" + result.body
 
 
@@ -330,7 +331,8 @@ class SparqlService:
             raise _memory_limit(settings, finished.peak_memory)
         if answer["status"] != 200:
             raise _CHILD_ERRORS.get(answer.get("error", ""), QueryFailed)(answer["message"])
-        return Result(answer["media_type"], body, answer["rows"], answer["truncated"], finished.peak_memory)
+        peak = max(finished.peak_memory, answer.get("peak_memory", 0))
+        return Result(answer["media_type"], body, answer["rows"], answer["truncated"], peak)
 
 
 def check_request(request: Request, settings: Settings) -> None:

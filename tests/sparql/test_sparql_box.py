@@ -203,10 +203,10 @@ def test_a_cartesian_product_is_stopped_under_the_memory_limit(store_home: Path)
     settings = Settings(timeout=300, max_memory=1 << 30)
     with pytest.raises(MemoryLimit) as stopped:
         service.run(Request(ORDERED_CARTESIAN, JSON), settings)
-    assert 0 < stopped.value.peak_memory < 2 << 30, stopped.value.peak_memory
+    assert 256 << 20 < stopped.value.peak_memory < 2 << 30, stopped.value.peak_memory  # it grew, then was stopped
     assert "1,024 MiB" in str(stopped.value)
     ordinary = service.run(Request("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5", JSON), settings)
-    assert ordinary.rows == 5 and 0 < ordinary.peak_memory < 1 << 30
+    assert ordinary.rows == 5 and 0 < ordinary.peak_memory < 256 << 20  # the child's own memory, not its parent's
 
 
 def test_the_memory_limit_answers_503_and_the_server_goes_on(client: TestClient,
