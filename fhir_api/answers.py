@@ -26,6 +26,7 @@ from __future__ import annotations
 from smt.errors import (
     TX_ISSUE_TYPE,
     Busy,
+    EclTooCostly,
     Forbidden,
     LoadError,
     MemoryLimit,
@@ -65,6 +66,7 @@ STATUS: dict[type[SmtError], int] = {
     VersionNotAllowed: 400,  # FHIRsmith tx/workers/worker.js checkVersion: VALUESET_VERSION_CHECK, 400
     TooCostly: 422,  # FHIRsmith tx/workers/expand.js: VALUESET_TOO_COSTLY, 422
     RegexTooCostly: 422,
+    EclTooCostly: 422,
     # publication
     RdfUnavailable: 503,
     # IHE SVS (ITI-48/60): the SOAP fault's HTTP status

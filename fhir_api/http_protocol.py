@@ -14,6 +14,7 @@ which answer first with the app's full headers. The connection is closed after e
 
 from __future__ import annotations
 
+import asyncio
 import http
 
 import orjson
@@ -49,7 +50,7 @@ def outcome_bytes(status: int, text: str, default_headers: list[tuple[bytes, byt
 class OutcomeHttpToolsProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` whose refusals are OperationOutcomes (see the module docstring)."""
 
-    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]  # signature of the base class
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as the base class
         super().connection_made(transport)
         self._head_bytes = 0
         self._reading_head = True

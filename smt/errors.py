@@ -246,10 +246,11 @@ class TooCostly(TerminologyError):
     message_id = "VALUESET_TOO_COSTLY"
 
 
-class EclTooCostly(TooCostly):
+class EclTooCostly(TerminologyError):
     """An ECL expression whose steps gather more concepts than the evaluation budget allows."""
 
-    message_id = None
+    issue_type = "too-costly"
+    tx_code = None
 
 
 class CircularReference(TerminologyError):

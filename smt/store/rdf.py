@@ -328,7 +328,7 @@ class RdfStore:
         for graph in (_REGISTRY, ox.NamedNode(DRAFT_REGISTRY_PREFIX + release_id)):
             statements = list(self.store.quads_for_pattern(node, None, None, graph))
             for link in statements:
-                if link.predicate.value == DCT + "source":
+                if link.predicate.value == DCT + "source" and isinstance(link.object, ox.BlankNode):
                     found += self.store.quads_for_pattern(link.object, None, None, graph)
             found += statements
         return found
@@ -351,7 +351,8 @@ class RdfStore:
         their own) to their draft graphs; return their release ids."""
         predicate, draft = ox.NamedNode(SMT + "status"), ox.Literal("draft")
         moved = [q.subject.value.removeprefix(RELEASE_PREFIX)
-                 for q in self.store.quads_for_pattern(None, predicate, draft, _REGISTRY)]
+                 for q in self.store.quads_for_pattern(None, predicate, draft, _REGISTRY)
+                 if isinstance(q.subject, ox.NamedNode)]
         for release_id in moved:
             self._move_entry(release_id, ox.NamedNode(DRAFT_REGISTRY_PREFIX + release_id), {})
         return moved
@@ -372,7 +373,7 @@ class RdfStore:
         """Ids of the releases with a registry entry (published or draft)."""
         predicate = ox.NamedNode(SMT + "releaseId")
         return {q.object.value for q in self.store.quads_for_pattern(None, predicate, None, None)
-                if isinstance(q.graph_name, ox.NamedNode)
+                if isinstance(q.object, ox.Literal) and isinstance(q.graph_name, ox.NamedNode)
                 and (q.graph_name == _REGISTRY or q.graph_name.value.startswith(DRAFT_REGISTRY_PREFIX))}
 
     def release_graph_ids(self) -> set[str]:

@@ -139,7 +139,8 @@ NOT_THROUGH_THESE_OPERATIONS = {
     "SvsError": "IHE SVS", "SvsUnknownValueSet": "IHE SVS", "SvsUnknownVersion": "IHE SVS",
     "SvsCannotExpand": "IHE SVS",
     "SparqlError": "SPARQL", "UpdateRefused": "SPARQL", "NotAcceptable": "SPARQL", "QueryTimeout": "SPARQL",
-    "Busy": "SPARQL", "QueryFailed": "SPARQL",
+    "Busy": "SPARQL", "QueryFailed": "SPARQL", "MemoryLimit": "SPARQL", "FederationRefused": "SPARQL",
+    "EclTooCostly": "SNOMED CT ECL: tests/api/test_native_inputs.py",
     "AuthError": "a base class", "Unauthenticated": "writes", "Forbidden": "writes",
 }
 """Error classes these operations never raise, and where they are answered instead."""
