@@ -16,11 +16,24 @@ from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import choose_media_type
 from smt.catalogue.registry import Registry
 from smt.errors import AuthError
+from smt.security.auth import Principal
 
 Handler = Callable[[Request, OperationParams, Registry, Any], Response | Awaitable[Response]]
 """An operation's body: ``(request, params, registry, instance)``, ``instance`` None at type level."""
 Resolver = Callable[[Registry, str], Any]
 """Turns an instance-level call's resource id into the handler's ``instance``."""
+
+
+def reader(request: Request) -> Principal | None:
+    """The principal of the request's bearer token; None when there is none or it is not valid (an anonymous
+    reader). Checking a token may fetch the OIDC keys, so call this from sync code (a worker thread)."""
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        return None
+    try:
+        return request.app.state.authenticator.authenticate(authorization)
+    except AuthError:
+        return None
 
 
 def visible_registry(request: Request) -> Registry:
@@ -29,14 +42,7 @@ def visible_registry(request: Request) -> Registry:
     Checking a token may fetch the OIDC keys, so call this from sync code (FastAPI runs it in a worker thread).
     """
     registry: Registry = request.app.state.registry
-    authorization = request.headers.get("authorization")
-    if authorization:
-        try:
-            request.app.state.authenticator.authenticate(authorization)
-        except AuthError:
-            return registry.public()
-        return registry
-    return registry.public()
+    return registry if reader(request) is not None else registry.public()
 
 
 async def get_registry(request: Request) -> Registry:

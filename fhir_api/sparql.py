@@ -18,10 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
 from fhir_api.answers import status_of
+from fhir_api.deps import reader
 from fhir_api.error_docs import plain_text_responses
 from smt.catalogue.registry import Registry
-from smt.errors import AuthError, SparqlError, UpdateRefused
-from smt.security.auth import Principal
+from smt.errors import SparqlError, UpdateRefused
 from smt.sparql.dataset import visible_graphs
 from smt.sparql.service import FORMAT_NAMES, MAX_DATASET_GRAPHS, MAX_QUERY_CHARS, Result, SparqlService
 from smt.sparql.service import Request as SparqlRequest
@@ -63,17 +63,6 @@ async def _parameters(request: Request) -> tuple[str | None, MultiDict]:
             raise UpdateRefused("this SPARQL endpoint is read-only: updates are not accepted")
         return params.get("query"), params
     raise SparqlError(f"POST a form (query=…) or an {QUERY_TYPE} body, not {media_type or 'no content type'}")
-
-
-def reader(request: Request) -> Principal | None:
-    """The principal of the request's bearer token; None when anonymous or the token is not valid."""
-    authorization = request.headers.get("authorization")
-    if not authorization:
-        return None
-    try:
-        return request.app.state.authenticator.authenticate(authorization)
-    except AuthError:
-        return None
 
 
 def graphs_for(request: Request) -> list[str] | None:
