@@ -35,9 +35,9 @@ import httpx
 from benchmarks.common import machine, percentile, serve, timed
 from benchmarks.valueset_bench import value_set
 from loaders import run_loader
-from loaders.fhir import resource_release
 from smt.catalogue.registry import Registry
 from smt.config import data_dir
+from smt.formats.fhir_json import resource_release
 from smt.model import CodeSystemRelease, Concept, Designation
 from smt.store.releases import ReleaseStore
 from smt.terminology.context import ResourceContext

@@ -42,8 +42,8 @@ import httpx
 
 from benchmarks.common import machine, percentile, serve, timed
 from loaders import run_loader
-from loaders.fhir import resource_release
 from smt.config import data_dir
+from smt.formats.fhir_json import resource_release
 from smt.model import CodeSystemRelease, Release
 from smt.store.releases import ReleaseStore
 

@@ -27,8 +27,8 @@ from fhir_api.openapi_fhir import answers, resource_body
 from fhir_api.responses import fhir_json
 from fhir_api.security import authorise, require_writer
 from loaders import get_loader, loader_names
-from loaders.fhir import release_from_resource
 from smt.catalogue.registry import Registry
+from smt.formats.fhir_json import release_from_resource
 from smt.model import Release
 from smt.quality import enforce
 from smt.security.auth import Principal

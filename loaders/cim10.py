@@ -18,6 +18,7 @@ from loaders.cim10_hierarchy import HIERARCHY_GLOB, Grouping, Groupings, Hierarc
 from loaders.sources import source_file
 from smt.catalogue.terminologies import entry
 from smt.errors import LoadError
+from smt.formats.cim10_codes import insert_dot
 from smt.model import (
     CodeSystemRelease,
     Coding,
@@ -48,18 +49,6 @@ PROPERTIES = [
 _YEAR_IN_NAME = re.compile(r"(?<![0-9])(20[0-9]{2})(?![0-9])")
 _VERSION = re.compile(r"[0-9]{4}")
 _DATA_SUFFIXES = (".txt", ".csv", ".tsv", ".json")
-
-
-def normalise_code(text: str) -> str:
-    """Canonical dotted form of a code given with or without dot: "e119" → "E11.9", "B24+0" → "B24.+0"."""
-    code = text.strip().upper().replace(" ", "")
-    if "-" in code:
-        return code
-    return _dotted(code.replace(".", ""))
-
-
-def _dotted(code: str) -> str:
-    return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
 
 
 def load(path: Path, version: str | None = None) -> list[CodeSystemRelease]:
@@ -197,7 +186,7 @@ def _code_concept(table: Table, item: Entry, factory: _Factory) -> Concept:
         properties.append(factory.prop("ssr", item.ssr, "string"))
     if item.psy is not None:
         properties.append(factory.prop("typePsy", item.psy, "integer"))
-    return Concept(code=_dotted(item.code), display=item.long, designations=designations, properties=properties,
+    return Concept(code=insert_dot(item.code), display=item.long, designations=designations, properties=properties,
                    origin=table.origin(item.pos))
 
 
@@ -223,7 +212,7 @@ def _link_parents(concepts: dict[str, Concept], groupings: Groupings | None, war
     for code, concept in concepts.items():
         parent = _code_parent(code, concepts)
         if parent is not None:
-            concept.parents.append(_dotted(parent))
+            concept.parents.append(insert_dot(parent))
             continue
         grouping = groupings.parent_of(code[:3]) if groupings else None
         if grouping is not None:

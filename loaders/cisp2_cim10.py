@@ -33,11 +33,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loaders.cim10 import normalise_code
 from loaders.sources import decode_lines, read_bytes, source_file
 from smt.alignments.extensions import slot_extension
 from smt.catalogue.terminologies import entry
 from smt.errors import LoadError, NotFound
+from smt.formats.cim10_codes import dotted_code
 from smt.index.reader import CodeSystemIndex
 from smt.model import ResourceRelease
 
@@ -74,7 +74,7 @@ def read_links(path: Path) -> list[Link]:
             continue
         if not rubric:
             raise LoadError("empty rubric code", file=str(path), line=line, field="cod")
-        parts = [normalise_code(part) for part in re.split(r"[;,]", cell) if part.strip()]
+        parts = [dotted_code(part) for part in re.split(r"[;,]", cell) if part.strip()]
         links.append(Link(rubric, tuple(dict.fromkeys(parts)), line))
     if not links:
         raise LoadError("no rubric lists ICD-10 codes (column 'icd10')", file=str(path))

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import orjson
 
-from loaders.fhir import release_from_resource, resources_in
 from loaders.nos_names import ended
 from loaders.svs import DATE_PROPERTIES, PUBLISHER
 from smt.errors import LoadError
+from smt.formats.fhir_json import release_from_resource, resources_in
 from smt.model import CodeSystemRelease, Concept, Designation, PropertyDef, Release
 
 RETIRED_STATUSES = {"retired", "deprecated", "inactive"}

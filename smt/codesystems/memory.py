@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 
-from loaders.fhir import codesystem_release
+from smt.formats.fhir_json import codesystem_release, standing
 from smt.index.build import ancestor_sets, release_meta
 from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord
 from smt.model import CodeSystemRelease
-from smt.terminology.standing import standing
 
 
 class MemoryCodeSystem:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.snomed.terms import is_fsn
 from smt.errors import NotFound, UnknownCode, UnknownCodeSystem
+from smt.formats.cim10_codes import dotted_code
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, SubsumptionOutcome
 from smt.model import Coding, PropertyValue
 from smt.store.releases import ReleaseInfo
@@ -34,19 +35,11 @@ CIM10_URL = "https://smt.esante.gouv.fr/terminologie-cim-10"
 SNOMED_URL = "http://snomed.info/sct"
 
 
-def dotted_cim10(code: str) -> str:
-    """CIM-10 code in its dotted form: "e119" → "E11.9"; dotted codes and ranges are only upper-cased."""
-    code = code.strip().upper()
-    if "." in code or "-" in code or len(code) <= 3:
-        return code
-    return f"{code[:3]}.{code[3:]}"
-
-
 PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "preferredForLanguage",
                                 "Preferred For Language")
 """Designation use of a concept's own display, given as a designation in the code system's language."""
 
-CODE_NORMALISERS: dict[str, Callable[[str], str]] = {CIM10_URL: dotted_cim10}
+CODE_NORMALISERS: dict[str, Callable[[str], str]] = {CIM10_URL: dotted_code}
 """Per-system fallback for code look-ups, keyed by canonical URL. Others may register their own."""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 
-from loaders.fhir import SUPPLEMENT_SOURCE
+from smt.formats.fhir_json import SUPPLEMENT_SOURCE
 
 VALUESET_SUPPLEMENT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
 

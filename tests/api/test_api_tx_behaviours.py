@@ -328,7 +328,7 @@ def test_include_definition_keeps_the_value_set_definition(client: TestClient) -
 
 
 def test_stored_code_system_keeps_concept_and_designation_extensions(tmp_path: Path) -> None:
-    from loaders.fhir import codesystem_release
+    from smt.formats.fhir_json import codesystem_release
     from smt.store.releases import ReleaseStore
 
     ReleaseStore(tmp_path).load(codesystem_release(code_system()))

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders import fhir as fhir_loader
-from loaders.fhir import codesystem_release, resource_release
+from smt.formats.fhir_json import codesystem_release, resource_release
 from smt.store.releases import ReleaseStore
 from tests.fhir_validation import assert_valid_fhir
 from tests.terminology.test_expand import CS_URL, body_code_system, include, value_set

@@ -9,10 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from loaders.cim10 import PROPERTIES, load, normalise_code
+from loaders.cim10 import PROPERTIES, load
 from loaders.cim10_hierarchy import read_hierarchy
 from smt.config import SAMPLES_DIR, data_dir
 from smt.errors import LoadError
+from smt.formats.cim10_codes import dotted_code
 from smt.model import CodeSystemRelease, Concept
 from smt.quality import check_release
 
@@ -153,8 +154,8 @@ def test_edsnlp_csv_needs_a_version() -> None:
     ("A000", "A00.0"), ("E119", "E11.9"), ("e11.9", "E11.9"), (" U0710 ", "U07.10"), ("B24+0", "B24.+0"),
     ("B24.+0", "B24.+0"), ("C169+0", "C16.9+0"), ("F03+00", "F03.+00"), ("E11", "E11"), ("E10-E14", "E10-E14"),
 ])
-def test_normalise_code(given: str, expected: str) -> None:
-    assert normalise_code(given) == expected
+def test_dotted_code(given: str, expected: str) -> None:
+    assert dotted_code(given) == expected
 
 
 # --- bundled sample ----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 
 from smt.catalogue.registry import Registry
 from smt.errors import UnknownCode, UnknownCodeSystem
+from smt.formats.cim10_codes import dotted_code
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef
 from smt.store.releases import ReleaseStore
 from smt.terminology import codesystem as engine
@@ -72,8 +73,8 @@ def test_language_preferences_sorts_by_quality_and_drops_q0() -> None:
 @pytest.mark.parametrize(("given", "expected"), [
     ("E119", "E11.9"), ("e119", "E11.9"), ("E11.9", "E11.9"), ("E11", "E11"), ("A00-B99", "A00-B99")])
 def test_dotted_cim10(given: str, expected: str) -> None:
-    assert engine.dotted_cim10(given) == expected
-    assert engine.CODE_NORMALISERS[engine.CIM10_URL] is engine.dotted_cim10
+    assert dotted_code(given) == expected
+    assert engine.CODE_NORMALISERS[engine.CIM10_URL] is dotted_code
 
 
 # -- $lookup ------------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from loaders.fhir import codesystem_release, resource_release
 from smt.catalogue.registry import Registry
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
@@ -20,6 +19,7 @@ from smt.errors import (
     UnknownValueSet,
     VersionNotAllowed,
 )
+from smt.formats.fhir_json import codesystem_release, resource_release
 from smt.store.releases import ReleaseStore
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand import filters

@@ -23,11 +23,11 @@ from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.expr_membership import listed_expression
 from smt.codesystems.text_index import indexed_text_ids
 from smt.errors import CircularReference, CodeSystemNotFound, UnknownCodeSystem, UnknownValueSet
+from smt.formats.fhir_json import standing
 from smt.index.reader import CodeSystemIndex, ConceptRecord
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.concept_extensions import PROPERTY_EXTENSIONS
 from smt.terminology.expand.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
-from smt.terminology.standing import standing
 
 CONCEPT_EXTENSIONS = frozenset({
     "http://hl7.org/fhir/StructureDefinition/valueset-deprecated",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from smt.codesystems.snomed.implicit_vs import is_implicit
 from smt.errors import TooCostly, ValueSetError
+from smt.formats.fhir_json import standing
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.compose import (
     Compose,
@@ -26,7 +27,6 @@ from smt.terminology.expand.compose import (
 )
 from smt.terminology.expand.entries import EntryBuilder, ExpansionEntry, versions_shown
 from smt.terminology.expand.tree import default_nesting, hierarchy_possible, nest
-from smt.terminology.standing import standing
 from smt.terminology.versions import split_canonical
 
 __all__ = [

@@ -15,11 +15,11 @@ from smt.codesystems.snomed.expr_membership import expression_member
 from smt.codesystems.snomed.expression import Expression
 from smt.codesystems.snomed.validate_expr import SNOMED
 from smt.errors import CodeSystemNotFound, SmtError, UnknownValueSet
+from smt.formats.fhir_json import STANDARDS_STATUS, WARNED_STANDINGS, standing
 from smt.index.reader import ConceptRecord
 from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.compose import Compose, Membership, canonical_of
-from smt.terminology.standing import STANDARDS_STATUS, WARNED, standing
 from smt.terminology.validate.issues import issue_path, issues_message
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class ValueSetMembership:
             if ext.get("url", "").endswith("/valueset-deprecated") and str(
                     ext.get("valueBoolean", ext.get("valueCode"))).lower() == "true":
                 return "deprecated"
-            if ext.get("url") == STANDARDS_STATUS and ext.get("valueCode") in WARNED:
+            if ext.get("url") == STANDARDS_STATUS and ext.get("valueCode") in WARNED_STANDINGS:
                 return str(ext["valueCode"])
         return None
 
