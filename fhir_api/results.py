@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from smt.codesystems.lookup import LookupProperty, LookupResult
 from smt.index.reader import DesignationRecord
 from smt.publish.codesystem_json import coding_json, typed_value  # also imported from here by valueset_json
-from smt.terminology.codesystem import Issue, LookupProperty, LookupResult, ValidationResult
+from smt.terminology.codesystem import Issue, ValidationResult
 
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 import copy
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar, cast
 
 from smt.catalogue.terminologies import load_catalogue, url_for_oid
 from smt.errors import NotFound
 from smt.index.reader import CodeSystemIndex
 from smt.store.releases import ReleaseInfo, ReleaseStore
+
+T = TypeVar("T")
 
 _NUMBER = re.compile(r"(\d+)")
 _SNOMED_VERSION = re.compile(r"^https?://snomed\.info/x?sct/(\d+)/version/(\d{8})$")
@@ -59,14 +63,16 @@ def normalise_system(url: str) -> str:
 
 
 class Registry:
-    """Releases in the store, the code system indexes opened on demand, and version resolution."""
+    """Releases in the store, what is opened or built from each of them on demand (its compiled index, its code
+    system provider), and version resolution."""
 
     def __init__(self, home: Path) -> None:
         self.store = ReleaseStore(home)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stamp: int | None = None
         self._releases: list[ReleaseInfo] = []
-        self._indexes: dict[str, CodeSystemIndex] = {}
+        self._attached: dict[str, dict[str, object]] = {}
+        """Release id → kind ("index", "provider"…) → the object built for that release."""
         self._hide_drafts = False
         self._public: Registry | None = None
 
@@ -86,8 +92,8 @@ class Registry:
             with self._lock:
                 self._releases = self.store.list()
                 live = {r.id for r in self._releases}
-                for gone in set(self._indexes) - live:
-                    self._indexes.pop(gone).close()
+                for gone in set(self._attached) - live:
+                    self._drop(gone)
                 self._stamp = stamp
         if self._hide_drafts:
             return [r for r in self._releases if r.status != "draft"]
@@ -137,16 +143,27 @@ class Registry:
         usable = active or [r for r in candidates if r.status != "retired"] or candidates
         return usable[-1]
 
+    def attached(self, info: ReleaseInfo, kind: str, build: Callable[[], T]) -> T:
+        """The object of ``kind`` built from one release by ``build`` (its index, its code system provider…):
+        built once, then shared, and dropped (closed when it can be) with the release."""
+        found = self._attached.get(info.id, {}).get(kind)
+        if found is None:
+            with self._lock:
+                slot = self._attached.setdefault(info.id, {})
+                found = slot.get(kind)
+                if found is None:
+                    found = slot[kind] = build()
+        return cast(T, found)
+
+    def _drop(self, release_id: str) -> None:
+        for item in self._attached.pop(release_id).values():
+            close = getattr(item, "close", None)
+            if callable(close):
+                close()
+
     def index(self, info: ReleaseInfo) -> CodeSystemIndex:
         """The compiled index of a code system release (opened once, then shared)."""
-        index = self._indexes.get(info.id)
-        if index is None:
-            with self._lock:
-                index = self._indexes.get(info.id)
-                if index is None:
-                    index = CodeSystemIndex(info.index_path)
-                    self._indexes[info.id] = index
-        return index
+        return self.attached(info, "index", lambda: CodeSystemIndex(info.index_path))
 
     def code_system(self, url: str, version: str | None = None) -> CodeSystemIndex:
         return self.index(self.resolve(url, version))

@@ -1,7 +1,9 @@
 """The declarative catalogue of terminologies (``terminologies/*.toml``).
 
-Each entry names a terminology's canonical URL, OIDs, publisher, licence, concept IRI base and loader. Loaders
-take their metadata from here so that a terminology is described in one place only.
+Each entry names a terminology's canonical URL, OIDs, publisher, licence, concept IRI base, loader and, for a
+terminology with rules of its own, its code system provider. Loaders take their metadata from here, and the
+provider factory (``smt.codesystems.factory``) its provider, so that a terminology is described in one place
+only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class CatalogueEntry:
     name: str
     title: str
     loader: str | None = None
+    provider: str | None = None
+    """The code system provider that serves it (``smt.codesystems.factory.PROVIDERS``); None: plain FHIR."""
     publisher: str | None = None
     copyright: str | None = None
     licence: str | None = None
@@ -38,6 +42,7 @@ def _entry(key: str, data: dict) -> CatalogueEntry:
         name=data["name"],
         title=data.get("title", data["name"]),
         loader=data.get("loader"),
+        provider=data.get("provider"),
         publisher=data.get("publisher"),
         copyright=data.get("copyright"),
         licence=data.get("licence"),

@@ -1,18 +1,19 @@
-"""A code system held in memory (a request ``tx-resource``, a contained or supplemented code system)."""
+"""The provider of a code system held in memory: a request ``tx-resource``, a contained or supplemented code
+system, built from its FHIR resource (``smt.codesystems.factory.memory_provider``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 
-from smt.formats.fhir_json import codesystem_release, standing
+from smt.codesystems.provider import CodeSystemProvider
 from smt.index.build import ancestor_sets, release_meta
 from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord
 from smt.model import CodeSystemRelease
 
 
-class MemoryCodeSystem:
-    """A code system release held in memory, with the same read interface as ``CodeSystemIndex``."""
+class MemoryCodeSystem(CodeSystemProvider):
+    """A code system release held in memory."""
 
     def __init__(self, release: CodeSystemRelease) -> None:
         self.release = release
@@ -29,13 +30,6 @@ class MemoryCodeSystem:
             ConceptRecord(i, c.code, c.display, c.definition, c.status, c.abstract, not self._children[i])
             for i, c in enumerate(source)
         ]
-
-    @classmethod
-    def from_resource(cls, resource: dict) -> MemoryCodeSystem:
-        """A provider for a FHIR CodeSystem JSON resource."""
-        provider = cls(codesystem_release(resource, where=f"CodeSystem {resource.get('url')}"))
-        provider.meta["standing"] = standing(resource)
-        return provider
 
     @property
     def url(self) -> str:
@@ -77,7 +71,8 @@ class MemoryCodeSystem:
     def ids_for_codes(self, codes: Iterable[str]) -> dict[str, int]:
         return {code: concept.id for code in codes if (concept := self.concept(code)) is not None}
 
-    def designations(self, concept: ConceptRecord) -> list[DesignationRecord]:
+    def designations(self, concept: ConceptRecord, include_inactive: bool = False) -> list[DesignationRecord]:
+        """Every designation: a deprecated or withdrawn one is kept (inactive) whatever ``include_inactive``."""
         return [DesignationRecord(d.value, d.language, d.use, active=d.active, source=d.source,
                                   extensions=d.extensions)
                 for d in self.release.concepts[concept.id].designations]

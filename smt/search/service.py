@@ -129,13 +129,14 @@ def _result(registry: Registry, release: ReleaseInfo, index: SearchIndex, match:
 def matching_concept_ids(search_dir: Path, text: str) -> set[int] | None:
     """Ordinals (compiled-index ids) of every concept whose terms match ``text`` in the strict pass: each word
     starts a word of one term (folded, stemmed), or ``text`` is the code or starts it. Unranked, no typo or
-    partial pass: the membership test of a text filter. None when ``search_dir`` holds no search index.
+    partial pass: the membership test of a text filter. None when ``search_dir`` holds no search index, or the
+    text no word the index searches (only stop words): the caller then compares the terms itself.
     """
     index = open_index(search_dir)
     builder = QueryBuilder(text)
     query = builder.build("strict", bonuses=False) if index and builder.modes() else None
     if index is None or query is None:
-        return None if index is None else set()
+        return None
     result = index.searcher.search(query, 1000)
     if result.count > len(result.hits):
         result = index.searcher.search(query, result.count)

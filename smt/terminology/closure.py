@@ -27,8 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from smt.catalogue.registry import Registry
+from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import UnknownClosureTable
-from smt.terminology.codesystem import CodeSystemVersion, require_concept, resolve
+from smt.terminology.codesystem import require_concept, stored
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS closure_table (name TEXT PRIMARY KEY, version INTEGER NOT NULL, created TEXT NOT NULL);
@@ -165,12 +166,12 @@ class ClosureConcept:
 
 def _resolver(registry: Registry) -> tuple[Callable[[ClosureConcept], Member], Relate]:
     """Concept → member (code system and code checked) and the subsumption test between two members."""
-    versions: dict[tuple[str, str | None], CodeSystemVersion] = {}
+    versions: dict[tuple[str, str | None], CodeSystemProvider] = {}
 
-    def code_system(system: str, version: str | None) -> CodeSystemVersion:
+    def code_system(system: str, version: str | None) -> CodeSystemProvider:
         key = (system, version)
         if key not in versions:
-            versions[key] = resolve(registry, system, version)
+            versions[key] = stored(registry, system, version)
         return versions[key]
 
     def member(concept: ClosureConcept) -> Member:
@@ -181,7 +182,7 @@ def _resolver(registry: Registry) -> tuple[Callable[[ClosureConcept], Member], R
 
     def relate(a: Member, b: Member) -> str:
         cs = code_system(a.system, a.system_version or b.system_version)
-        return cs.index.subsumes(require_concept(cs, a.code), require_concept(cs, b.code))
+        return cs.subsumption(require_concept(cs, a.code), require_concept(cs, b.code))
 
     return member, relate
 

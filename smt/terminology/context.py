@@ -9,23 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from smt.catalogue.registry import Registry, normalise_system
-from smt.codesystems.memory import MemoryCodeSystem
+from smt.codesystems.factory import implicit_value_set, memory_provider, stored_provider
 from smt.codesystems.provider import CodeSystemProvider
-from smt.codesystems.snomed.implicit_vs import implicit_focus, implicit_value_set
-from smt.errors import InvalidFilter, SupplementNotFound, UnknownCodeSystem, UnknownValueSet
+from smt.errors import SupplementNotFound, UnknownCodeSystem, UnknownValueSet
 from smt.terminology.supplements import apply as apply_supplements
 from smt.terminology.supplements import is_supplement
 from smt.terminology.versions import VersionRules, select_version, split_canonical
-
-
-def _has_members(provider: CodeSystemProvider, refset: str) -> bool:
-    """Whether ``refset`` is a reference set with members in a stored release (ECL ``^ refset``)."""
-    from smt.codesystems.snomed.ecl_filter import ecl_ids
-
-    try:
-        return bool(ecl_ids(provider, "=", f"^ {refset}"))
-    except InvalidFilter:
-        return False
 
 
 class ResourceContext:
@@ -54,7 +43,7 @@ class ResourceContext:
         if kind == "CodeSystem" and is_supplement(resource):
             self._supplements.setdefault(url, {})[version] = resource
         elif kind == "CodeSystem":
-            self._code_systems.setdefault(url, {})[version] = MemoryCodeSystem.from_resource(resource)
+            self._code_systems.setdefault(url, {})[version] = memory_provider(resource)
             self._sources.setdefault(url, {})[version] = resource
         elif kind == "ValueSet":
             self._value_sets.setdefault(url, {})[version] = resource
@@ -84,7 +73,7 @@ class ResourceContext:
             for base_version, source in self._sources.get(base, {}).items():
                 merged = apply_supplements(source, [resource])
                 self._sources[base][base_version] = merged
-                self._code_systems[base][base_version] = MemoryCodeSystem.from_resource(merged)
+                self._code_systems[base][base_version] = memory_provider(merged)
 
     # -- code systems ---------------------------------------------------------------------------------------
 
@@ -119,11 +108,11 @@ class ResourceContext:
             stored = self.registry.versions_of(system)
             if stored:
                 if version is None:
-                    return self.registry.index(self.registry.resolve(normalise_system(system)))
+                    return stored_provider(self.registry, self.registry.resolve(normalise_system(system)))
                 picked = select_version([r.version for r in stored], version)
                 if picked is not None:
                     info = next(r for r in reversed(stored) if r.version == picked)
-                    return self.registry.index(info)
+                    return stored_provider(self.registry, info)
         known = self.code_system_versions(system)
         if not known or version is None:
             raise UnknownCodeSystem(system)
@@ -132,17 +121,13 @@ class ResourceContext:
     # -- value sets -----------------------------------------------------------------------------------------
 
     def _check_implicit(self, vs: dict) -> None:
-        """``UnknownValueSet`` when an implicit SNOMED CT value set names a concept its release does not hold."""
-        include = vs["compose"]["include"][0]
-        focus = implicit_focus(vs)
-        if focus is None:
-            return
+        """``UnknownValueSet`` when the release of an implicit value set's code system does not hold what the
+        value set is built on (a SNOMED CT concept or reference set)."""
         try:
-            provider = self.code_system(include["system"], None, check=False)
+            provider = self.code_system(vs["compose"]["include"][0]["system"], None, check=False)
         except UnknownCodeSystem:
             return
-        if provider.concept(focus) is None or (include.get("filter", [{}])[0].get("property") == "constraint"
-                                               and not _has_members(provider, focus)):
+        if not provider.holds_implicit_value_set(vs):
             raise UnknownValueSet(vs["url"])
 
     def value_set(self, canonical: str, version: str | None = None) -> dict:

@@ -1,6 +1,6 @@
 """Checks on a ``displayLanguage`` / ``Accept-Language`` value beyond its ranked tags.
 
-``language_preferences`` (``smt.terminology.codesystem``) gives the acceptable tags best first; this module says
+``language_preferences`` (``smt.codesystems.languages``) gives the acceptable tags best first; this module says
 whether the value is well formed (``check``) and whether it refuses every other language (``*;q=0``), in which
 case a concept with no term in a requested language has no display at all (``only_listed``).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from smt.codesystems.languages import language_preferences
 from smt.errors import InvalidDisplayLanguage
-from smt.terminology.codesystem import language_preferences
 
 _RANGE = re.compile(r"^\s*(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)\s*(;\s*q\s*=\s*[0-9](\.[0-9]{0,3})?\s*)?$")
 

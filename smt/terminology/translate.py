@@ -8,7 +8,7 @@
   an R4 answer states it: inverted in reverse (the CISP-2 → CIM-10 row T90 → E11 is ``narrower``, so the
   reverse look-up E11 → T90 is ``wider``: T90 is wider than E11).
 * System URLs are compared in canonical form (catalogue aliases, trailing ``/``); codes as given, then in
-  their system's normalised form (CIM-10 ``E119`` → ``E11.9``, ``smt.terminology.codesystem.CODE_NORMALISERS``).
+  their system's spelling (CIM-10 ``E119`` → ``E11.9``: ``CodeSystemProvider.normalise_code``).
 * A group's ``unmapped`` rule (``provided``, ``fixed``) answers forward look-ups its elements do not cover.
 * ``result`` is true when at least one match is neither ``unmatched`` nor ``disjoint``.
 
@@ -29,9 +29,8 @@ from smt.alignments.curies import canonical_system
 from smt.alignments.model import MapRow, canonical, map_rows, scope_uri
 from smt.alignments.vocab import NEGATIVE, R5_RELATIONSHIP_TO_EQUIVALENCE, inverse_equivalence
 from smt.catalogue.registry import Registry
-from smt.codesystems.snomed.maps import SCT, implicit_map, map_refset_urls
+from smt.codesystems.factory import implicit_concept_map, implicit_map_urls, provider_class
 from smt.store.releases import RESOURCE, ReleaseInfo
-from smt.terminology.codesystem import CODE_NORMALISERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +118,9 @@ def candidate_maps(registry: Registry, url: str | None = None, version: str | No
     """The maps a translation consults: the one ``url`` (+ ``version``) names, else every default version.
 
     Maps ``given`` with the request come first and take precedence over a stored map with the same URL. An
-    implicit SNOMED CT map URL (``…?fhir_cm=``) is built from the SNOMED CT release; without ``url``, the map
-    reference sets of the default SNOMED CT release are consulted too when ``query`` translates SNOMED CT
-    codes, or asks for SNOMED CT codes in reverse.
+    implicit map URL (SNOMED CT ``…?fhir_cm=``) is built by its terminology's provider; without ``url``, the
+    implicit maps of the terminology of the codes ``query`` translates (in reverse: of the codes it asks for)
+    are consulted too (the map reference sets of the default SNOMED CT release).
     """
     inline = [MapIndex(resource) for resource in given
               if isinstance(resource, dict) and resource.get("resourceType") == "ConceptMap"]
@@ -129,29 +128,24 @@ def candidate_maps(registry: Registry, url: str | None = None, version: str | No
         named = [m for m in inline if m.url == url and (version is None or (m.canonical or "").endswith(f"|{version}"))]
         if named:
             return named
-        implicit = implicit_map(registry, url)
+        implicit = implicit_concept_map(registry, url)
         if implicit is not None:
             return [_implicit_index(implicit)]
         return [stored_index(registry.resolve(url, version, kind="ConceptMap"))]
     seen = {m.url for m in inline}
     urls = sorted({r.url for r in registry.releases() if r.kind == "ConceptMap"} - seen)
     maps = inline + [stored_index(registry.resolve(u, kind="ConceptMap")) for u in urls]
-    if query is not None and _wants_snomed_maps(query):
-        maps += [_implicit_index(implicit_map(registry, u) or {}) for u in map_refset_urls(registry)]
+    if query is not None:
+        systems = [query.result_system] if query.reverse else [c.system for c in query.codings]
+        maps += [_implicit_index(implicit_concept_map(registry, u) or {}) for u in implicit_map_urls(registry, systems)]
     return maps
-
-
-def _wants_snomed_maps(query: TranslateQuery) -> bool:
-    if query.reverse:
-        return _system(query.result_system) == SCT
-    return any(_system(c.system) == SCT for c in query.codings)
 
 
 _IMPLICIT: OrderedDict[str, MapIndex] = OrderedDict()
 
 
 def _implicit_index(resource: dict) -> MapIndex:
-    """The index of an implicit map (rebuilt only when ``smt.codesystems.snomed.maps`` built a new resource)."""
+    """The index of an implicit map (rebuilt only when its provider built a new resource)."""
     key = f"{resource.get('url')}|{resource.get('version')}"
     index = _IMPLICIT.get(key)
     if index is None or index.resource is not resource:
@@ -163,8 +157,7 @@ def _implicit_index(resource: dict) -> MapIndex:
 
 def _codes(concept: Concept) -> list[str]:
     codes = [concept.code]
-    normaliser = CODE_NORMALISERS.get(_system(concept.system) or "")
-    if normaliser is not None and (other := normaliser(concept.code)) != concept.code:
+    if concept.system and (other := provider_class(concept.system).normalise_code(concept.code)) != concept.code:
         codes.append(other)
     return codes
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from smt.codesystems.memory import MemoryCodeSystem
-from smt.codesystems.snomed.ecl_filter import ecl_ids
 from smt.codesystems.snomed.implicit_vs import implicit_focus, implicit_value_set, is_implicit
 from smt.errors import InvalidFilter
+from smt.terminology.expand.filters import ecl_filter_ids
 from tests.factories import make_release
 
 
@@ -36,9 +36,9 @@ def test_focus_and_other_urls() -> None:
 
 def test_ecl_filter_needs_a_stored_release() -> None:
     with pytest.raises(InvalidFilter, match="ECL"):
-        ecl_ids(MemoryCodeSystem(make_release()), "=", "<< 1")
+        ecl_filter_ids(MemoryCodeSystem(make_release()), "=", "<< 1")
 
 
 def test_ecl_filter_needs_the_equals_operator() -> None:
     with pytest.raises(InvalidFilter, match="'is-a'"):
-        ecl_ids(MemoryCodeSystem(make_release()), "is-a", "<< 1")
+        ecl_filter_ids(MemoryCodeSystem(make_release()), "is-a", "<< 1")

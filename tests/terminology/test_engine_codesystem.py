@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 from smt.catalogue.registry import Registry
+from smt.catalogue.terminologies import CatalogueEntry, load_catalogue
+from smt.codesystems import factory
+from smt.codesystems.languages import language_preferences
+from smt.codesystems.memory import MemoryCodeSystem
+from smt.codesystems.provider import CodeSystemProvider
+from smt.codesystems.stored import StoredCodeSystem
 from smt.errors import UnknownCode, UnknownCodeSystem
 from smt.formats.cim10_codes import dotted_code
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef
@@ -17,6 +24,7 @@ from smt.terminology.context import ResourceContext
 from smt.terminology.validate.valueset import ValidateOptions, code_system_validator, validate_in_code_systems
 
 DEMO = "http://smt.example.org/CodeSystem/demo"
+CIM10 = "https://smt.esante.gouv.fr/terminologie-cim-10"
 SHORT = Coding("http://smt.example.org/designation-use", "short", "Libellé court")
 
 
@@ -61,20 +69,47 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     return Registry(build_store(tmp_path_factory.mktemp("engine-home")))
 
 
+class UpperCaseRules(CodeSystemProvider):
+    """A terminology whose codes are upper case and looked up in any case."""
+
+    @classmethod
+    def normalise_code(cls, code: str) -> str:
+        return code.upper()
+
+
+class StoredUpperCase(UpperCaseRules, StoredCodeSystem):
+    pass
+
+
+class MemoryUpperCase(UpperCaseRules, MemoryCodeSystem):
+    pass
+
+
+def with_uppercase_provider(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    """The demo code system served by ``UpperCaseRules`` (named in the catalogue as a terminology's provider
+    is), over a registry of the same store (its providers built afresh)."""
+    monkeypatch.setitem(factory.PROVIDERS, "uppercase", factory.ProviderClasses(UpperCaseRules, StoredUpperCase,
+                                                                               MemoryUpperCase))
+    monkeypatch.setitem(load_catalogue(), "demo", CatalogueEntry("demo", DEMO, "Demo", "Démo", provider="uppercase"))
+    factory.provider_classes.cache_clear()  # and a cache of its own while patched
+    monkeypatch.setattr(factory, "provider_classes", lru_cache(factory.provider_classes.__wrapped__))
+    return Registry(registry.store.home)
+
+
 # -- helpers ------------------------------------------------------------------------------------------------
 
 
 def test_language_preferences_sorts_by_quality_and_drops_q0() -> None:
-    assert engine.language_preferences("fr-CA;q=0.5, en, de;q=0") == ["en", "fr-ca"]
-    assert engine.language_preferences(None) == []
-    assert engine.language_preferences("*") == ["*"]
+    assert language_preferences("fr-CA;q=0.5, en, de;q=0") == ["en", "fr-ca"]
+    assert language_preferences(None) == []
+    assert language_preferences("*") == ["*"]
 
 
 @pytest.mark.parametrize(("given", "expected"), [
     ("E119", "E11.9"), ("e119", "E11.9"), ("E11.9", "E11.9"), ("E11", "E11"), ("A00-B99", "A00-B99")])
 def test_dotted_cim10(given: str, expected: str) -> None:
     assert dotted_code(given) == expected
-    assert engine.CODE_NORMALISERS[engine.CIM10_URL] is dotted_code
+    assert factory.provider_class(CIM10).normalise_code(given) == dotted_code(given)
 
 
 # -- $lookup ------------------------------------------------------------------------------------------------
@@ -130,10 +165,10 @@ def test_lookup_accepts_trailing_slash(registry: Registry) -> None:
     assert engine.lookup(registry, DEMO + "/", "B").display == "Bêta"
 
 
-def test_lookup_uses_registered_code_normaliser(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lookup_uses_the_providers_code_spelling(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UnknownCode):
         engine.lookup(registry, DEMO, "a1")
-    monkeypatch.setitem(engine.CODE_NORMALISERS, DEMO, str.upper)
+    registry = with_uppercase_provider(registry, monkeypatch)
     assert engine.lookup(registry, DEMO, "a1").code == "A1"
 
 
@@ -188,8 +223,7 @@ def test_validate_code_unknown_code_is_a_result_not_an_error(registry: Registry)
 
 def test_validate_code_is_strict_but_hints_normalised_code(registry: Registry,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(engine.CODE_NORMALISERS, DEMO, str.upper)
-    result = validate(registry, DEMO, "a1")
+    result = validate(with_uppercase_provider(registry, monkeypatch), DEMO, "a1")
     assert result.result is False
     assert result.message.endswith("(did you mean 'A1'?)")
 

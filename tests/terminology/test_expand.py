@@ -9,7 +9,6 @@ import pytest
 from smt.catalogue.registry import Registry
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
-from smt.codesystems.text_index import indexed_text_ids
 from smt.errors import (
     CircularReference,
     CodeSystemNotFound,
@@ -416,8 +415,8 @@ def test_stored_resources_are_parsed_once(tmp_path: Path) -> None:
 
 def test_text_filter_uses_the_search_index_of_a_stored_release(stored: ResourceContext,
                                                                ctx: ResourceContext) -> None:
-    assert indexed_text_ids(ctx.code_system(CS_URL), "coeur") is None
-    assert indexed_text_ids(stored.code_system(CS_URL), "coeur") is not None
+    assert ctx.code_system(CS_URL).text_matches("coeur") is None
+    assert stored.code_system(CS_URL).text_matches("coeur") is not None
     for query in ("coeur", "CŒUR", "heart", "poum", "ventricule gauche", "xyz", "organe", "  "):
         assert codes(value_set(include()), stored, filter=query) == codes(value_set(include()), ctx, filter=query)
     assert codes(value_set(include(concepts=["poumon", "coeur"])), stored, filter="co") == ["coeur"]

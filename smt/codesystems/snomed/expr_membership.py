@@ -15,17 +15,20 @@ from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.expression import Expression, parse_expression, render
 from smt.codesystems.snomed.validate_expr import expression_problem
 from smt.ecl import ast, evaluate, parse
-from smt.ecl.index_backend import IndexBackend, backend_for
-from smt.index.reader import CodeSystemIndex, ConceptRecord
-from smt.terminology.expand.filters import filter_ids
+from smt.ecl.index_backend import IndexBackend
+from smt.index.reader import ConceptRecord
 
 
 def _plain(expr: Expression) -> str:
     return render(expr, lambda code: None)
 
 
-def _focus_ids(provider: CodeSystemProvider, expr: Expression) -> list[int]:
-    return [c.id for code in expr.focus if (c := provider.concept(code)) is not None]
+def _under(provider: CodeSystemProvider, expr: Expression, value: str) -> bool:
+    """Whether every focus concept of the expression is one of the concepts ``value`` lists (comma-separated) or
+    a descendant of one (a ``concept is-a`` filter)."""
+    roots = [c for code in value.split(",") if code.strip() and (c := provider.concept(code.strip())) is not None]
+    focus = [c for code in expr.focus if (c := provider.concept(code)) is not None]
+    return all(any(f.id == r.id or provider.is_descendant(f, r) for r in roots) for f in focus)
 
 
 class _Ecl:
@@ -77,27 +80,29 @@ class _Ecl:
         return False
 
 
-def _filter_keeps(provider: CodeSystemProvider, flt: dict, expr: Expression) -> bool:
+def _filter_keeps(provider: CodeSystemProvider, flt: dict, expr: Expression, backend: IndexBackend | None) -> bool:
     prop, op, value = flt.get("property"), flt.get("op"), str(flt.get("value", ""))
     if prop == "expressions":
         return value.lower() == "true"
     if prop in ("concept", "code") and op in ("is-a", "descendent-of"):
-        kept = set(filter_ids(provider, {"property": "concept", "op": "is-a", "value": value}))
-        return set(_focus_ids(provider, expr)) <= kept
-    if prop in ("constraint", "expression") and op == "=" and isinstance(provider, CodeSystemIndex):
-        return _Ecl(backend_for(provider), expr).member(parse(value))
+        return _under(provider, expr, value)
+    if prop in ("constraint", "expression") and op == "=" and backend is not None:
+        return _Ecl(backend, expr).member(parse(value))
     return False
 
 
-def expression_member(provider: CodeSystemProvider, includes: list[dict], expr: Expression) -> bool:
-    """Whether one of ``includes`` (those of ``provider``'s system) holds the expression."""
+def expression_member(provider: CodeSystemProvider, includes: list[dict], expr: Expression,
+                      backend: IndexBackend | None) -> bool:
+    """Whether one of ``includes`` (those of ``provider``'s system) holds the expression; ECL filters keep it
+    only with the ``backend`` of a stored release."""
     wanted = _plain(expr)
     for include in includes:
         listed = [parse_expression(c.get("code", "")) for c in include.get("concept", [])]
         if any(e is not None and _plain(e) == wanted for e in listed):
             return True
         filters = include.get("filter", [])
-        if filters and not include.get("concept") and all(_filter_keeps(provider, f, expr) for f in filters):
+        if filters and not include.get("concept") and all(_filter_keeps(provider, f, expr, backend)
+                                                          for f in filters):
             return True
     return False
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-SNOMED = "http://snomed.info/sct"
-PREFIX = f"{SNOMED}?fhir_vs"
+from smt.codesystems.snomed import SNOMED_URL
+
+PREFIX = f"{SNOMED_URL}?fhir_vs"
 
 
 def is_implicit(url: str | None) -> bool:
@@ -35,7 +36,7 @@ def implicit_value_set(url: str) -> dict | None:
     """The ValueSet an implicit SNOMED CT URL stands for; None for any other (or a malformed) URL."""
     if not is_implicit(url):
         return None
-    include: dict = {"system": SNOMED}
+    include: dict = {"system": SNOMED_URL}
     name, title = "ALLSNOMEDCT", "SNOMED CT Reference Set (All of SNOMED CT)"
     if url != PREFIX:
         flt, name, title = _filter(url[len(PREFIX) + 1:])

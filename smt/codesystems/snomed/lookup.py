@@ -17,21 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from smt.codesystems.languages import PREFERRED_FOR_LANGUAGE, requested_languages_first
+from smt.codesystems.lookup import LookupProperty, LookupResult, designations_asked, hierarchy_properties
 from smt.codesystems.snomed.expression import Expression, parse_expression, render
 from smt.codesystems.snomed.normal_form import normal_form, render_normal_form, sufficiently_defined
 from smt.codesystems.snomed.terms import preferred_dialect
 from smt.codesystems.snomed.validate_expr import expression_problem
-from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord
-from smt.terminology.codesystem import (
-    PREFERRED_FOR_LANGUAGE,
-    LookupProperty,
-    LookupResult,
-    UnknownCode,
-    choose_display,
-    designations_asked,
-    hierarchy_properties,
-    requested_languages_first,
-)
+from smt.codesystems.stored import StoredCodeSystem
+from smt.index.reader import ConceptRecord, DesignationRecord
 
 DEFAULT_PROPERTIES = frozenset({"parent", "child", "inactive", "effectiveTime"})
 """Returned when no ``property`` is asked for, with every attribute (codes that are SCTIDs)."""
@@ -50,54 +43,54 @@ class _Asked:
         return "*" in self.codes or code in self.codes
 
 
-def _term(index: CodeSystemIndex, code: str) -> str | None:
-    concept = index.concept(code)
+def _term(provider: StoredCodeSystem, code: str) -> str | None:
+    concept = provider.concept(code)
     return concept.display if concept is not None else None
 
 
-def _attribute(index: CodeSystemIndex, name: str, value: str, kind: str = "code") -> LookupProperty:
-    described = _term(index, value) if kind == "code" else None
-    return LookupProperty(name, value, kind, described, _term(index, name))
+def _attribute(provider: StoredCodeSystem, name: str, value: str, kind: str = "code") -> LookupProperty:
+    described = _term(provider, value) if kind == "code" else None
+    return LookupProperty(name, value, kind, described, _term(provider, name))
 
 
-def _concept_properties(index: CodeSystemIndex, concept: ConceptRecord, asked: _Asked) -> list[LookupProperty]:
-    found = hierarchy_properties(index, concept, asked)
-    stored = index.properties(concept)
+def _concept_properties(provider: StoredCodeSystem, concept: ConceptRecord, asked: _Asked) -> list[LookupProperty]:
+    found = hierarchy_properties(provider, concept, asked)
+    stored = provider.properties(concept)
     seen: set[tuple[str, str]] = set()
     for prop in stored:
         if not asked(prop.code) or (prop.code, str(prop.value)) in seen:
             continue
         seen.add((prop.code, str(prop.value)))
         if prop.code.isdigit():
-            found.append(_attribute(index, prop.code, str(prop.value), prop.type) if prop.type == "code"
-                         else LookupProperty(prop.code, prop.value, prop.type, None, _term(index, prop.code)))
+            found.append(_attribute(provider, prop.code, str(prop.value), prop.type) if prop.type == "code"
+                         else LookupProperty(prop.code, prop.value, prop.type, None, _term(provider, prop.code)))
         elif prop.code == "moduleId":
-            found.append(LookupProperty(prop.code, prop.value, prop.type, _term(index, str(prop.value))))
+            found.append(LookupProperty(prop.code, prop.value, prop.type, _term(provider, str(prop.value))))
         else:
             found.append(LookupProperty(prop.code, prop.value, prop.type))
     if any(asked(name) for name in NORMAL_FORMS):
-        form = normal_form(index, concept, sufficiently_defined(stored))
+        form = normal_form(provider.index, concept, sufficiently_defined(stored))
         if asked("normalForm"):
-            found.append(LookupProperty("normalForm", render_normal_form(form, lambda c: _term(index, c)), "string"))
+            found.append(LookupProperty("normalForm", render_normal_form(form, lambda c: _term(provider, c)), "string"))
         if asked("normalFormTerse"):
             found.append(LookupProperty("normalFormTerse", render_normal_form(form), "string"))
     return found
 
 
-def _result(index: CodeSystemIndex, code: str, display: str | None, concept: ConceptRecord | None,
+def _result(provider: StoredCodeSystem, code: str, display: str | None, concept: ConceptRecord | None,
             designations: list[DesignationRecord], properties: list[LookupProperty]) -> LookupResult:
-    version = index.version
+    version = provider.version
     return LookupResult(
-        system=index.url, name=f"{index.url}|{version}" if version else index.url, version=version, code=code,
+        system=provider.url, name=f"{provider.url}|{version}" if version else provider.url, version=version, code=code,
         display=display, definition=concept.definition if concept is not None else None, abstract=False,
         inactive=bool(concept is not None and not concept.active), designations=designations,
         properties=properties)
 
 
-def _expression_lookup(index: CodeSystemIndex, code: str, expr: Expression, asked: _Asked,
+def _expression_lookup(provider: StoredCodeSystem, code: str, expr: Expression, asked: _Asked,
                        properties: Iterable[str] | None) -> LookupResult:
-    focus = index.concept(expr.focus[0]) if len(expr.focus) == 1 else None
-    found = _concept_properties(index, focus, asked) if focus is not None else []
+    focus = provider.concept(expr.focus[0]) if len(expr.focus) == 1 else None
+    found = _concept_properties(provider, focus, asked) if focus is not None else []
     if asked("inactive") and focus is None:
         found.append(LookupProperty("inactive", False, "boolean"))
     listed = {(p.code, str(p.value)) for p in found}
@@ -105,26 +98,26 @@ def _expression_lookup(index: CodeSystemIndex, code: str, expr: Expression, aske
         shown = render(value, lambda c: None)
         if asked(name) and (name, shown) not in listed:
             listed.add((name, shown))
-            described = render(value, lambda c: _term(index, c)) if value.refined else _term(index, shown)
-            found.append(LookupProperty(name, shown, "code", described, _term(index, name)))
-    display = render(expr, lambda c: _term(index, c))
-    language = (preferred_dialect(index.designations(focus), focus.display) if focus is not None else None
-                or index.meta.get("language"))
+            described = render(value, lambda c: _term(provider, c)) if value.refined else _term(provider, shown)
+            found.append(LookupProperty(name, shown, "code", described, _term(provider, name)))
+    display = render(expr, lambda c: _term(provider, c))
+    language = (preferred_dialect(provider.designations(focus), focus.display) if focus is not None else None
+                or provider.meta.get("language"))
     designations = designations_asked([DesignationRecord(display, language, PREFERRED_FOR_LANGUAGE)], properties)
-    return _result(index, code, display, focus, designations, found)
+    return _result(provider, code, display, focus, designations, found)
 
 
-def sct_lookup(index: CodeSystemIndex, code: str, properties: Iterable[str] | None = None,
-               display_language: str | None = None) -> LookupResult:
-    """``$lookup`` of a SNOMED CT concept or expression in a release index; raises ``UnknownCode``."""
+def sct_lookup(provider: StoredCodeSystem, code: str, properties: Iterable[str] | None = None,
+               display_language: str | None = None) -> LookupResult | None:
+    """``$lookup`` of a SNOMED CT concept or expression in a stored release; None when ``code`` is neither."""
     asked = _Asked(properties)
-    concept = index.concept(code)
+    concept = provider.concept(code)
     if concept is None:
         expr = parse_expression(code)
-        if expr is None or expression_problem(index, expr) is not None:
-            raise UnknownCode(code, index.url, index.version or "")
-        return _expression_lookup(index, code, expr, asked, properties)
-    designations = index.designations(concept)
-    display = choose_display(index.meta.get("language"), concept, designations, display_language)
+        if expr is None or expression_problem(provider, expr) is not None:
+            return None
+        return _expression_lookup(provider, code, expr, asked, properties)
+    designations = provider.designations(concept)
+    display = provider.preferred_display(concept, designations, display_language)[0]
     shown = requested_languages_first(designations_asked(designations, properties), display_language)
-    return _result(index, concept.code, display, concept, shown, _concept_properties(index, concept, asked))
+    return _result(provider, concept.code, display, concept, shown, _concept_properties(provider, concept, asked))

@@ -19,10 +19,10 @@ from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from smt.catalogue.registry import Registry
+from smt.codesystems.snomed import SNOMED_URL
 from smt.errors import NotFound
 from smt.index.reader import CodeSystemIndex, RefsetRecord
 
-SCT = "http://snomed.info/sct"
 SNOMED_MAP_EXT = "https://smt.esante.gouv.fr/fhir/StructureDefinition/snomed-map-"
 MAP_FIELDS = ("mapGroup", "mapPriority", "mapRule", "mapAdvice", "correlationId", "mapCategoryId")
 
@@ -58,12 +58,12 @@ MAP_TARGET_SYSTEMS: dict[str, str] = {
 def parse_implicit_url(url: str) -> tuple[str | None, str] | None:
     """(version, refset id) of an implicit SNOMED CT map URL, None for any other URL."""
     base, sep, query = url.partition("?")
-    if not sep or not (base == SCT or base.startswith(SCT + "/")):
+    if not sep or not (base == SNOMED_URL or base.startswith(SNOMED_URL + "/")):
         return None
     refsets = parse_qs(query).get("fhir_cm")
     if not refsets:
         return None
-    return (base if base != SCT else None), refsets[0]
+    return (base if base != SNOMED_URL else None), refsets[0]
 
 
 def _target(index: CodeSystemIndex, fields: dict, kind: str, refset: str) -> dict:
@@ -105,9 +105,9 @@ def _build(index: CodeSystemIndex, version: str, refset: RefsetRecord, url: str)
         elements.setdefault(member.referenced, []).append(_target(index, member.fields or {}, refset.kind, refset.id))
     concept = index.concept(refset.id)
     title = f"SNOMED CT {concept.display if concept and concept.display else refset.id} (implicit map)"
-    group: dict = {"source": SCT, "sourceVersion": version}
+    group: dict = {"source": SNOMED_URL, "sourceVersion": version}
     if refset.kind == "Association":
-        group.update(target=SCT, targetVersion=version)
+        group.update(target=SNOMED_URL, targetVersion=version)
     elif refset.id in MAP_TARGET_SYSTEMS:
         group["target"] = MAP_TARGET_SYSTEMS[refset.id]
     group["element"] = [{"code": code, **({"display": c.display} if (c := index.concept(code)) else {}),
@@ -126,7 +126,7 @@ def implicit_map(registry: Registry, url: str) -> dict | None:
     if parsed is None:
         return None
     version, refset_id = parsed
-    info = registry.resolve(SCT, version)
+    info = registry.resolve(SNOMED_URL, version)
     key = (info.id, url)
     if key not in _CACHE:
         index = registry.index(info)
@@ -149,7 +149,7 @@ def _refsets(index: CodeSystemIndex) -> list[RefsetRecord]:
 def map_refset_urls(registry: Registry) -> list[str]:
     """Implicit map URLs of the map reference sets of the default SNOMED CT release ([] when none is loaded)."""
     try:
-        info = registry.resolve(SCT)
+        info = registry.resolve(SNOMED_URL)
     except NotFound:
         return []
-    return [f"{SCT}?fhir_cm={r.id}" for r in _refsets(registry.index(info)) if r.kind.endswith("Map")]
+    return [f"{SNOMED_URL}?fhir_cm={r.id}" for r in _refsets(registry.index(info)) if r.kind.endswith("Map")]

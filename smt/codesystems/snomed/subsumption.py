@@ -18,7 +18,8 @@ equal). Ungrouped predicate attributes match in any candidate group; an ungroupe
 group on its own. ``equivalent`` when each side subsumes the other, then ``subsumes``, ``subsumed-by``, else
 ``not-subsumed``.
 
-Concepts against concepts never come here: ``codesystem.subsumes`` answers them from the closure table.
+Concepts against concepts never come here: ``smt.terminology.codesystem.subsumes`` answers them from the
+closure table.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from smt.codesystems.snomed.expression import Expression, parse_expression_or_fail, written_as_expression
 from smt.codesystems.snomed.normal_form import Concrete, inferred_definition, sufficiently_defined
 from smt.codesystems.snomed.validate_expr import expression_problem
+from smt.codesystems.stored import StoredCodeSystem
 from smt.errors import InvalidExpression, UnknownCode
 from smt.index.reader import CodeSystemIndex, ConceptRecord, SubsumptionOutcome
 
@@ -159,33 +161,33 @@ def _as_expression(tests: _Subsumption, value: int | Expression) -> Expression:
     return value if isinstance(value, Expression) else Expression([tests.record(value).code])
 
 
-def parse_side(index: CodeSystemIndex, code: str, concept: ConceptRecord | None) -> Expression:
+def parse_side(provider: StoredCodeSystem, code: str, concept: ConceptRecord | None) -> Expression:
     """The expression a ``$subsumes`` code stands for: the concept, else the compositional grammar expression
     it is (a concept id followed by its ``|term|`` is the concept); ``UnknownCode`` otherwise, an
     ``InvalidExpression`` naming the problem when the code is written as an expression (``:`` or ``+``)."""
     if concept is not None:
         return Expression([concept.code])
-    version = index.version or ""
+    version = provider.version or ""
     plain = not written_as_expression(code)
     try:
         expr = parse_expression_or_fail(code)
     except ValueError as error:
         if plain:
-            raise UnknownCode(code, index.url, version) from None
-        raise InvalidExpression(code, index.url, version, str(error)) from None
-    problem = expression_problem(index, expr)
+            raise UnknownCode(code, provider.url, version) from None
+        raise InvalidExpression(code, provider.url, version, str(error)) from None
+    problem = expression_problem(provider, expr)
     if problem is not None:
         if plain:
-            raise UnknownCode(code, index.url, version)
-        raise InvalidExpression(code, index.url, version, problem)
+            raise UnknownCode(code, provider.url, version)
+        raise InvalidExpression(code, provider.url, version, problem)
     return expr
 
 
-def expression_subsumes(index: CodeSystemIndex, code_a: str, code_b: str, concept_a: ConceptRecord | None,
+def expression_subsumes(provider: StoredCodeSystem, code_a: str, code_b: str, concept_a: ConceptRecord | None,
                         concept_b: ConceptRecord | None) -> SubsumptionOutcome:
     """``$subsumes`` of A relative to B when one of them (``concept_x`` None) is not a concept of the release."""
-    a = parse_side(index, code_a, concept_a)
-    b = parse_side(index, code_b, concept_b)
+    a = parse_side(provider, code_a, concept_a)
+    b = parse_side(provider, code_b, concept_b)
     if not a.refined and not b.refined:  # concepts written with their terms: the closure table answers
-        return index.subsumes(index.concept(a.focus[0]), index.concept(b.focus[0]))
-    return _Subsumption(index).outcome(a, b)
+        return provider.index.subsumes(provider.index.concept(a.focus[0]), provider.index.concept(b.focus[0]))
+    return _Subsumption(provider.index).outcome(a, b)

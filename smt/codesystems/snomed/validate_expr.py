@@ -1,25 +1,25 @@
-"""$validate-code of a SNOMED CT post-coordinated expression given as the code."""
+"""What ``$validate-code`` finds of a SNOMED CT post-coordinated expression given as the code: whether its
+concepts exist and its attributes are concept model attributes, and its display with terms."""
 
 from __future__ import annotations
 
-from smt.codesystems.provider import CodeSystemProvider, preferred_display
-from smt.codesystems.snomed.expression import Expression, render
-from smt.errors import UnknownCode
-from smt.terminology.codesystem import Issue, ValidationResult
+from collections.abc import Callable
 
-SNOMED = "http://snomed.info/sct"
+from smt.codesystems.provider import CodeSystemProvider, ExpressionCheck
+from smt.codesystems.snomed.expression import Expression, parse_expression, render
+
 ATTRIBUTE_ROOTS = ("410662002", "106237007")
 """Concept model attribute and Linkage concept: every attribute name descends from one of them."""
 MRCM_NOTE = ("The expression is grammatically correct and the concepts are valid, but the expression has not been "
              "checked against the SNOMED CT concept model (MRCM)")
 
 
-def _display(provider: CodeSystemProvider, language: str | None):
+def _display(provider: CodeSystemProvider, language: str | None) -> Callable[[str], str | None]:
     def display(code: str) -> str | None:
         concept = provider.concept(code)
         if concept is None:
             return None
-        return preferred_display(provider, concept, provider.designations(concept), language)[0]
+        return provider.preferred_display(concept, provider.designations(concept), language)[0]
     return display
 
 
@@ -37,32 +37,13 @@ def expression_problem(provider: CodeSystemProvider, expr: Expression) -> str | 
     return None
 
 
-def validate_expression(provider: CodeSystemProvider, expr: Expression, code: str, location: str,
-                        not_in_vs: Issue | None, language: str | None, member: bool = False) -> ValidationResult:
-    """The result for an expression: invalid when it names unknown concepts; otherwise valid in the code system
-    (``not_in_vs`` None, with a note that the concept model was not checked), else ``member`` or not (its issue
-    ``not_in_vs``)."""
-    version = provider.version or ""
+def check_expression(provider: CodeSystemProvider, code: str, language: str | None) -> ExpressionCheck | None:
+    """The check of ``code`` as an expression: its problem, else its display with terms (in ``language``) and a
+    note that the concept model was not checked; None when ``code`` is not written as an expression."""
+    expr = parse_expression(code)
+    if expr is None:
+        return None
     problem = expression_problem(provider, expr)
     if problem:
-        issues = [*([not_in_vs] if not_in_vs else []),
-                  Issue("error", "code-invalid", "invalid-code", str(UnknownCode(code, provider.url, version)),
-                        location, message_id="Unknown_Code_in_Version"),
-                  Issue("information", "code-invalid", "invalid-code", f"Not a valid expression: {problem}",
-                        location)]
-        return ValidationResult(False, _message(issues), code=code, system=provider.url, version=provider.version,
-                                issues=issues)
-    display = render(expr, _display(provider, language))
-    if member:
-        return ValidationResult(True, display=display, code=code, system=provider.url, version=provider.version)
-    if not_in_vs is None:
-        issues = [Issue("information", "informational", "process-note", MRCM_NOTE, location)]
-        return ValidationResult(True, display=display, code=code, system=provider.url, version=provider.version,
-                                issues=issues)
-    return ValidationResult(False, _message([not_in_vs]), display=display, code=code, system=provider.url,
-                            version=provider.version, issues=[not_in_vs])
-
-
-def _message(issues: list[Issue]) -> str | None:
-    texts = [i.text for i in issues if i.severity in ("error", "warning")]
-    return "; ".join(texts) if texts else None
+        return ExpressionCheck(problem)
+    return ExpressionCheck(None, render(expr, _display(provider, language)), MRCM_NOTE)

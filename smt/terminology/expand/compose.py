@@ -3,8 +3,8 @@
 The compose is evaluated into an ordered list of member keys ``(system, version, concept id)`` once:
 includes in order (listed concepts in their order, filters and whole systems in load order), nested value
 sets intersected, excludes removed, ``compose.inactive = false`` applied. Ids come from batched queries
-(``all_ids``, ``ids_for_codes``); the key list of a whole code system is cached per provider. The ``$expand``
-text filter uses the release's search index when it has one (``smt.codesystems.text_index``).
+(``all_ids``, ``ids_for_codes``); the key list of a whole code system is cached per shared provider. The
+``$expand`` text filter asks each provider (``text_matches``: a stored release's search index), else scans.
 ``Compose.membership`` answers ``$validate-code`` without expanding: listed codes are looked up in a set
 cached per concept list, filters are evaluated for the one concept (``smt.terminology.expand.filters.filter_test``).
 The displays, designations and extensions an include gives its listed concepts, and the standing of the
@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from smt.codesystems.provider import CodeSystemProvider
-from smt.codesystems.snomed.expr_membership import listed_expression
-from smt.codesystems.text_index import indexed_text_ids
 from smt.errors import CircularReference, CodeSystemNotFound, UnknownCodeSystem, UnknownValueSet
 from smt.formats.fhir_json import standing
-from smt.index.reader import CodeSystemIndex, ConceptRecord
+from smt.index.reader import ConceptRecord
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.concept_extensions import PROPERTY_EXTENSIONS
 from smt.terminology.expand.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
@@ -42,8 +40,6 @@ Key = tuple[str, str | None, int]
 """A member of an expansion: code system URL, version (None: the system has none) and concept id."""
 
 T = TypeVar("T")
-
-SNOMED = "http://snomed.info/sct"
 
 
 def canonical_of(resource: dict) -> str:
@@ -108,7 +104,7 @@ def system_keys(provider: CodeSystemProvider) -> list[Key]:
     def build() -> list[Key]:
         url, version = provider.url, provider.version
         return [(url, version, number) for number in provider.all_ids()]
-    return derived("system", provider, build) if isinstance(provider, CodeSystemIndex) else build()
+    return derived("system", provider, build) if provider.is_shared else build()
 
 
 @dataclass(slots=True)
@@ -182,7 +178,7 @@ class Compose:
         self.standings: list[tuple[str, str, str]] = []
         """(resource type, canonical, standing) of the draft/experimental/deprecated/withdrawn resources used."""
         self.expressions: dict[Key, ConceptRecord] = {}
-        """SNOMED CT expressions listed as codes (negative ids), with their records."""
+        """Expressions listed as codes (negative ids; SNOMED CT post-coordination), with their records."""
 
     def note_standing(self, kind: str, canonical: str, value: str | None) -> None:
         if value and (kind, canonical, value) not in self.standings:
@@ -324,10 +320,9 @@ class Compose:
                 self.listed_designations[key] = listed["designation"]
 
     def _note_unclosed(self, provider: CodeSystemProvider, filters: list[dict]) -> None:
-        """SNOMED CT has a grammar (post-coordination): a whole-system or filtered include is unclosed unless a
-        filter ``expressions = false`` excludes expressions."""
-        if provider.url != SNOMED or any(f.get("property") == "expressions" and str(f.get("value")).lower()
-                                         == "false" for f in filters):
+        """A whole-system or filtered include of a code system with a grammar (post-coordination) is unclosed
+        unless its filters exclude expressions (``is_closed``)."""
+        if provider.is_closed(filters):
             return
         if not filters:
             self.unclosed = f"The code System '{provider.url}' has a grammar and so has infinite members"
@@ -338,7 +333,7 @@ class Compose:
         if item.get("concept"):
             codes = [listed.get("code", "") for listed in item["concept"]]
             found = provider.ids_for_codes(codes)
-            if provider.url == SNOMED and len(found) < len(codes):
+            if len(found) < len(codes):  # codes may be expressions (``listed_expression``)
                 found.update(self._expression_ids(provider, [c for c in codes if c not in found]))
             return list(dict.fromkeys(found[c] for c in codes if c in found))
         filters = item.get("filter", [])
@@ -358,7 +353,7 @@ class Compose:
         for code in codes:
             if code not in known:
                 number = -1 - len(self.expressions)
-                record = listed_expression(provider, code, number)
+                record = provider.listed_expression(code, number)
                 if record is not None:
                     self.expressions[(provider.url, provider.version, number)] = record
                     known[code] = number
@@ -415,14 +410,14 @@ class Compose:
         return [k for k in keys if test(records[k])]
 
     def text_filtered(self, keys: list[Key], query: str) -> list[Key]:
-        """The keys (order kept) whose concept matches the ``$expand`` text ``filter``: through the release's
-        search index when it has one (``smt.codesystems.text_index``), else by the Python scan."""
+        """The keys (order kept) whose concept matches the ``$expand`` text ``filter``: each provider answers
+        from its search index when it has one (``text_matches``), else its members are scanned."""
         if not has_words(query):
             return keys
         matched: dict[tuple[str, str | None], set[int]] = {}
         scanned: dict[tuple[str, str | None], list[int]] = {}
         for pair, provider in self.providers.items():
-            found = indexed_text_ids(provider, query)
+            found = provider.text_matches(query)
             if found is None:
                 scanned[pair] = []
             else:
@@ -436,7 +431,7 @@ class Compose:
         if len(matched) == 1:
             ((url, version), only), = matched.items()
             provider = self.providers[(url, version)]
-            if isinstance(provider, CodeSystemIndex) and keys is system_keys(provider):
+            if provider.is_shared and keys is system_keys(provider):
                 return [(url, version, number) for number in sorted(only)]  # the whole system, in id order
             return [k for k in keys if k[2] in only]
         return [k for k in keys if k[2] in matched.get((k[0], k[1]), ())]

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from smt.codesystems.provider import CodeSystemProvider, preferred_display
-from smt.codesystems.snomed.terms import expansion_designations
+from smt.codesystems.languages import PREFERRED_FOR_LANGUAGE, requested_languages_first
+from smt.codesystems.provider import CodeSystemProvider
 from smt.index.reader import ConceptRecord, DesignationRecord
 from smt.model import Coding, PropertyValue
-from smt.terminology.codesystem import PREFERRED_FOR_LANGUAGE, requested_languages_first
 from smt.terminology.display_language import accepts, only_listed
 from smt.terminology.expand.compose import Compose, Key
 from smt.terminology.expand.concept_extensions import PROPERTY_URIS, echoed_extensions, extension_properties
@@ -112,7 +111,7 @@ class EntryBuilder:
         options = self.options
         provider = self.compose.providers[(key[0], key[1])]
         designations = provider.designations(concept)
-        display, source = preferred_display(provider, concept, designations, options.display_language)
+        display, source = provider.preferred_display(concept, designations, options.display_language)
         if source is None and key in self.compose.display_overrides:
             display = self.compose.display_overrides[key]
         refused = source is None and only_listed(options.display_language) and not accepts(
@@ -124,7 +123,7 @@ class EntryBuilder:
             display=display, abstract=concept.abstract, inactive=not concept.active,
             definition=concept.definition if options.include_definition else None)
         if options.include_designations or options.designations:
-            offered = designations if options.designations else expansion_designations(designations)
+            offered = designations if options.designations else provider.expansion_designations(designations)
             offered = requested_languages_first(offered, options.display_language)
             shown = [d for d in offered if d is not source]
             if (source is not None or refused) and concept.display:

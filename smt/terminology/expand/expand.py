@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from smt.codesystems.snomed.implicit_vs import is_implicit
+from smt.codesystems.factory import is_implicit_value_set
 from smt.errors import TooCostly, ValueSetError
 from smt.formats.fhir_json import standing
 from smt.terminology.context import ResourceContext
@@ -144,7 +144,7 @@ def resolve_value_set(ctx: ResourceContext, url: str | None, resource: dict | No
         return resource
     if not url:
         raise ValueSetError("No value set: give a url or a valueSet resource")
-    if is_implicit(url):
+    if is_implicit_value_set(url):
         return ctx.value_set(url)
     plain, pinned = split_canonical(url)
     return ctx.value_set(plain, version or pinned)

@@ -3,8 +3,10 @@
 A compose filter selects concept ids of one code system provider. Supported operators: ``=``, ``is-a``,
 ``descendent-of``, ``is-not-a``, ``child-of``, ``descendent-leaf``, ``generalizes``, ``regex``, ``in``,
 ``not-in`` and ``exists``, on ``concept``/``code``, ``display``, ``parent``, ``child``, ``inactive``,
-``status``, ``notSelectable``, ``definition`` and any code system property. Regexes run on the ``regex``
-engine with a time budget, so a pathological pattern answers ``RegexTooCostly`` instead of hanging.
+``status``, ``notSelectable``, ``definition`` and any code system property; ``constraint``/``expression`` ``=``
+<ECL> where the provider evaluates ECL (``CodeSystemProvider.ecl_ids``: a stored SNOMED CT release). Regexes run
+on the ``regex`` engine with a time budget, so a pathological pattern answers ``RegexTooCostly`` instead of
+hanging.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from collections.abc import Callable, Iterable
 import regex
 
 from smt.codesystems.provider import CodeSystemProvider
-from smt.codesystems.snomed.ecl_filter import ecl_ids, is_ecl_filter
-from smt.errors import InvalidFilter, RegexTooCostly
+from smt.errors import EclError, EclSyntaxError, InvalidEcl, InvalidFilter, RegexTooCostly
 from smt.index.reader import ConceptRecord, DesignationRecord
 from smt.model import Coding, PropertyValue
 from smt.terminology.expand.regex_size import compiled_size
@@ -30,7 +31,9 @@ REGEX_MAX_SIZE = 10_000
 HIERARCHY_OPS = {"is-a", "descendent-of", "is-not-a", "child-of", "descendent-leaf", "generalizes"}
 CONCEPT_PROPERTIES = {"concept", "code"}
 EXPRESSIONS = "expressions"
-"""SNOMED CT filter on post-coordinated expressions: every stored concept is pre-coordinated, so it keeps all."""
+"""Filter on post-coordinated expressions (SNOMED CT): every stored concept is pre-coordinated, so it keeps all."""
+ECL_PROPERTIES = {"constraint", "expression"}
+"""Filter properties whose value is an ECL (Expression Constraint Language) expression."""
 
 
 def value_text(value: PropertyValue) -> str:
@@ -227,11 +230,29 @@ def _checked(provider: CodeSystemProvider, flt: dict, where: str) -> tuple[str, 
     return str(prop), str(op), str(value)
 
 
+def ecl_filter_ids(provider: CodeSystemProvider, op: str, value: str, where: str = "") -> set[int]:
+    """Concept ids selected by an ECL filter; ``InvalidFilter`` when it cannot be evaluated (its text names the
+    expression and the problem, as tx.fhir.org, without an issue location)."""
+    if op != "=":
+        raise InvalidFilter(f"The filter operator '{op}' is not supported with an ECL expression (use '=')", where)
+    try:
+        found = provider.ecl_ids(value)
+    except EclSyntaxError as exc:
+        raise InvalidEcl(f"Invalid ECL expression: '{value}': (syntax error at character {exc.position + 1}: "
+                         f"{exc.message})") from exc
+    except EclError as exc:
+        raise InvalidEcl(f"Invalid ECL expression: '{value}': ({exc})") from exc
+    if found is None:
+        raise InvalidFilter(f"ECL filters are only supported on a stored SNOMED CT release, not {provider.url}",
+                            where)
+    return found
+
+
 def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> list[int]:
     """Ids (in load order) of the concepts of ``provider`` that one compose filter selects."""
     prop, op, value = _checked(provider, flt, where)
-    if is_ecl_filter(prop):
-        return sorted(ecl_ids(provider, op, value, where))
+    if prop in ECL_PROPERTIES:
+        return sorted(ecl_filter_ids(provider, op, value, where))
     if prop == EXPRESSIONS:
         return provider.all_ids()
     if prop in CONCEPT_PROPERTIES:
@@ -288,8 +309,8 @@ def filter_test(provider: CodeSystemProvider, flt: dict, where: str = "") -> Con
     prop, op, value = _checked(provider, flt, where)
     if prop == EXPRESSIONS:
         return lambda c: True
-    if is_ecl_filter(prop):
-        selected_ecl = ecl_ids(provider, op, value, where)
+    if prop in ECL_PROPERTIES:
+        selected_ecl = ecl_filter_ids(provider, op, value, where)
         return lambda c: c.id in selected_ecl
     if prop in CONCEPT_PROPERTIES:
         if op in HIERARCHY_OPS:

@@ -46,4 +46,4 @@ def nest(entries: list[tuple[Key, ExpansionEntry]], compose: Compose,
 def default_nesting(compose: Compose) -> bool:
     """Whether an expansion is hierarchical when the request does not say (``excludeNested`` absent): not for
     description-logic terminologies (SNOMED CT), whose concepts have several parents."""
-    return not any(getattr(p, "has_relationships", False) for p in compose.providers.values())
+    return not any(p.multi_hierarchy for p in compose.providers.values())

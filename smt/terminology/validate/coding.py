@@ -1,22 +1,21 @@
 """The code system check of one coding in ``$validate-code``, within a value set's membership.
 
-A coding without a system (unless it can be inferred from the value set), with a supplement's URL or of a
-code system the value set cannot resolve fails early. Otherwise the code is looked up in the code system
-version chosen (``smt.terminology.validate.system``): unknown code (a fragment's is only a warning), SNOMED CT
-post-coordinated expression, case-insensitive match, inactive, deprecated or abstract concept, membership
-and the status the value set gives it, then the display (``smt.terminology.validate.display``).
+A coding without a system (unless it can be inferred from the value set), with a supplement's URL or of a code
+system the value set cannot resolve fails early. Otherwise the code is looked up in the code system version chosen
+(``smt.terminology.validate.system``): unknown code (a fragment's is only a warning), expression of a code system
+with a grammar (SNOMED CT post-coordination), case-insensitive match, inactive, deprecated or abstract concept,
+membership and the status the value set gives it, then the display (``smt.terminology.validate.display``).
 """
 
 from __future__ import annotations
 
-from smt.codesystems.provider import CodeSystemProvider, preferred_display
-from smt.codesystems.snomed.expression import parse_expression
-from smt.codesystems.snomed.validate_expr import SNOMED, validate_expression
+from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import CodeSystemNotFound, UnknownCode
 from smt.index.reader import ConceptRecord
-from smt.terminology.codesystem import CODE_NORMALISERS, CodingInput, Issue, ValidationResult
+from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
 from smt.terminology.expand.compose import canonical_of
 from smt.terminology.validate.display import display_issues
+from smt.terminology.validate.expression import expression_result
 from smt.terminology.validate.issues import issue_path, issues_message
 from smt.terminology.validate.membership import ValueSetMembership
 from smt.terminology.validate.system import unknown_included_system, unknown_system, versioned
@@ -72,7 +71,7 @@ def _validate_known(members: ValueSetMembership, coding: CodingInput, system: st
     if concept is None:
         return _no_concept(members, coding, provider, system, code, where)
     designations = provider.designations(concept)
-    display, _ = preferred_display(provider, concept, designations, options.display_language)
+    display, _ = provider.preferred_display(concept, designations, options.display_language)
     result = ValidationResult(True, display=display, code=concept.code, system=provider.url,
                               version=provider.version, inactive=not concept.active, unknown_system=unknown)
     issues: list[Issue] = list(version_issues)
@@ -114,13 +113,13 @@ def _no_concept(members: ValueSetMembership, coding: CodingInput, provider: Code
                 f"fragment")
         issues = [Issue("warning", "code-invalid", "invalid-code", text, issue_path(where, "code"), False)]
         return ValidationResult(True, code=code, system=system, version=provider.version, issues=issues)
-    expr = parse_expression(code) if provider.url == SNOMED else None
-    if expr is not None:
+    check = provider.check_expression(code, members.options.display_language)
+    if check is not None:
         not_in_vs = None if members.options.code_system else members.not_in_vs(system, code, where, coding.display)
-        return validate_expression(provider, expr, code, issue_path(where, "code"), not_in_vs,
-                                   members.options.display_language, members.expression_member(provider, expr))
-    normaliser = CODE_NORMALISERS.get(provider.url)
-    hint = provider.concept(normaliser(code)) if normaliser is not None else None
+        return expression_result(provider, check, code, issue_path(where, "code"), not_in_vs,
+                                 members.expression_member(provider, code))
+    spelling = provider.normalise_code(code)
+    hint = provider.concept(spelling) if spelling != code else None
     text = str(UnknownCode(code, provider.url, provider.version or "", hint.code if hint else None))
     issues = [members.not_in_vs(system, code, where),
               Issue("error", "code-invalid", "invalid-code", text, issue_path(where, "code"))]

@@ -1,18 +1,19 @@
 """Display checks of ``$validate-code``: the displays accepted for a concept and the issues of the one given.
 
-Accepted displays are those in the requested languages (``displayLanguage``), else all of them. A display
-that is not accepted is a wrong display (or wrong whitespace), an error unless ``lenient-display-validation``;
-an inactive SNOMED CT description or a deprecated FHIR designation is a warning instead; an accepted display
-given for a language the code system has no display in gets an information note.
+Accepted displays are those in the requested languages (``displayLanguage``), else all of them. A display that is
+not accepted is a wrong display (or wrong whitespace), an error unless ``lenient-display-validation``; an inactive
+designation (a retired SNOMED CT description, a deprecated FHIR designation) is a warning instead; an accepted
+display given for a language the code system has no display in gets an information note.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smt.codesystems.languages import language_preferences
 from smt.codesystems.provider import CodeSystemProvider
-from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord
-from smt.terminology.codesystem import Issue, language_preferences
+from smt.index.reader import ConceptRecord, DesignationRecord
+from smt.terminology.codesystem import Issue
 from smt.terminology.validate.issues import issue_path
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ def display_issues(given: str | None, provider: CodeSystemProvider, concept: Con
                    designations: list[DesignationRecord], options: ValidateOptions, where: str) -> list[Issue]:
     """The issues of the display given for a concept of the value set (``designations``: the concept's)."""
     valid = _valid_displays(provider, concept, [d for d in designations if d.active], options.display_language)
-    retired = _inactive_display(given, valid, _all_designations(provider, concept), concept.code, where,
-                                "inactive" if isinstance(provider, CodeSystemIndex) else "deprecated")
+    retired = _inactive_display(given, valid, provider.designations(concept, include_inactive=True), concept.code,
+                                where, provider.retired_designation_status)
     if retired is not None:
         return [retired]
     if given is None:
@@ -72,13 +73,6 @@ def _display_issue(given: str, valid: list[str], provider: CodeSystemProvider, c
     text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. Valid display {valid_text} "
             f"(for the language(s) '{requested or '--'}')")
     return Issue(severity, "invalid", "invalid-display", text, issue_path(where, "display"))
-
-
-def _all_designations(provider: CodeSystemProvider, concept: ConceptRecord) -> list[DesignationRecord]:
-    """Designations with inactive ones (SNOMED CT descriptions) when the provider keeps them."""
-    if isinstance(provider, CodeSystemIndex):
-        return provider.designations(concept, include_inactive=True)
-    return provider.designations(concept)
 
 
 def _inactive_display(given: str | None, valid: list[str], designations: list[DesignationRecord], code: str,

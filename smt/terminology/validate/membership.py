@@ -1,9 +1,9 @@
 """Value set membership for ``$validate-code``, without expanding.
 
-The value set's compose is resolved once per validator (``Compose.membership``, as ``$expand`` resolves it);
-then a concept of one code system version, a code of any included version or a SNOMED CT post-coordinated
-expression is tested alone. Also here: the ``not-in-vs`` issue, the status a value set gives one of its
-concepts and the ``valueset-membership-only`` answer.
+The value set's compose is resolved once per validator (``Compose.membership``, as ``$expand`` resolves it); then a
+concept of one code system version, a code of any included version or an expression (a SNOMED CT post-coordinated
+expression) is tested alone. Also here: the ``not-in-vs`` issue, the status a value set gives one of its concepts
+and the ``valueset-membership-only`` answer.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smt.codesystems.provider import CodeSystemProvider
-from smt.codesystems.snomed.expr_membership import expression_member
-from smt.codesystems.snomed.expression import Expression
-from smt.codesystems.snomed.validate_expr import SNOMED
-from smt.errors import CodeSystemNotFound, SmtError, UnknownValueSet
+from smt.errors import CodeSystemNotFound, UnknownValueSet
 from smt.formats.fhir_json import STANDARDS_STATUS, WARNED_STANDINGS, standing
 from smt.index.reader import ConceptRecord
 from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
@@ -62,13 +59,10 @@ class ValueSetMembership:
                 return True
         return False
 
-    def expression_member(self, provider: CodeSystemProvider, expr: Expression) -> bool:
-        """Whether the value set's own includes of SNOMED CT hold a post-coordinated expression."""
-        includes = [i for i in (self.vs.get("compose") or {}).get("include", []) if i.get("system") == SNOMED]
-        try:
-            return expression_member(provider, includes, expr)
-        except (SmtError, ValueError):
-            return False
+    def expression_member(self, provider: CodeSystemProvider, code: str) -> bool:
+        """Whether the value set's own includes of the provider's system hold the expression ``code``."""
+        includes = [i for i in (self.vs.get("compose") or {}).get("include", []) if i.get("system") == provider.url]
+        return provider.expression_member(includes, code)
 
     def candidates(self, code: str) -> list[str]:
         """The value set's code systems that have ``code`` (sorted): inferring its system needs exactly one."""
