@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from smt.codesystems.provider import CodeSystemProvider
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, PropertyRecord
-from smt.search.service import matching_concept_ids
+from smt.search.searcher import matching_concept_ids
 
 
 class StoredCodeSystem(CodeSystemProvider):

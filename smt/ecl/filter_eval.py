@@ -7,16 +7,14 @@ at active descriptions only unless the block has an ``active`` filter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from smt.ecl import ast
 from smt.ecl import backend as sct
 from smt.ecl.backend import ConceptFacts, DescriptionFacts, MemberFacts
+from smt.ecl.steps import ExpressionEvaluator
 from smt.ecl.terms import as_number, compare, term_matcher, value_matcher
 from smt.errors import EclEvaluationError, EclUnsupported
-
-if TYPE_CHECKING:
-    from smt.ecl.evaluator import Evaluator
 
 Ids = set[int]
 T = TypeVar("T")
@@ -52,7 +50,7 @@ def _times(times: tuple[str, ...], op: ast.Comparison) -> Callable[[str], bool]:
 class FilterEvaluator:
     """Filter evaluation for one ``Evaluator``."""
 
-    def __init__(self, evaluator: Evaluator) -> None:
+    def __init__(self, evaluator: ExpressionEvaluator) -> None:
         self.ev = evaluator
 
     def apply(self, ids: Ids, block: ast.FilterBlock) -> Ids:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from smt.ecl import ast
 from smt.ecl.scanner import Cursor
-
-if TYPE_CHECKING:
-    from smt.ecl.parser import Parser
+from smt.ecl.steps import ExpressionParser
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2}(?![A-Za-z])")
 _DIALECT_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
@@ -24,7 +21,7 @@ _MEMBER_KEYWORDS = ("moduleId", "effectiveTime", "active")
 class FilterParser:
     """Filter blocks for the expression parser (which it calls back for nested sub-expressions)."""
 
-    def __init__(self, cursor: Cursor, parser: Parser) -> None:
+    def __init__(self, cursor: Cursor, parser: ExpressionParser) -> None:
         self.c = cursor
         self.parser = parser
 

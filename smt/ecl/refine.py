@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 from smt.ecl import ast
+from smt.ecl.steps import ExpressionEvaluator
 from smt.ecl.terms import as_number, compare, value_matcher
 from smt.errors import EclEvaluationError
-
-if TYPE_CHECKING:
-    from smt.ecl.evaluator import Evaluator
 
 Ids = set[int]
 GroupKey = tuple[int, int, int]
@@ -44,7 +41,7 @@ def _keep(ids: Ids, counts: Counter, cardinality: ast.Cardinality | None) -> Ids
 class Refiner:
     """Refinement evaluation for one ``Evaluator``."""
 
-    def __init__(self, evaluator: Evaluator) -> None:
+    def __init__(self, evaluator: ExpressionEvaluator) -> None:
         self.ev = evaluator
 
     def refine(self, ids: Ids, node: ast.Refinement) -> Ids:

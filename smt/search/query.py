@@ -321,11 +321,3 @@ class QueryBuilder:
             query = Query.boolean_query([(Occur.Must, query), (Occur.Should, bonus)])
         return query
 
-
-def __getattr__(name: str) -> object:
-    """``SearchIndex`` and ``open_index`` live in ``smt.search.searcher``; still importable from here."""
-    if name in ("SearchIndex", "open_index"):
-        from smt.search import searcher
-
-        return getattr(searcher, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -239,6 +239,24 @@ def open_index(path: Path) -> SearchIndex | None:
     return cached[1]
 
 
+def matching_concept_ids(search_dir: Path, text: str) -> set[int] | None:
+    """Ordinals (compiled-index ids) of every concept whose terms match ``text`` in the strict pass: each word
+    starts a word of one term (folded, stemmed), or ``text`` is the code or starts it. Unranked, no typo or
+    partial pass: the membership test of a text filter. None when ``search_dir`` holds no search index, or the
+    text no word the index searches (only stop words): the caller then compares the terms itself.
+    """
+    index = open_index(search_dir)
+    builder = QueryBuilder(text)
+    query = builder.build("strict", bonuses=False) if index and builder.modes() else None
+    if index is None or query is None:
+        return None
+    result = index.searcher.search(query, 1000)
+    if result.count > len(result.hits):
+        result = index.searcher.search(query, result.count)
+    addresses = [address for _, address in result.hits]
+    return set(index.searcher.fast_field_values("concept", addresses)) if addresses else set()
+
+
 def forget_except(live: set[Path]) -> None:
     """Drop cached indexes of releases that are gone."""
     with _LOCK:

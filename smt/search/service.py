@@ -1,7 +1,7 @@
 """Search across releases: which releases a request covers, one merged ranking, result rows.
 
-``search`` serves ``GET /search``; ``search_concept_ids`` (ranked codes) and ``matching_concept_ids`` (the
-unranked set a text filter keeps) serve ``ValueSet/$expand?filter=`` for one release.
+``search`` serves ``GET /search``; ``search_concept_ids`` ranks the codes of one release (the unranked set a
+``ValueSet/$expand`` text filter keeps is ``smt.search.searcher.matching_concept_ids``).
 """
 
 from __future__ import annotations
@@ -124,24 +124,6 @@ def _result(registry: Registry, release: ReleaseInfo, index: SearchIndex, match:
         system=release.url, version=release.version, code=concept.code, display=concept.display,
         matched=marker(term, language), language=language, score=match.score, active=concept.active,
     )
-
-
-def matching_concept_ids(search_dir: Path, text: str) -> set[int] | None:
-    """Ordinals (compiled-index ids) of every concept whose terms match ``text`` in the strict pass: each word
-    starts a word of one term (folded, stemmed), or ``text`` is the code or starts it. Unranked, no typo or
-    partial pass: the membership test of a text filter. None when ``search_dir`` holds no search index, or the
-    text no word the index searches (only stop words): the caller then compares the terms itself.
-    """
-    index = open_index(search_dir)
-    builder = QueryBuilder(text)
-    query = builder.build("strict", bonuses=False) if index and builder.modes() else None
-    if index is None or query is None:
-        return None
-    result = index.searcher.search(query, 1000)
-    if result.count > len(result.hits):
-        result = index.searcher.search(query, result.count)
-    addresses = [address for _, address in result.hits]
-    return set(index.searcher.fast_field_values("concept", addresses)) if addresses else set()
 
 
 def search_concept_ids(release_info: ReleaseInfo, text: str, limit: int = 1000, *, language: str | None = None,

@@ -88,8 +88,12 @@ class ResourceContext:
 
         Raises ``UnknownCodeSystem`` (no such system or version) or, when ``check``, ``VersionNotAllowed``.
         """
-        wanted = self.rules.effective(system, version)
-        provider = self._find_code_system(system, wanted)
+        return self.code_system_at(system, self.rules.effective(system, version), check)
+
+    def code_system_at(self, system: str, effective: str | None, check: bool = True) -> CodeSystemProvider:
+        """The provider of ``system`` at the version the request's rules already chose for it (its
+        ``VersionRules.effective`` version or pattern); raises as ``code_system``."""
+        provider = self._find_code_system(system, effective)
         if check:
             self.rules.check(system, provider.version)
         return provider

@@ -19,7 +19,8 @@ from smt.model import Concept, Designation
 from smt.search import abbreviations, analysis
 from smt.search.build import code_key
 from smt.search.highlight import edit_distance, highlight
-from smt.search.service import SEARCH_DIR, matching_concept_ids, search, search_concept_ids, search_path
+from smt.search.searcher import matching_concept_ids
+from smt.search.service import SEARCH_DIR, search, search_concept_ids, search_path
 from smt.store.releases import ReleaseStore
 from tests.factories import load_code_systems, make_release
 

@@ -189,7 +189,7 @@ class Compose:
         effective = self.ctx.rules.effective(system, declared)
         found = self.includes.setdefault(system.rstrip("/"), [])
         try:
-            provider = self.provider(system, declared)
+            provider = self._provider_at(system, effective)
         except CodeSystemNotFound as exc:
             if not (self.lenient and exc.unknown.version is not None):
                 raise
@@ -199,8 +199,12 @@ class Compose:
         return provider
 
     def provider(self, system: str, version: str | None) -> CodeSystemProvider:
+        """The provider of ``system`` + ``version`` under the request's version rules, recorded as used."""
+        return self._provider_at(system, self.ctx.rules.effective(system, version))
+
+    def _provider_at(self, system: str, effective: str | None) -> CodeSystemProvider:
         try:
-            provider = self.ctx.code_system(system, version, check=not self.lenient)
+            provider = self.ctx.code_system_at(system, effective, check=not self.lenient)
         except UnknownCodeSystem as exc:
             raise CodeSystemNotFound(exc) from None
         self.providers[(provider.url, provider.version)] = provider

@@ -9,7 +9,6 @@ properties and the concept extensions kept from the code system and the value se
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from smt.codesystems.languages import PREFERRED_FOR_LANGUAGE, requested_languages_first
 from smt.codesystems.provider import CodeSystemProvider
@@ -18,9 +17,7 @@ from smt.model import Coding, PropertyValue
 from smt.terminology.display_language import accepts, only_listed
 from smt.terminology.expand.compose import Compose, Key
 from smt.terminology.expand.concept_extensions import PROPERTY_URIS, echoed_extensions, extension_properties
-
-if TYPE_CHECKING:
-    from smt.terminology.expand.expand import ExpandOptions
+from smt.terminology.expand.options import ExpandOptions
 
 CONCEPT_PROPERTY_URI = "http://hl7.org/fhir/concept-properties#"
 
@@ -103,6 +100,8 @@ class EntryBuilder:
 
     def __init__(self, compose: Compose, options: ExpandOptions, show_version: bool) -> None:
         self.compose = compose
+        self.only_listed = only_listed(options.display_language)
+        """The display language refuses every language it does not list (``*;q=0``), read once."""
         self.options = options
         self.show_version = show_version
         self.declared: dict[str, str | None] = {}
@@ -114,7 +113,7 @@ class EntryBuilder:
         display, source = provider.preferred_display(concept, designations, options.display_language)
         if source is None and key in self.compose.display_overrides:
             display = self.compose.display_overrides[key]
-        refused = source is None and only_listed(options.display_language) and not accepts(
+        refused = source is None and self.only_listed and not accepts(
             options.display_language, provider.meta.get("language"))
         if refused:  # "de,*;q=0": no German term, so no display (the default one stays a designation)
             display = None

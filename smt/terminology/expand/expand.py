@@ -26,6 +26,7 @@ from smt.terminology.expand.compose import (
     listed_codes,
 )
 from smt.terminology.expand.entries import EntryBuilder, ExpansionEntry, versions_shown
+from smt.terminology.expand.options import DEFAULT_MAX_EXPANSION, ExpandOptions
 from smt.terminology.expand.tree import default_nesting, hierarchy_possible, nest
 from smt.terminology.versions import split_canonical
 
@@ -43,31 +44,6 @@ __all__ = [
     "listed_codes",
     "resolve_value_set",
 ]
-
-DEFAULT_MAX_EXPANSION = 10_000
-"""Largest expansion returned without paging (``count``); above it the answer is ``too-costly``."""
-
-
-@dataclass(slots=True)
-class ExpandOptions:
-    """``$expand`` parameters the engine acts on (the API echoes the request's parameters itself)."""
-
-    count: int | None = None
-    offset: int = 0
-    active_only: bool = False
-    exclude_nested: bool | None = None
-    exclude_not_for_ui: bool = False
-    include_designations: bool = False
-    designations: list[str] = field(default_factory=list)
-    display_language: str | None = None
-    include_definition: bool = False
-    properties: list[str] = field(default_factory=list)
-    filter: str | None = None
-    max_size: int = DEFAULT_MAX_EXPANSION
-    inline: bool = False
-    """The value set came in the request (``valueSet``): messages name it by its URL alone, as tx.fhir.org."""
-
-
 
 @dataclass(slots=True)
 class Expansion:

@@ -8,16 +8,12 @@ display given for a language the code system has no display in gets an informati
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from smt.codesystems.languages import language_preferences
 from smt.codesystems.provider import CodeSystemProvider
 from smt.index.reader import ConceptRecord, DesignationRecord
 from smt.terminology.codesystem import Issue
 from smt.terminology.validate.issues import issue_path
-
-if TYPE_CHECKING:
-    from smt.terminology.validate.valueset import ValidateOptions
+from smt.terminology.validate.options import ValidateOptions
 
 
 def display_issues(given: str | None, provider: CodeSystemProvider, concept: ConceptRecord,

@@ -8,8 +8,6 @@ and the ``valueset-membership-only`` answer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import CodeSystemNotFound, UnknownValueSet
 from smt.formats.fhir_json import STANDARDS_STATUS, WARNED_STANDINGS, standing
@@ -18,9 +16,7 @@ from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.compose import Compose, Membership, canonical_of
 from smt.terminology.validate.issues import issue_path, issues_message
-
-if TYPE_CHECKING:
-    from smt.terminology.validate.valueset import ValidateOptions
+from smt.terminology.validate.options import ValidateOptions
 
 
 class ValueSetMembership:

@@ -12,7 +12,7 @@ system or value set is reported in the result, never raised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from smt.codesystems.factory import provider_class
 from smt.errors import ValueSetError
@@ -23,21 +23,9 @@ from smt.terminology.validate.codeable import combine_codings
 from smt.terminology.validate.coding import validate_coding
 from smt.terminology.validate.issues import issues_message
 from smt.terminology.validate.membership import ValueSetMembership
+from smt.terminology.validate.options import ValidateOptions
 
 __all__ = ["ValidateOptions", "ValueSetError", "ValueSetValidator", "validate_value_set_code"]
-
-
-@dataclass(slots=True)
-class ValidateOptions:
-    display_language: str | None = None
-    active_only: bool = False
-    abstract_allowed: bool = True
-    lenient_display: bool = False
-    infer_system: bool = False
-    code_system: bool = False
-    """CodeSystem ``$validate-code``: the value set is the whole code system, so no ``not-in-vs`` issues."""
-    membership_only: bool = False
-    """``valueset-membership-only``: only whether the code is in the value set (no code or display checks)."""
 
 
 class ValueSetValidator(ValueSetMembership):
