@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from loaders.snomed_edition import SCT
 from loaders.snomed_ids import (
     DEFINITION,
     FSN,
@@ -34,7 +35,7 @@ from loaders.snomed_ids import (
     USE_DISPLAYS,
 )
 from loaders.snomed_rf2 import Rf2File, consume
-from smt.model import DESIGNATION_USE_SYSTEM, Coding, Concept, ConceptProperty, Designation
+from smt.model import Coding, Concept, ConceptProperty, Designation
 
 INFERRED = "900000000000011006"
 _RANK_PREFERRED, _RANK_FSN, _RANK_SYNONYM, _RANK_DEFINITION, _RANK_OTHER = range(5)
@@ -109,7 +110,7 @@ def _decode(mask: int | None, tags: list[str], cache: dict[int | None, tuple[tup
 def _use(code: str, cache: dict[str, Coding]) -> Coding:
     use = cache.get(code)
     if use is None:
-        use = cache[code] = Coding(DESIGNATION_USE_SYSTEM, code, USE_DISPLAYS.get(code))
+        use = cache[code] = Coding(SCT, code, USE_DISPLAYS.get(code))  # designation uses are SNOMED CT codes
     return use
 
 

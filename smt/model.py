@@ -12,10 +12,6 @@ PropertyType = Literal["code", "Coding", "string", "integer", "boolean", "dateTi
 ReleaseStatus = Literal["draft", "active", "retired"]
 ConceptStatus = Literal["active", "inactive", "retired"]
 
-DESIGNATION_USE_SYSTEM = "http://snomed.info/sct"
-"""FHIR designation uses are usually SNOMED CT codes (900000000000003001 = FSN, 900000000000013009 = synonym)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Coding:
     system: str | None

@@ -1,7 +1,7 @@
 """Code systems ⇄ IRIs and CURIEs: concept IRIs for RDF, CURIE prefixes for SSSOM.
 
 * A code system's **concept IRI base** is its catalogue ``concept_iri_base`` (the IRIs its own release graph
-  uses), else a well-known base (SNOMED CT ``http://snomed.info/id/``), else ``{system}/``.
+  uses), else a well-known base (LOINC ``https://loinc.org/``), else ``{system}/``.
 * An SSSOM ``curie_map`` expansion names a code system: the catalogue entry whose concept IRI base or
   canonical URL (or alias) it is, else a well-known base, else the expansion without its trailing ``/``/``#``.
 """
@@ -14,11 +14,11 @@ from urllib.parse import quote
 from smt.catalogue.terminologies import load_catalogue
 
 KNOWN_IRI_BASES: dict[str, str] = {
-    "http://snomed.info/sct": "http://snomed.info/id/",
     "http://loinc.org": "https://loinc.org/",
     "http://hl7.org/fhir/sid/icd-10": "http://id.who.int/icd/release/10/",
 }
-"""Concept IRI bases of standard systems that the catalogue may not describe (canonical URL → base)."""
+"""Concept IRI bases of standard systems that the catalogue does not describe (canonical URL → base); SNOMED CT's
+is its catalogue entry's ``concept_iri_base``."""
 
 _PREFIX_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 

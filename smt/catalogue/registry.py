@@ -10,6 +10,7 @@ import copy
 import re
 import threading
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -21,32 +22,37 @@ from smt.store.releases import ReleaseInfo, ReleaseStore
 T = TypeVar("T")
 
 _NUMBER = re.compile(r"(\d+)")
-_SNOMED_VERSION = re.compile(r"^https?://snomed\.info/x?sct/(\d+)/version/(\d{8})$")
+
+
+@cache
+def _version_orders() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(item.version_pattern), item.version_order) for item in load_catalogue().values()
+                 if item.version_pattern and item.version_order)
 
 
 def version_key(version: str) -> tuple:
     """Natural ordering of versions: "2.10" after "2.9", "20210101" after "20201231".
 
-    SNOMED CT edition URIs (``…/sct/{module}/version/{date}``) are ordered by release date first, then module:
-    across editions the newest release is the latest (and so the default), whatever its module id.
+    A version of a terminology whose catalogue entry gives a ``version_order`` is ordered by it: SNOMED CT edition
+    URIs (``…/sct/{module}/version/{date}``) by release date first, then module, so that across editions the
+    newest release is the latest (and so the default), whatever its module id.
     """
-    edition = _SNOMED_VERSION.match(version.strip())
-    if edition:
-        version = f"{edition.group(2)} {edition.group(1)}"
+    text = version.strip()
+    for pattern, order in _version_orders():
+        if match := pattern.match(text):
+            version = order.format(**match.groupdict())
+            break
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUMBER.split(version) if p)
 
 
-_EQUIVALENT_VERSION_PREFIXES = (("http://snomed.info/xsct/", "http://snomed.info/sct/"),)
-"""Version URI prefixes that name the same thing: a SNOMED CT edition loaded as an ``xsct`` (experimental /
-test) edition answers requests for its ``sct`` URI and the reverse."""
-
-
 def equivalent_version(version: str) -> str:
-    """The form versions are compared in: ``http://snomed.info/xsct/…`` → ``http://snomed.info/sct/…``."""
+    """The form versions are compared in: a catalogue ``version_aliases`` prefix replaced by its canonical one
+    (a SNOMED CT edition loaded as an ``xsct`` edition answers requests for its ``sct`` URI and the reverse)."""
     version = version.strip()
-    for alias, canonical in _EQUIVALENT_VERSION_PREFIXES:
-        if version.startswith(alias):
-            return canonical + version[len(alias):]
+    for item in load_catalogue().values():
+        for alias, canonical in item.version_aliases:
+            if version.startswith(alias):
+                return canonical + version[len(alias):]
     return version
 
 

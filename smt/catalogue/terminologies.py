@@ -33,6 +33,12 @@ class CatalogueEntry:
     oids: tuple[str, ...] = ()
     concept_iri_base: str | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    version_pattern: str | None = None
+    """A regular expression with named groups that the terminology's versions match (SNOMED CT edition URIs)."""
+    version_order: str | None = None
+    """How a version matching ``version_pattern`` is ordered: a template of its groups ("{date} {module}")."""
+    version_aliases: tuple[tuple[str, str], ...] = ()
+    """(alias, canonical) version prefixes that name the same versions."""
 
 
 def _entry(key: str, data: dict) -> CatalogueEntry:
@@ -51,6 +57,9 @@ def _entry(key: str, data: dict) -> CatalogueEntry:
         oids=tuple(data.get("oids", ())),
         concept_iri_base=data.get("concept_iri_base"),
         aliases=tuple(data.get("aliases", ())),
+        version_pattern=data.get("version_pattern"),
+        version_order=data.get("version_order"),
+        version_aliases=tuple((str(a), str(c)) for a, c in data.get("version_aliases", ())),
     )
 
 

@@ -38,12 +38,13 @@ class ProviderClasses:
     memory: type[MemoryCodeSystem]
 
 
-FHIR = ProviderClasses(CodeSystemProvider, StoredCodeSystem, MemoryCodeSystem)
+# rules classes are abstract: only their class-level capabilities are used, they are never instantiated
+FHIR = ProviderClasses(CodeSystemProvider, StoredCodeSystem, MemoryCodeSystem)  # type: ignore[type-abstract]
 """A plain FHIR code system."""
 
 PROVIDERS: dict[str, ProviderClasses] = {
-    "snomed": ProviderClasses(SnomedRules, StoredSnomed, MemorySnomed),
-    "cim10": ProviderClasses(Cim10Rules, StoredCim10, MemoryCim10),
+    "snomed": ProviderClasses(SnomedRules, StoredSnomed, MemorySnomed),  # type: ignore[type-abstract]
+    "cim10": ProviderClasses(Cim10Rules, StoredCim10, MemoryCim10),  # type: ignore[type-abstract]
 }
 """Provider classes by the name the catalogue gives them."""
 

@@ -189,5 +189,7 @@ def expression_subsumes(provider: StoredCodeSystem, code_a: str, code_b: str, co
     a = parse_side(provider, code_a, concept_a)
     b = parse_side(provider, code_b, concept_b)
     if not a.refined and not b.refined:  # concepts written with their terms: the closure table answers
-        return provider.index.subsumes(provider.index.concept(a.focus[0]), provider.index.concept(b.focus[0]))
+        first, second = provider.concept(a.focus[0]), provider.concept(b.focus[0])
+        if first is not None and second is not None:  # parse_side found them
+            return provider.subsumption(first, second)
     return _Subsumption(provider.index).outcome(a, b)

@@ -50,8 +50,9 @@ class ValueSetMembership:
     def member_by_code(self, system: str, code: str) -> bool:
         """Whether ``code`` is a member through an include of ``system`` (whatever version it resolved to)."""
         for include in self.compose.includes.get(system.rstrip("/"), []):
-            concept = include.provider.concept(code) if include.provider is not None else None
-            if concept is not None and self.is_member(include.provider, concept):
+            provider = include.provider
+            concept = provider.concept(code) if provider is not None else None
+            if provider is not None and concept is not None and self.is_member(provider, concept):
                 return True
         return False
 
