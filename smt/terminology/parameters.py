@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 
 from smt.errors import InvalidParameter, NotSupported
 from smt.terminology.display_language import check as check_display_language
-from smt.terminology.expand.expand import DEFAULT_MAX_EXPANSION, ExpandOptions
+from smt.terminology.expand.options import DEFAULT_MAX_EXPANSION, ExpandOptions
 from smt.terminology.translate import Concept, TranslateQuery
-from smt.terminology.validate.valueset import ValidateOptions
+from smt.terminology.validate.options import ValidateOptions
 from smt.terminology.versions import VersionRules
 
 EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
