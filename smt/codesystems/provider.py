@@ -28,7 +28,7 @@ from smt.codesystems.lookup import (
     hierarchy_properties,
     property_filter,
 )
-from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord, SubsumptionOutcome
+from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord, SubsumptionOutcome, subsumption
 
 if TYPE_CHECKING:
     from smt.catalogue.registry import Registry
@@ -212,13 +212,7 @@ class CodeSystemProvider(ABC):
 
     def subsumption(self, concept_a: ConceptRecord, concept_b: ConceptRecord) -> SubsumptionOutcome:
         """FHIR ``$subsumes`` outcome of A relative to B (two concepts of this version)."""
-        if concept_a.id == concept_b.id:
-            return "equivalent"
-        if self.is_descendant(concept_b, concept_a):
-            return "subsumes"
-        if self.is_descendant(concept_a, concept_b):
-            return "subsumed-by"
-        return "not-subsumed"
+        return subsumption(self.is_descendant, concept_a, concept_b)
 
     def expansion_designations(self, records: list[DesignationRecord]) -> list[DesignationRecord]:
         """The designations an expansion shows with ``includeDesignations`` (all of them by default)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -93,6 +93,18 @@ class ConceptRecord:
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+
+def subsumption(is_descendant: Callable[[ConceptRecord, ConceptRecord], bool], concept_a: ConceptRecord,
+                concept_b: ConceptRecord) -> SubsumptionOutcome:
+    """FHIR ``$subsumes`` outcome of A relative to B, given the hierarchy's ``is_descendant`` test."""
+    if concept_a.id == concept_b.id:
+        return "equivalent"
+    if is_descendant(concept_b, concept_a):
+        return "subsumes"
+    if is_descendant(concept_a, concept_b):
+        return "subsumed-by"
+    return "not-subsumed"
 
 
 def decode_value(kind: str, text: str) -> PropertyValue:
@@ -302,13 +314,7 @@ class CodeSystemIndex:
 
     def subsumes(self, code_a: ConceptRecord, code_b: ConceptRecord) -> SubsumptionOutcome:
         """FHIR ``$subsumes`` outcome of A relative to B."""
-        if code_a.id == code_b.id:
-            return "equivalent"
-        if self.is_descendant(code_b, code_a):
-            return "subsumes"
-        if self.is_descendant(code_a, code_b):
-            return "subsumed-by"
-        return "not-subsumed"
+        return subsumption(self.is_descendant, code_a, code_b)
 
     # -- relationships, concrete values, reference sets (SNOMED CT) ------------------------------------------
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loaders.fhir import codesystem_release, resource_release
+from smt.formats.fhir_json import codesystem_release, resource_release
 from smt.store.releases import ReleaseStore
 from smt.terminology.parameters import MAX_CLOSURE_VERSION, MAX_LIMIT, MAX_OFFSET, MAX_SEARCH_COUNT
 from tests.terminology.test_expand import body_code_system, include, value_set
