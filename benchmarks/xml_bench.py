@@ -30,8 +30,8 @@ import orjson
 from benchmarks.common import machine, serve, timed
 from benchmarks.valueset_bench import CIM10, MEMBERS, VS_10K, value_set
 from loaders import run_loader
-from loaders.fhir import resource_release
 from smt.fhir_r4.xml_writer import to_xml
+from smt.formats.fhir_json import resource_release
 from smt.model import CodeSystemRelease
 from smt.store.releases import ReleaseStore
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from loaders.fhir import resource_release
 from smt.fhir_r4.xml_reader import from_xml
 from smt.fhir_r4.xml_writer import to_xml
+from smt.formats.fhir_json import resource_release
 from smt.store.releases import ReleaseStore
 from tests.api.test_api_valueset import ORGANS_URL, load_organs
 from tests.clients import curator_client
