@@ -22,6 +22,7 @@ from smt.codesystems.snomed.expression import written_as_expression
 from smt.errors import InvalidParameter, MissingParameter
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodeSystemVersion, CodingInput
+from smt.terminology.retirement import with_retirement
 from smt.terminology.validate.valueset import code_system_validator, validate_in_code_systems
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
@@ -64,6 +65,7 @@ def _lookup(request: Request, params: OperationParams, registry: Registry,
     ctx.use_supplements(tx.use_supplements)
     provider = ctx.code_system(system, version)
     result = engine.lookup_in(provider, code, tx.properties, tx.language(_accept_language(request)))
+    result = with_retirement(result, registry, provider, tx.properties)
     return fhir_json(request, lookup_parameters(result, ctx.used_supplements))
 
 

@@ -14,7 +14,8 @@ Each stored ConceptMap release is one resource whose id is the release id.
   look-up ``source`` = the mapped source concept, ``concept`` = the given one.
 * ``GET /fhir/ConceptMap/{id}/$export?format=sssom|json`` — SSSOM/TSV (``smt.alignments.conceptmap_to_sssom``)
   or the FHIR resource; ``GET /fhir/ConceptMap/$export?url=…[&version=…]`` the same for a map named by URL,
-  implicit SNOMED CT maps (``http://snomed.info/sct?fhir_cm=…``) included.
+  implicit maps included: SNOMED CT's (``http://snomed.info/sct?fhir_cm=…``) and the replaced-by map of any code
+  system (``{system}?fhir_cm=replaced-by``).
 * ``POST /fhir/$closure`` — closure table maintenance (``smt.terminology.closure``).
 """
 
@@ -34,10 +35,10 @@ from fhir_api.searchset import SP, Candidate, SearchParameter, search_bundle, se
 from smt.alignments import conceptmap_to_sssom
 from smt.catalogue.oids import resolve_system_oid
 from smt.catalogue.registry import Registry, normalise_system
-from smt.codesystems.snomed.maps import implicit_map
 from smt.errors import InvalidParameter, MissingParameter, NotFound, NotSupported
 from smt.store.releases import ReleaseInfo
 from smt.terminology.closure import ClosureConcept, closure, closure_conceptmap
+from smt.terminology.implicit_maps import implicit_concept_map, implicit_name
 from smt.terminology.parameters import MAX_CLOSURE_VERSION, translate_query
 from smt.terminology.translate import (
     Concept,
@@ -184,12 +185,12 @@ EXPORT_DOCS["responses"][200]["content"][SSSOM_MEDIA_TYPE.split(";")[0]] = {"sch
 def export_type(request: Request, url: str | None = None, version: str | None = None,
                 export_format: str = Query("json", alias="format"),
                 registry: Registry = Depends(get_registry)) -> Response:
-    """A map named by ``url`` (+ ``version``) — stored, or implicit SNOMED CT (``…?fhir_cm=``) — exported."""
+    """A map named by ``url`` (+ ``version``) — stored, or implicit (``…?fhir_cm=``) — exported."""
     if not url:
         raise MissingParameter("$export needs the map's 'url' (or use ConceptMap/{id}/$export)", "url")
-    implicit = implicit_map(registry, url)
+    implicit = implicit_concept_map(registry, url)
     if implicit is not None:
-        return _export(request, implicit, "snomed-" + url.rsplit("=", 1)[-1], export_format)
+        return _export(request, implicit, implicit_name(url), export_format)
     info = registry.resolve(url, version, kind="ConceptMap")
     return _export(request, _resource(info), info.id, export_format)
 

@@ -3,7 +3,8 @@
 ``GET /releases``, ``GET /releases/{id}`` (manifest with downloads and their SHA-256),
 ``GET /releases/{id}/download/{format}``, ``GET /releases/{id}/SHA256SUMS``,
 ``GET /releases/diff?url=&from=&to=&format=json|csv|html``, ``GET /changes?url=&since=&count=&offset=`` and
-``GET /feed.xml``. Responses carry ETag and Last-Modified and answer 304 to a matching conditional request.
+``GET /feed.xml``. Responses carry ETag and Last-Modified and answer 304 to a matching conditional request;
+downloads answer HEAD and byte ranges (``fhir_api.ranges``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
 from fhir_api.error_docs import detail_responses
+from fhir_api.ranges import RANGE_RESPONSES, RangeFileResponse
 from smt.catalogue.registry import Registry
 from smt.errors import SmtError
 from smt.publish.changes import DiffReport, changes_since, diff_releases, previous_release
@@ -162,7 +164,7 @@ def feed(request: Request) -> Response:
     registry = visible_registry(request)
     export = exporter(request)
     releases = [r for r in registry.releases() if r.status in PUBLISHED]
-    items = [Publication(r, export.listing(r), previous_release(registry, r)) for r in releases]
+    items = [Publication(r, export.listing(r, registry), previous_release(registry, r)) for r in releases]
     base = base_url(request)
     fallback = datetime.fromtimestamp(int(registry.store.releases_dir.stat().st_mtime), UTC)
     body = feed_xml(items, base, base + "/feed.xml", fallback.isoformat())
@@ -181,7 +183,7 @@ def manifest(release_id: str, request: Request) -> Response:
     registry = visible_registry(request)
     info = _release(registry, release_id)
     export = exporter(request)
-    listing = export.listing(info)
+    listing = export.listing(info, registry)
     validators = release_validators(info, hashlib.sha256(
         "".join(d.sha256 for _, d in listing if d).encode()).hexdigest()[:16])
     cached = conditional(request, validators)
@@ -208,23 +210,30 @@ def manifest(release_id: str, request: Request) -> Response:
 @router.get("/releases/{release_id}/SHA256SUMS", responses=detail_responses(404))
 def release_checksums(release_id: str, request: Request) -> Response:
     """``sha256sum -c`` input for the downloads generated so far."""
-    info = _release(visible_registry(request), release_id)
-    generated = [d for _, d in exporter(request).listing(info) if d is not None]
+    registry = visible_registry(request)
+    info = _release(registry, release_id)
+    generated = [d for _, d in exporter(request).listing(info, registry) if d is not None]
     return Response(checksums(generated), media_type="text/plain; charset=utf-8")
 
 
-@router.get("/releases/{release_id}/download/{fmt}", responses=detail_responses(404, 503))
+@router.api_route("/releases/{release_id}/download/{fmt}", methods=["GET", "HEAD"],
+                  responses={**detail_responses(404, 503), **RANGE_RESPONSES})
 def download(release_id: str, fmt: str, request: Request) -> Response:
-    """One download of a release, generated on first request then served from the release folder."""
-    info = _release(visible_registry(request), release_id)
-    validators = release_validators(info, fmt)
+    """One download of a release, generated on first request then served from the release folder, whole or by
+    byte ranges (``Range``, 206)."""
+    registry = visible_registry(request)
+    info = _release(registry, release_id)
+    export = exporter(request)
+    previous = export.previous(info, registry)
+    validators = release_validators(info, f"{fmt}-{previous.id}" if previous and fmt == "parquet-diff" else fmt)
     cached = conditional(request, validators)
     if cached is not None:
         return cached
     try:
-        found = exporter(request).get(info, fmt)
+        found = export.get(info, fmt, registry)
     except SmtError as exc:
         raise HTTPException(status_of(exc), str(exc)) from None
     digest = base64.b64encode(bytes.fromhex(found.sha256)).decode()
     headers = {**validators.headers(), "Repr-Digest": f"sha-256=:{digest}:", "X-Checksum-Sha256": found.sha256}
-    return FileResponse(found.path, media_type=found.format.media_type, filename=found.filename, headers=headers)
+    return RangeFileResponse(found.path, media_type=found.format.media_type, filename=found.filename,
+                             headers=headers)

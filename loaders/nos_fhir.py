@@ -3,8 +3,9 @@
 Specifics: the designations ``LibelleCourt``/``LibelleAdapte``/``DescriptionMetier`` are kept (in French when
 they name no language); the ``dateValid``/``dateMaj``/``dateFin`` properties are declared as dateTime when the
 file does not declare them; a concept whose ``dateFin`` is past, or that carries a ``status`` of
-retired/deprecated/inactive or a true ``deprecated``/``inactive``/``retired`` property, is retired. Files may
-be CRLF and start with a UTF-8 byte order mark.
+retired/deprecated/inactive or a true ``deprecated``/``inactive``/``retired`` property, is retired (with its
+``dateFin`` as retirement date, ``loaders.nos_retirement``). Files may be CRLF and start with a UTF-8 byte
+order mark.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from loaders.nos_names import ended
+from loaders.nos_retirement import add_retirement, retirement_declarations
 from loaders.svs import DATE_PROPERTIES, PUBLISHER
 from smt.errors import LoadError
 from smt.formats.fhir_json import release_from_resource, resources_in
@@ -59,7 +61,9 @@ def apply_nos_rules(release: CodeSystemRelease) -> None:
     for concept in release.concepts:
         if is_retired(concept):
             concept.status = "retired"
+            add_retirement(concept)
         concept.designations = [d if d.language else Designation(d.value, "fr", d.use) for d in concept.designations]
+    release.properties.extend(retirement_declarations(release.properties, release.concepts))
 
 
 def fhir_releases(data: bytes, file: Path, version: str | None) -> list[Release]:

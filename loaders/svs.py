@@ -26,6 +26,7 @@ from loaders.nos_names import (
     svs_version,
     table_name,
 )
+from loaders.nos_retirement import add_retirement, retirement_declarations
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef, ResourceRelease
 from smt.svs.xml import SvsConcept, SvsValueSet, is_oid
@@ -89,7 +90,7 @@ def _tre_concept(concept: SvsConcept, code: str, where: str) -> Concept:
                     ((short, "LibelleCourt"), (adapted, "LibelleAdapte")) if v and v.strip()]
     properties = [ConceptProperty(name, value, "dateTime") for name in DATE_PROPERTIES
                   if (value := fhir_datetime(concept.attrs.get(name)))]
-    return Concept(
+    result = Concept(
         code=code,
         display=(concept.attrs.get("longDesignation") or concept.display or code).strip(),
         designations=designations,
@@ -97,6 +98,8 @@ def _tre_concept(concept: SvsConcept, code: str, where: str) -> Concept:
         status="retired" if ended(concept.attrs.get("dateFin")) else "active",
         origin=f"{where}:{concept.line}",
     )
+    add_retirement(result)
+    return result
 
 
 def code_system_release(vs: SvsValueSet, file: Path, version: str | None) -> SvsResult:
@@ -118,6 +121,7 @@ def code_system_release(vs: SvsValueSet, file: Path, version: str | None) -> Svs
     if not concepts:
         return SvsResult(None, f"{where}: no usable concept", warnings)
     used = {p.code for c in concepts for p in c.properties}
+    declared = [PropertyDef(p, "dateTime", description=d) for p, d in DATE_PROPERTIES.items() if p in used]
     description = vs.attrs.get("description", "").strip() or None
     release = CodeSystemRelease(
         url=nos_fhir_url(url_fichier or NOS_BASE + name),
@@ -131,7 +135,7 @@ def code_system_release(vs: SvsValueSet, file: Path, version: str | None) -> Svs
         status="retired" if ended(vs.attrs.get("dateFin")) else "active",
         date=fhir_datetime(vs.attrs.get("dateMaj")),
         description=description,
-        properties=[PropertyDef(p, "dateTime", description=d) for p, d in DATE_PROPERTIES.items() if p in used],
+        properties=[*declared, *retirement_declarations(declared, concepts)],
         hierarchy_meaning=None,
         warnings=warnings,
         stats={"source_codes": len(vs.concepts)},

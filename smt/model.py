@@ -62,6 +62,24 @@ class PropertyDef:
     description: str | None = None
 
 
+RETIREMENT_DATE = "retirementDate"
+"""Concept property: when the concept was retired (FHIR ``concept-properties#retirementDate``, dateTime)."""
+STATUS_REASON = "statusReason"
+"""Concept property: why the concept is no longer active (text), as the source or a curator says it."""
+REPLACED_BY = "replacedBy"
+"""Concept property: a concept of the same code system that replaces a retired one (code; may repeat)."""
+SMT_CONCEPT_PROPERTIES = "https://smt.esante.gouv.fr/fhir/concept-properties#"
+RETIREMENT_PROPERTIES = (
+    PropertyDef(RETIREMENT_DATE, "dateTime", "http://hl7.org/fhir/concept-properties#retirementDate",
+                "The date at which the concept was retired"),
+    PropertyDef(STATUS_REASON, "string", SMT_CONCEPT_PROPERTIES + STATUS_REASON,
+                "Why the concept is no longer active"),
+    PropertyDef(REPLACED_BY, "code", SMT_CONCEPT_PROPERTIES + REPLACED_BY,
+                "A concept of the same code system that replaces this retired one"),
+)
+"""Declarations of the retirement properties, for the code systems whose loaders set them."""
+
+
 @dataclass(slots=True)
 class Concept:
     """A concept of a code system release.

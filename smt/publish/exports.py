@@ -21,7 +21,8 @@ import orjson
 
 from smt.catalogue.registry import Registry
 from smt.errors import NotFound
-from smt.publish import fhir_export
+from smt.publish import fhir_export, parquet_exports
+from smt.publish.changes import previous_release
 from smt.publish.npm import package_name, package_version, resource_filename, write_package
 from smt.publish.owl import write_owl
 from smt.publish.rdf_read import RDF_SYNTAXES, dump_graph
@@ -51,6 +52,8 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("npm", "FHIR NPM package", "application/gzip", ALL_KINDS),
         ExportFormat("owl", "OWL 2 ontology (RDF/XML)", "application/rdf+xml", ("CodeSystem",)),
         ExportFormat("svs", "IHE SVS RetrieveValueSetResponse XML", "application/xml", ("ValueSet",)),
+        *(ExportFormat(name, label, parquet_exports.MEDIA_TYPE, kinds)
+          for name, (label, kinds) in parquet_exports.FORMATS.items()),
     )
 }
 
@@ -70,11 +73,15 @@ class Download:
         return self.path.name
 
 
-def formats_for(info: ReleaseInfo) -> list[ExportFormat]:
-    return [fmt for fmt in FORMATS.values() if info.kind in fmt.kinds]
+def formats_for(info: ReleaseInfo, previous: ReleaseInfo | None = None) -> list[ExportFormat]:
+    """The formats of a release; the diff from the previous version only when there is one."""
+    return [fmt for fmt in FORMATS.values()
+            if info.kind in fmt.kinds and (previous is not None or fmt.name not in parquet_exports.NEEDS_PREVIOUS)]
 
 
-def filename(info: ReleaseInfo, fmt: ExportFormat) -> str:
+def filename(info: ReleaseInfo, fmt: ExportFormat, previous: ReleaseInfo | None = None) -> str:
+    if fmt.name in parquet_exports.FORMATS:
+        return parquet_exports.filename(info, fmt.name, previous)
     if fmt.name == "fhir-json":
         return resource_filename(info)
     if fmt.name == "npm":
@@ -97,7 +104,11 @@ def _sha256(path: Path) -> str:
 
 
 class Exporter:
-    """Generates and caches the downloads of the releases of one store."""
+    """Generates and caches the downloads of the releases of one store.
+
+    ``registry`` arguments name the registry the caller sees (drafts hidden or not): the diff download of a
+    release compares it with the previous version there.
+    """
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -106,16 +117,21 @@ class Exporter:
     def folder(self, info: ReleaseInfo) -> Path:
         return info.path / "downloads" / info.status
 
-    def format(self, info: ReleaseInfo, name: str) -> ExportFormat:
-        fmt = FORMATS.get(name)
-        if fmt is None or info.kind not in fmt.kinds:
-            offered = ", ".join(f.name for f in formats_for(info))
-            raise NotFound(f"no download format '{name}' for this {info.kind} (formats: {offered})")
+    def previous(self, info: ReleaseInfo, registry: Registry | None = None) -> ReleaseInfo | None:
+        """The version before ``info`` that its diff download compares with."""
+        return previous_release(registry or self.registry, info) if info.kind in parquet_exports.DIFFABLE else None
+
+    def format(self, info: ReleaseInfo, name: str, registry: Registry | None = None) -> ExportFormat:
+        offered = formats_for(info, self.previous(info, registry))
+        fmt = next((f for f in offered if f.name == name), None)
+        if fmt is None:
+            raise NotFound(f"no download format '{name}' for this {info.kind} (formats: "
+                           f"{', '.join(f.name for f in offered)})")
         return fmt
 
-    def cached(self, info: ReleaseInfo, fmt: ExportFormat) -> Download | None:
+    def cached(self, info: ReleaseInfo, fmt: ExportFormat, registry: Registry | None = None) -> Download | None:
         """The download if it was generated already."""
-        path = self.folder(info) / filename(info, fmt)
+        path = self.folder(info) / filename(info, fmt, self.previous(info, registry))
         try:
             meta = orjson.loads(path.with_name(path.name + ".sha256").read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):
@@ -124,33 +140,38 @@ class Exporter:
             return None
         return Download(fmt, path, meta["sha256"], meta["size"], meta["generated_at"])
 
-    def get(self, info: ReleaseInfo, name: str) -> Download:
+    def get(self, info: ReleaseInfo, name: str, registry: Registry | None = None) -> Download:
         """The download in format ``name``, generated now if needed."""
-        fmt = self.format(info, name)
-        found = self.cached(info, fmt)
+        fmt = self.format(info, name, registry)
+        found = self.cached(info, fmt, registry)
         if found is not None:
             return found
+        previous = self.previous(info, registry)
         folder = self.folder(info)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / filename(info, fmt)
+        target = folder / filename(info, fmt, previous)
         with (folder / f".{target.name}.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            found = self.cached(info, fmt)
-            return found if found is not None else self._generate(info, fmt, target)
+            found = self.cached(info, fmt, registry)
+            return found if found is not None else self._generate(info, fmt, target, registry or self.registry)
 
-    def listing(self, info: ReleaseInfo) -> list[tuple[ExportFormat, Download | None]]:
+    def listing(self, info: ReleaseInfo, registry: Registry | None = None
+                ) -> list[tuple[ExportFormat, Download | None]]:
         """Every format offered for the release, with its download when generated."""
-        return [(fmt, self.cached(info, fmt)) for fmt in formats_for(info)]
+        return [(fmt, self.cached(info, fmt, registry)) for fmt in formats_for(info, self.previous(info, registry))]
 
-    def generate_all(self, info: ReleaseInfo) -> list[Download]:
-        return [self.get(info, fmt.name) for fmt in formats_for(info)]
+    def generate_all(self, info: ReleaseInfo, registry: Registry | None = None) -> list[Download]:
+        return [self.get(info, fmt.name, registry) for fmt in formats_for(info, self.previous(info, registry))]
 
     # -- generation -----------------------------------------------------------------------------------------
 
-    def _generate(self, info: ReleaseInfo, fmt: ExportFormat, target: Path) -> Download:
+    def _generate(self, info: ReleaseInfo, fmt: ExportFormat, target: Path, registry: Registry) -> Download:
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            self._writer(info, fmt)(tmp)
+            if fmt.name in parquet_exports.FORMATS:
+                parquet_exports.write(registry, info, fmt.name, tmp)
+            else:
+                self._writer(info, fmt)(tmp)
             with tmp.open("rb") as handle:
                 os.fsync(handle.fileno())
             download = Download(fmt, target, _sha256(tmp), tmp.stat().st_size,

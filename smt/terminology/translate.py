@@ -29,8 +29,9 @@ from smt.alignments.curies import canonical_system
 from smt.alignments.model import MapRow, canonical, map_rows, scope_uri
 from smt.alignments.vocab import NEGATIVE, R5_RELATIONSHIP_TO_EQUIVALENCE, inverse_equivalence
 from smt.catalogue.registry import Registry
-from smt.codesystems.factory import implicit_concept_map, implicit_map_urls, provider_class
+from smt.codesystems.factory import implicit_map_urls, provider_class
 from smt.store.releases import RESOURCE, ReleaseInfo
+from smt.terminology.implicit_maps import implicit_concept_map
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,8 @@ def candidate_maps(registry: Registry, url: str | None = None, version: str | No
     """The maps a translation consults: the one ``url`` (+ ``version``) names, else every default version.
 
     Maps ``given`` with the request come first and take precedence over a stored map with the same URL. An
-    implicit map URL (SNOMED CT ``…?fhir_cm=``) is built by its terminology's provider; without ``url``, the
+    implicit map URL (``…?fhir_cm=``) is built on demand (``smt.terminology.implicit_maps``: the replaced-by map of
+    any code system, else by its terminology's provider); without ``url``, the
     implicit maps of the terminology of the codes ``query`` translates (in reverse: of the codes it asks for)
     are consulted too (the map reference sets of the default SNOMED CT release).
     """

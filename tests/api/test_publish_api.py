@@ -195,8 +195,11 @@ def test_release_listing_and_manifest_with_source_checksums(cim10: TestClient) -
     assert (manifest["version"], manifest["status"], manifest["count"]) == ("2020", "active", release["count"])
     sources = {s["name"]: s["sha256"] for s in manifest["sources"]}
     assert sources[MULTI_YEAR.name] == hashlib.sha256(MULTI_YEAR.read_bytes()).hexdigest()
-    assert {d["format"] for d in manifest["downloads"]} == {"fhir-json", "ndjson", "csv", "turtle", "ntriples",
-                                                             "rdfxml", "jsonld", "npm", "owl"}
+    assert {d["format"] for d in manifest["downloads"]} == {
+        "fhir-json", "ndjson", "csv", "turtle", "ntriples", "rdfxml", "jsonld", "npm", "owl", "parquet-concepts",
+        "parquet-designations", "parquet-properties", "parquet-closure", "parquet-diff"}
+    first = ok_json(cim10.get(f"/releases/{release_of(cim10, CIM10, '2019')['id']}"))
+    assert "parquet-diff" not in {d["format"] for d in first["downloads"]}  # no version before 2019 here
     assert manifest["links"]["diff_from_previous"].endswith("from=2019&to=2020")
     assert cim10.get("/releases/no-such-release").status_code == 404
 

@@ -128,7 +128,18 @@ def test_fhir_r02_keeps_nos_designations_properties_and_retires_ended_codes(fhir
     assert all(d.language == "fr" for d in concepts["SA46"].designations)
     assert prop(concepts["SA11"], "dateFin") == "2020-06-26T12:00:00+01:00"
     declared = {p.code: p.type for p in r02.properties}
-    assert declared == {"dateValid": "dateTime", "dateMaj": "dateTime", "dateFin": "dateTime"}
+    assert declared == {"dateValid": "dateTime", "dateMaj": "dateTime", "dateFin": "dateTime",
+                        "retirementDate": "dateTime", "statusReason": "string"}
+
+
+def test_nos_end_dates_become_retirement_date_and_reason(fhir_releases: dict) -> None:
+    """The source says when (``dateFin``) but not why: the loader states both as the retirement properties."""
+    concepts = by_code(fhir_releases[R02_URL])
+    assert prop(concepts["SA11"], "retirementDate") == prop(concepts["SA11"], "dateFin") == "2020-06-26T12:00:00+01:00"
+    assert "dateFin" in prop(concepts["SA11"], "statusReason")
+    retired = [c for c in concepts.values() if c.status == "retired"]
+    assert all(prop(c, "retirementDate") == prop(c, "dateFin") for c in retired)
+    assert prop(concepts["SA01"], "retirementDate") is None and prop(concepts["SA01"], "statusReason") is None
 
 
 def test_retired_codes_are_retired_in_the_stored_index(home: Path, fhir_releases: dict) -> None:

@@ -14,6 +14,7 @@ from smt.errors import CodeSystemNotFound, UnknownCode
 from smt.index.reader import ConceptRecord
 from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
 from smt.terminology.expand.compose import canonical_of
+from smt.terminology.retirement import retirement_issues
 from smt.terminology.validate.display import display_issues
 from smt.terminology.validate.expression import expression_result
 from smt.terminology.validate.issues import issue_path, issues_message
@@ -84,6 +85,7 @@ def _validate_known(members: ValueSetMembership, coding: CodingInput, system: st
         issues.append(Issue("information", "business-rule", "code-rule", text, issue_path(where, "code")))
     member = members.is_member(provider, concept) or members.member_by_code(system, concept.code)
     member = _concept_status(provider, concept, result, issues, member, options.active_only, where)
+    issues += retirement_issues(members.ctx.registry, provider, concept, where)
     if member and concept.abstract and not options.abstract_allowed:
         text = f"Code '{system}#{concept.code}' is abstract, and not allowed in this context"
         issues.append(Issue("error", "business-rule", "code-rule", text, issue_path(where, "code")))
