@@ -16,6 +16,7 @@ from fhir_api import (
     codesystem_ops,
     codesystem_read,
     health,
+    impact,
     linked_data,
     metadata,
     releases,
@@ -44,12 +45,14 @@ def create_app(home: Path | None = None) -> FastAPI:
     install_metrics(app)  # outermost: times every request, GET /metrics
     app.include_router(metadata.router)
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
+    app.include_router(impact.operations)  # CodeSystem/$impact, before read too
     app.include_router(codesystem_read.router)
     app.include_router(valueset.router)
     app.include_router(conceptmap_router)  # ConceptMap read/search/$translate/$export, POST /fhir/$closure
     app.include_router(svs_router)  # IHE SVS (ITI-48, ITI-60) under /svs
     app.include_router(search_router)  # GET /search (full-text, every terminology)
     app.include_router(audit.router)  # AuditEvent: the audit trail of writes
+    app.include_router(impact.router)  # GET /releases/impact, before /releases/{id}
     app.include_router(releases.router)  # publication: /releases, downloads, diffs, /changes, /feed.xml
     app.include_router(sparql.router)  # read-only SPARQL 1.1 endpoint /sparql
     app.include_router(linked_data.router)  # /concept?iri=, /id/{path}

@@ -30,6 +30,8 @@ from smt.publish.diff_render import release_ref, report_csv, report_html, report
 from smt.publish.exports import Exporter, checksums
 from smt.publish.feed import MEDIA_TYPE, PUBLISHED, Publication, feed_xml
 from smt.publish.http_cache import Validators, file_time, not_modified, release_validators
+from smt.publish.impact import feed_impact, impact, state_tag
+from smt.publish.impact_render import report_html as impact_report_html
 from smt.publish.links import changes_path, diff_path, download_path, release_path
 from smt.store.releases import MANIFEST, ReleaseInfo
 from smt.terminology.parameters import MAX_OFFSET
@@ -109,7 +111,8 @@ def diff(request: Request, url: Name, from_version: Annotated[str, Query(alias="
          fmt: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json") -> Response:
     """Changes between two versions of a code system or value set."""
     report = _diff(visible_registry(request), lambda r: diff_releases(r, url, from_version, to_version))
-    validators = Validators(f'"diff-{report.old.id}-{report.new.id}-{fmt}"',
+    tag = f"-{state_tag(visible_registry(request))}" if fmt == "html" and report.kind == "CodeSystem" else ""
+    validators = Validators(f'"diff-{report.old.id}-{report.new.id}-{fmt}{tag}"',
                             max(file_time(report.old.path / MANIFEST), file_time(report.new.path / MANIFEST)))
     cached = conditional(request, validators)
     if cached is not None:
@@ -119,8 +122,19 @@ def diff(request: Request, url: Name, from_version: Annotated[str, Query(alias="
         headers = {**validators.headers(), "Content-Disposition": f'attachment; filename="{name}"'}
         return Response(report_csv(report).encode(), media_type="text/csv; charset=utf-8", headers=headers)
     if fmt == "html":
-        return Response(report_html(report), media_type="text/html; charset=utf-8", headers=validators.headers())
+        page = report_html(report, impact_section(visible_registry(request), report))
+        return Response(page, media_type="text/html; charset=utf-8", headers=validators.headers())
     return json_response(report_json(report), validators)
+
+
+def impact_section(registry: Registry, report: DiffReport) -> str:
+    """The impact of a code system's new version on the stored value sets and maps, for its diff page."""
+    if report.kind != "CodeSystem":
+        return ""
+    try:
+        return impact_report_html(impact(registry, report.url, report.old.version, report.new.version))
+    except SmtError:
+        return ""
 
 
 def _diff(registry: Registry, compute: Callable[[Registry], DiffReport]) -> DiffReport:
@@ -165,6 +179,8 @@ def feed(request: Request) -> Response:
     export = exporter(request)
     releases = [r for r in registry.releases() if r.status in PUBLISHED]
     items = [Publication(r, export.listing(r, registry), previous_release(registry, r)) for r in releases]
+    for item in items:
+        item.impact = feed_impact(registry, item.info, item.previous)
     base = base_url(request)
     fallback = datetime.fromtimestamp(int(registry.store.releases_dir.stat().st_mtime), UTC)
     body = feed_xml(items, base, base + "/feed.xml", fallback.isoformat())

@@ -54,8 +54,9 @@ def report_csv(report: DiffReport) -> str:
     return out.getvalue()
 
 
-def report_html(report: DiffReport) -> str:
-    """A small self-contained page: the summary, then one table row per change."""
+def report_html(report: DiffReport, extra: str = "") -> str:
+    """A small self-contained page: the summary, then one table row per change (then ``extra`` HTML, e.g. the
+    impact section of a code system's diff)."""
     title = f"{report.url} : {report.old.version} → {report.new.version}"
     summary = "".join(f"<li>{_LABELS[k]} : {n}</li>" for k, n in report.summary.items())
     header = "".join(f"<th>{escape(c)}</th>" for c in CSV_COLUMNS)
@@ -69,5 +70,6 @@ def report_html(report: DiffReport) -> str:
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}</style></head>"
         f"<body><h1>{escape(title)}</h1><p>{escape(report.kind)} — {len(report.changes)} changement(s)</p>"
-        f"<ul>{summary}</ul><table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></body></html>\n"
+        f"<ul>{summary}</ul><table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>{extra}"
+        "</body></html>\n"
     )

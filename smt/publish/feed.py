@@ -4,7 +4,9 @@ One entry per published release (active or retired; drafts are not published): `
 is the canonical URL and ``ncts:contentItemVersion`` ``url|version``; a ``category`` in the NCTS ASF scheme says
 what the entry carries (``FHIR_CodeSystem``, ``FHIR_ValueSet``, ``FHIR_ConceptMap``); the ``alternate`` link
 is the FHIR JSON resource, other formats are ``related`` links, each with ``length`` and ``ncts:sha256Hash``
-once generated; a ``related`` link gives the diff from the previous version.
+once generated; a ``related`` link gives the diff from the previous version and, for a code system, another
+the impact of the new version on the stored value sets and maps (``smt.publish.impact``), summed up in the
+entry's ``summary``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from lxml import etree
 from smt.publish.changes import DIFFABLE
 from smt.publish.exports import Download, ExportFormat
 from smt.publish.fhir_export import FHIR_VERSION
-from smt.publish.links import diff_path, download_path, release_path
+from smt.publish.impact import ImpactReport
+from smt.publish.impact_render import report_line
+from smt.publish.links import diff_path, download_path, impact_path, release_path
 from smt.store.releases import ReleaseInfo
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -37,6 +41,7 @@ class Publication:
     info: ReleaseInfo
     downloads: list[tuple[ExportFormat, Download | None]]
     previous: ReleaseInfo | None
+    impact: ImpactReport | None = None
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, ns: str = ATOM, **attrs: str) -> etree._Element:
@@ -60,8 +65,8 @@ def _entry(feed: etree._Element, item: Publication, base: str) -> None:
     _el(entry, "id", f"urn:smt:release:{info.id}")
     _el(entry, "title", f"{info.title or info.name} {info.version}")
     _el(entry, "updated", info.loaded_at)
-    _el(entry, "summary", f"{info.kind} {info.url} version {info.version}: {info.count} concepts, "
-                          f"status {info.status}")
+    summary = f"{info.kind} {info.url} version {info.version}: {info.count} concepts, status {info.status}"
+    _el(entry, "summary", summary + (f"; {report_line(item.impact)}" if item.impact is not None else ""))
     term, label = _CATEGORY.get(info.kind, ("FHIR_" + info.kind, "FHIR " + info.kind))
     _el(entry, "category", term=term, label=label, scheme=NCTS_SCHEME)
     _el(entry, "contentItemIdentifier", info.url, ns=NCTS)
@@ -74,6 +79,9 @@ def _entry(feed: etree._Element, item: Publication, base: str) -> None:
     if item.previous is not None and info.kind in DIFFABLE:
         _link(entry, "related", base + diff_path(info.url, item.previous.version, info.version),
               "application/json", f"Changes since version {item.previous.version}")
+    if item.impact is not None:
+        _link(entry, "related", base + impact_path(info.url, item.impact.old.version, info.version),
+              "application/json", f"Impact on the stored value sets and maps since version {item.impact.old.version}")
 
 
 def feed_id(feed_url: str) -> str:

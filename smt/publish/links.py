@@ -18,5 +18,9 @@ def diff_path(url: str, old: str, new: str, fmt: str | None = None) -> str:
     return "/releases/diff?" + urlencode(query)
 
 
+def impact_path(url: str, old: str, new: str) -> str:
+    return "/releases/impact?" + urlencode({"url": url, "from": old, "to": new})
+
+
 def changes_path(url: str, since: str, offset: int, count: int) -> str:
     return "/changes?" + urlencode({"url": url, "since": since, "offset": offset, "count": count})

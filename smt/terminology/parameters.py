@@ -497,3 +497,12 @@ def translate_query(params: OperationParams) -> tuple[TranslateQuery, bool]:
     query = TranslateQuery(_translate_codings(params, ""), bool(params.boolean("reverse")),
                            params.string("targetsystem"), params.string("source"), params.string("target"))
     return query, False
+
+
+IMPACT_PARAMETERS = ("url", "from", "to")
+
+
+def impact_query(params: OperationParams) -> tuple[str | None, str | None, str | None]:
+    """``CodeSystem/$impact``'s parameters: the code system ``url`` and the versions ``from`` and ``to`` (each
+    optional here: the operation gives their defaults)."""
+    return params.string("url"), params.string("from"), params.string("to")

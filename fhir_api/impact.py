@@ -1,0 +1,60 @@
+"""Impact of a new code system version on the stored value sets and concept maps (``smt.publish.impact``).
+
+* ``GET /releases/impact?url=&from=&to=[&format=json|html]``: the report as JSON (or the HTML section of the
+  diff page); ``to`` defaults to the version served by default, ``from`` to the version before ``to``.
+* ``GET|POST /fhir/CodeSystem/$impact`` (``url``, ``from``, ``to``) and ``/fhir/CodeSystem/{id}/$impact`` (the
+  release is ``to``): the same report as a FHIR ``Parameters`` resource. No FHIR or HL7 IG operation compares the
+  members of value sets across two versions of a code system (``$expand`` takes one ``system-version`` at a
+  time), hence this SMT operation (``docs/api.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from fhir_api.answers import status_of
+from fhir_api.deps import negotiate, operation_routes, visible_registry
+from fhir_api.params import OperationParams
+from fhir_api.responses import fhir_json
+from smt.catalogue.registry import Registry
+from smt.errors import InvalidParameter, SmtError
+from smt.publish.impact import impact_of
+from smt.publish.impact_render import report_html, report_json, report_parameters
+from smt.terminology import codesystem as engine
+from smt.terminology.codesystem import CodeSystemVersion
+from smt.terminology.parameters import IMPACT_PARAMETERS, impact_query
+
+router = APIRouter(tags=["publication"])
+operations = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
+
+
+@router.get("/releases/impact")
+def impact_report(request: Request, url: str, from_version: Annotated[str | None, Query(alias="from")] = None,
+                  to_version: Annotated[str | None, Query(alias="to")] = None,
+                  fmt: Annotated[Literal["json", "html"], Query(alias="format")] = "json") -> Response:
+    """Which stored value sets change, which maps point at retired codes, which resources pin the old version."""
+    try:
+        report = impact_of(visible_registry(request), url, from_version, to_version)
+    except SmtError as exc:
+        raise HTTPException(status_of(exc), str(exc)) from None
+    if fmt == "html":
+        return Response(report_html(report), media_type="text/html; charset=utf-8")
+    return Response(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2), media_type="application/json")
+
+
+def _impact(request: Request, params: OperationParams, registry: Registry,
+            instance: CodeSystemVersion | None) -> Response:
+    url, from_version, to_version = impact_query(params)
+    if instance is not None:
+        if url and instance.info.id not in {r.id for r in registry.versions_of(url)}:
+            raise InvalidParameter(f"url '{url}' does not match CodeSystem/{instance.info.id} ({instance.url})", "url")
+        url, to_version = instance.url, to_version or instance.version
+    return fhir_json(request, report_parameters(impact_of(registry, url, from_version, to_version)))
+
+
+operation_routes(operations, "/$impact", _impact, instance=engine.by_id, names=("impact", "impact_instance"),
+                 parameters=IMPACT_PARAMETERS)
