@@ -9,7 +9,8 @@ concept map is served in by default (the latest active one):
   whose members differ are listed with the codes added and removed;
 * every concept map whose groups map from or to the code system is listed with the source and target codes
   that ``new`` retires or removes while ``old`` had them active (with the replacements known for them,
-  ``smt.terminology.retirement``);
+  ``smt.terminology.retirement``); the curators' replacement statements, about retired codes on purpose, are
+  not;
 * every value set and concept map that pins ``old`` (``include.version``, ``group.sourceVersion`` /
   ``targetVersion``) is listed as pinned: it keeps using the old version until its authors move it.
 
@@ -29,7 +30,7 @@ from smt.publish.changes import find_version, previous_release
 from smt.store.releases import ReleaseInfo
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.compose import Compose
-from smt.terminology.retirement import RetirementNotes
+from smt.terminology.retirement import RetirementNotes, is_replacement
 from smt.terminology.versions import VersionRules
 
 Coded = tuple[str, str | None]
@@ -224,12 +225,18 @@ class _Retired:
                            [r.code for r in note.replacements] if note else [])
 
 
+def _replaced(element: dict) -> bool:
+    """An element of a curators' replacement map: its source is retired on purpose."""
+    targets = element.get("target", [])
+    return bool(targets) and all(is_replacement(t) for t in targets)
+
+
 def _map_impact(info: ReleaseInfo, system: str, retired: _Retired) -> MapImpact | None:
     found = MapImpact(info)
     for group in info.resource().get("group", []):
         if group.get("source") and normalise_system(group["source"]) == system:
-            found.sources += [r for e in group.get("element", []) if (r := retired(str(e.get("code")),
-                                                                                  e.get("display")))]
+            found.sources += [r for e in group.get("element", [])
+                              if not _replaced(e) and (r := retired(str(e.get("code")), e.get("display")))]
         if group.get("target") and normalise_system(group["target"]) == system:
             found.targets += [r for e in group.get("element", []) for t in e.get("target", []) if t.get("code")
                               and (r := retired(str(t["code"]), t.get("display")))]

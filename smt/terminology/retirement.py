@@ -111,6 +111,11 @@ def _predicate(target: dict) -> str | None:
                 None)
 
 
+def is_replacement(target: dict) -> bool:
+    """Whether a ConceptMap target states a replacement (its SSSOM predicate is a replacement predicate)."""
+    return _predicate(target) in REPLACEMENT_PREDICATES
+
+
 def _comment(target: dict) -> str | None:
     generated = any(e.get("url") == GENERATED_COMMENT for e in target.get("extension", []))
     return None if generated else target.get("comment")
@@ -127,7 +132,7 @@ def replacement_map_notes(resource: dict) -> dict[tuple[str, str], _Note]:
             continue
         for element in group.get("element", []):
             for target in element.get("target", []):
-                if _predicate(target) not in REPLACEMENT_PREDICATES:
+                if not is_replacement(target):
                     continue
                 note = notes.setdefault((source, str(element.get("code"))), _Note())
                 note.reason = note.reason or _comment(target)
