@@ -7,8 +7,6 @@ ValueSets that take precedence over the store. Errors are OperationOutcomes with
 
 from __future__ import annotations
 
-import os
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -25,7 +23,7 @@ from smt.errors import MissingParameter, NotFound, SmtError
 from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import CodingInput
 from smt.terminology.context import ResourceContext
-from smt.terminology.expand.expand import DEFAULT_MAX_EXPANSION, expand, resolve_value_set
+from smt.terminology.expand.expand import expand, resolve_value_set
 from smt.terminology.parameters import (
     EXPANSION_PARAMETERS,
     Bounds,
@@ -33,6 +31,7 @@ from smt.terminology.parameters import (
     CodingValue,
     OperationParams,
     TxParameters,
+    expansion_limit,
 )
 from smt.terminology.supplements import value_set_supplements
 from smt.terminology.validate.valueset import ValueSetValidator
@@ -44,11 +43,6 @@ EXPANSION_CAPABILITIES = {
     "parameter": [{"name": name} for name in EXPANSION_PARAMETERS],
     "textFilter": "Case- and diacritic-insensitive word-prefix matching on code, display and designations",
 }
-
-
-def expansion_limit() -> int:
-    """``SMT_EXPAND_MAX``: the largest expansion answered without paging, and the largest page (``count``)."""
-    return int(os.environ.get("SMT_EXPAND_MAX", DEFAULT_MAX_EXPANSION))
 
 
 def max_expansion(request: Request, requested: int | None = None) -> int:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from smt.agent.command import mcp as mcp_command
 from smt.config import SAMPLES_DIR, smt_home
 from smt.errors import QualityError, SmtError
 from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
@@ -199,6 +200,9 @@ def serve(
     # OperationOutcome too: see fhir_api/http_protocol.py
     uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", access_log=access_log, http="fhir_api.http_protocol:OutcomeHttpToolsProtocol")
+
+
+app.command("mcp")(mcp_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -24,6 +24,7 @@ at most 1,000,000, ``$closure`` ``version`` at most 2³¹ − 1); anything else 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,6 +47,11 @@ MAX_SEARCH_COUNT = 1_000
 """Largest ``_count`` of a FHIR search (one page of releases)."""
 MAX_CLOSURE_VERSION = 2**31 - 1
 """Largest ``$closure`` ``version`` (a counter this server returned)."""
+
+
+def expansion_limit() -> int:
+    """``SMT_EXPAND_MAX``: the largest expansion answered without paging, and the largest page (``count``)."""
+    return int(os.environ.get("SMT_EXPAND_MAX", DEFAULT_MAX_EXPANSION))
 
 
 # -- values --------------------------------------------------------------------------------------------------

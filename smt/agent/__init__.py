@@ -1,0 +1,1 @@
+"""The agent interface: ``smt mcp``, an MCP server on stdio over the published releases (``docs/mcp.md``)."""
