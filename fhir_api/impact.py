@@ -18,7 +18,9 @@ from fastapi.responses import Response
 
 from fhir_api.answers import status_of
 from fhir_api.deps import negotiate, operation_routes, visible_registry
+from fhir_api.error_docs import detail_responses
 from fhir_api.params import OperationParams
+from fhir_api.releases import MAX_NAME, Name
 from fhir_api.responses import fhir_json
 from smt.catalogue.registry import Registry
 from smt.errors import InvalidParameter, SmtError
@@ -32,9 +34,10 @@ router = APIRouter(tags=["publication"])
 operations = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
 
 
-@router.get("/releases/impact")
-def impact_report(request: Request, url: str, from_version: Annotated[str | None, Query(alias="from")] = None,
-                  to_version: Annotated[str | None, Query(alias="to")] = None,
+@router.get("/releases/impact", responses=detail_responses(404))
+def impact_report(request: Request, url: Name,
+                  from_version: Annotated[str | None, Query(alias="from", max_length=MAX_NAME)] = None,
+                  to_version: Annotated[str | None, Query(alias="to", max_length=MAX_NAME)] = None,
                   fmt: Annotated[Literal["json", "html"], Query(alias="format")] = "json") -> Response:
     """Which stored value sets change, which maps point at retired codes, which resources pin the old version."""
     try:
