@@ -58,6 +58,8 @@ class RetiredCode:
 
 @dataclass(slots=True)
 class MapImpact:
+    """A concept map with codes of the code system the new version retires, as sources or as targets."""
+
     info: ReleaseInfo
     sources: list[RetiredCode] = field(default_factory=list)
     targets: list[RetiredCode] = field(default_factory=list)
@@ -65,6 +67,8 @@ class MapImpact:
 
 @dataclass(slots=True)
 class ImpactReport:
+    """The impact of code system ``system`` going from release ``old`` to release ``new``."""
+
     system: str
     old: ReleaseInfo
     new: ReleaseInfo

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from smt.alignments.extensions import GENERATED_COMMENT, slot_url
 from smt.catalogue.registry import Registry, normalise_system, version_key
 from smt.codesystems.snomed.maps import ASSOCIATION_EQUIVALENCE, SCT
 from smt.errors import NotFound
@@ -41,8 +42,7 @@ from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import Issue, LookupProperty, LookupResult, property_filter
 
 REPLACEMENT_PREDICATES = frozenset({"IAO:0100001", "obo:IAO_0100001", "dcterms:isReplacedBy"})
-PREDICATE_EXTENSION = "https://smt.esante.gouv.fr/fhir/StructureDefinition/sssom-predicate_id"
-GENERATED_COMMENT = "https://smt.esante.gouv.fr/fhir/StructureDefinition/conceptmap-generated-comment"
+PREDICATE_EXTENSION = slot_url("predicate_id")
 SNOMED_REPLACEMENTS = frozenset({
     "900000000000526001",  # REPLACED BY
     "900000000000527005",  # SAME AS

@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 
 from smt.catalogue.terminologies import entry
-from tests.live_server import live_server
+from tests.server_process import running_server
 from tests.stores import CIM10, CIM10_YEARS, MULTI_YEAR, analytics_home
 
 duckdb = pytest.importorskip("duckdb")
@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_server(analytics_home(tmp_path_factory), SMT_EXPAND_MAX="100000") as url:
+    with running_server(analytics_home(tmp_path_factory), {"SMT_EXPAND_MAX": "100000"}) as url:
         yield url
 
 
