@@ -46,6 +46,7 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.include_router(metadata.router)
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
     app.include_router(impact.operations)  # CodeSystem/$impact, before read too
+    app.include_router(impact.definitions)  # its OperationDefinition
     app.include_router(codesystem_read.router)
     app.include_router(valueset.router)
     app.include_router(conceptmap_router)  # ConceptMap read/search/$translate/$export, POST /fhir/$closure

@@ -32,6 +32,53 @@ from smt.terminology.parameters import IMPACT_PARAMETERS, impact_query
 
 router = APIRouter(tags=["publication"])
 operations = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])
+definitions = APIRouter(prefix="/fhir/OperationDefinition", dependencies=[Depends(negotiate)])
+
+IMPACT_DEFINITION = "https://smt.esante.gouv.fr/fhir/OperationDefinition/CodeSystem-impact"
+
+
+def _parameter(name: str, use: str, minimum: int, maximum: str, kind: str | None, text: str,
+               parts: list[dict] | None = None) -> dict:
+    item: dict = {"name": name, "use": use, "min": minimum, "max": maximum, "documentation": text}
+    if kind:
+        item["type"] = kind
+    if parts:
+        item["part"] = parts
+    return item
+
+
+OPERATION_DEFINITION: dict = {
+    "resourceType": "OperationDefinition", "id": "CodeSystem-impact", "url": IMPACT_DEFINITION,
+    "version": "1", "name": "Impact", "title": "Impact of a new code system version", "status": "active",
+    "kind": "operation", "publisher": "SMT", "affectsState": False, "code": "impact", "resource": ["CodeSystem"],
+    "system": False, "type": True, "instance": True,
+    "description": "Which stored value sets change members, which concept maps use codes the new version retires "
+                   "or removes, and which resources pin the old version, when a code system goes from one version "
+                   "to another (docs/publication.md).",
+    "parameter": [
+        _parameter("url", "in", 0, "1", "uri", "The code system (required at type level)"),
+        _parameter("from", "in", 0, "1", "string", "The old version (default: the version before 'to')"),
+        _parameter("to", "in", 0, "1", "string", "The new version (default: the version served by default; at "
+                                                 "instance level, the release)"),
+        _parameter("system", "out", 1, "1", "uri", "The code system"),
+        _parameter("fromVersion", "out", 1, "1", "string", "The old version"),
+        _parameter("toVersion", "out", 1, "1", "string", "The new version"),
+        _parameter("summary", "out", 1, "1", None, "Counts: value sets checked and changed, maps, pinned, errors"),
+        _parameter("valueSet", "out", 0, "*", None, "A value set whose members change: type, url, version, id, "
+                                                    "then the Codings added and removed"),
+        _parameter("conceptMap", "out", 0, "*", None, "A concept map with retired codes: type, url, version, id, "
+                                                      "then source and target parts (concept, change, replacedBy)"),
+        _parameter("pinned", "out", 0, "*", None, "A value set or concept map naming the old version"),
+        _parameter("error", "out", 0, "*", None, "A value set that could not be expanded, and why"),
+    ],
+}
+"""The definition of ``CodeSystem/$impact`` (served at ``/fhir/OperationDefinition/CodeSystem-impact``)."""
+
+
+@definitions.get("/CodeSystem-impact")
+def impact_definition(request: Request) -> Response:
+    """The OperationDefinition of ``CodeSystem/$impact``."""
+    return fhir_json(request, OPERATION_DEFINITION)
 
 
 @router.get("/releases/impact", responses=detail_responses(404))

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 import smt
 from fhir_api import codesystem_read, conceptmap
 from fhir_api.deps import get_registry, negotiate
+from fhir_api.impact import IMPACT_DEFINITION
 from fhir_api.openapi_fhir import route_docs
 from fhir_api.responses import FORMATS, fhir_base, fhir_json
 from fhir_api.searchset import SEARCH_PARAMETERS
@@ -42,6 +43,8 @@ SYSTEM_OPERATIONS = {
     "closure": "http://hl7.org/fhir/OperationDefinition/ConceptMap-closure",
 }
 """Definitions of the system-level operations (``[base]/$op``) this server may serve."""
+OWN_OPERATIONS = {("CodeSystem", "impact"): IMPACT_DEFINITION}
+"""Definitions of the operations SMT defines itself (no HL7 definition exists)."""
 FHIR_VERSIONS = ["4.0"]
 """FHIR versions served (``$versions``; major.minor), the first being the default."""
 
@@ -82,8 +85,8 @@ def served_resources(request: Request) -> list[dict]:
             item["searchParam"] = [{"name": p.name, "definition": p.definition,
                                     "type": "string" if p.type == "text" else p.type} for p in SEARCH_PARAMS[kind]]
         if entry["operation"]:
-            item["operation"] = [{"name": op, "definition": f"http://hl7.org/fhir/OperationDefinition/{kind}-{op}"}
-                                 for op in entry["operation"]]
+            item["operation"] = [{"name": op, "definition": OWN_OPERATIONS.get(
+                (kind, op), f"http://hl7.org/fhir/OperationDefinition/{kind}-{op}")} for op in entry["operation"]]
         resources.append(item)
     return resources
 

@@ -232,8 +232,8 @@ def release_checksums(release_id: str, request: Request) -> Response:
     return Response(checksums(generated), media_type="text/plain; charset=utf-8")
 
 
-@router.api_route("/releases/{release_id}/download/{fmt}", methods=["GET", "HEAD"],
-                  responses={**detail_responses(404, 503), **RANGE_RESPONSES})
+@router.get("/releases/{release_id}/download/{fmt}", responses={**detail_responses(404, 503), **RANGE_RESPONSES})
+@router.head("/releases/{release_id}/download/{fmt}", responses={**detail_responses(404, 503), **RANGE_RESPONSES})
 def download(release_id: str, fmt: str, request: Request) -> Response:
     """One download of a release, generated on first request then served from the release folder, whole or by
     byte ranges (``Range``, 206)."""

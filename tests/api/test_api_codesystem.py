@@ -107,7 +107,11 @@ def test_capability_statement(client: TestClient) -> None:
     assert (body["fhirVersion"], body["kind"], body["status"]) == ("4.0.1", "instance", "active")
     [resource] = [r for r in body["rest"][0]["resource"] if r["type"] == "CodeSystem"]
     assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
-    assert [o["name"] for o in resource["operation"]] == ["lookup", "validate-code", "subsumes"]
+    assert [o["name"] for o in resource["operation"]] == ["lookup", "validate-code", "subsumes", "impact"]
+    impact = next(o["definition"] for o in resource["operation"] if o["name"] == "impact")
+    definition = fhir(client.get(impact.removeprefix("https://smt.esante.gouv.fr")),
+                      resource_type="OperationDefinition")
+    assert (definition["url"], definition["code"], definition["resource"]) == (impact, "impact", ["CodeSystem"])
     assert {"url", "version", "name", "title", "status"} <= {p["name"] for p in resource["searchParam"]}
 
 
