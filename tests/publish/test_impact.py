@@ -21,7 +21,7 @@ from lxml import etree
 
 from fhir_api.app import create_app
 from smt.catalogue.registry import Registry, normalise_system
-from smt.model import CodeSystemRelease, Concept, ResourceRelease
+from smt.model import CodeSystemRelease, Concept, ConceptStatus, ResourceRelease
 from smt.store.releases import ReleaseStore
 from smt.svs.xml import parse_xml, read_svs
 from tests.clients import curator_client
@@ -150,9 +150,9 @@ CS = "http://example.org/impact-cs"
 OTHER = "http://example.org/other-cs"
 
 
-def code_system(version: str, statuses: dict[str, str]) -> CodeSystemRelease:
+def code_system(version: str, statuses: dict[str, ConceptStatus]) -> CodeSystemRelease:
     concepts = [Concept("ROOT", "Racine", origin="t:1")]
-    concepts += [Concept(code, f"Concept {code}", parents=["ROOT"], status=status, origin="t:2")  # type: ignore[arg-type]
+    concepts += [Concept(code, f"Concept {code}", parents=["ROOT"], status=status, origin="t:2")
                  for code, status in statuses.items()]
     return CodeSystemRelease(url=CS, version=version, name="ImpactCS", title="Impact CS", concepts=concepts)
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from loaders import run_loader
 from smt.config import data_dir
-from smt.model import REPLACED_BY, STATUS_REASON, CodeSystemRelease, Concept, ConceptProperty
+from smt.model import REPLACED_BY, STATUS_REASON, CodeSystemRelease, Concept, ConceptProperty, ConceptStatus
 from smt.store.releases import ReleaseStore
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
@@ -124,8 +124,8 @@ def release(version: str, x: Concept | None) -> CodeSystemRelease:
     return CodeSystemRelease(url=CS, version=version, name="Retiring", title="Retiring", concepts=concepts)
 
 
-def x_concept(status: str, *props: ConceptProperty) -> Concept:
-    return Concept("X", "Ancien", parents=["ROOT"], status=status, properties=list(props), origin="t:3")  # type: ignore[arg-type]
+def x_concept(status: ConceptStatus, *props: ConceptProperty) -> Concept:
+    return Concept("X", "Ancien", parents=["ROOT"], status=status, properties=list(props), origin="t:3")
 
 
 @pytest.fixture
