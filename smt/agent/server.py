@@ -28,7 +28,7 @@ INSTRUCTIONS = (
 )
 Answer = dict[str, Any]
 """A tool's answer: a JSON object (MCP structured content)."""
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
 def build_server(home: Path) -> MCPServer:

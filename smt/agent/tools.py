@@ -130,7 +130,8 @@ def expand_value_set(registry: Registry, value_set: str, filter: str | None = No
     ctx = ResourceContext(registry, rules=tx.version_rules())
     vs = resolve_value_set(ctx, tx.url, None, tx.value_set_version)
     expansion = expand(vs, ctx, tx.expand_options(vs, expansion_limit()))
-    versions = dict(used.split("|", 1) if "|" in used else (used, None) for used in expansion.used_code_systems)
+    used = (canonical.partition("|") for canonical in expansion.used_code_systems)
+    versions = {url: version or None for url, _, version in used}
     return {
         "value_set": vs.get("url"), "value_set_version": vs.get("version"), "total": expansion.total,
         "offset": expansion.offset,

@@ -10,7 +10,10 @@ Capabilities of the class (no release needed, e.g. for a coding of a system that
 ``implicit_concept_map`` / ``implicit_map_urls``. Capabilities of a version: ``find``, ``is_closed``,
 ``listed_expression``, ``check_expression``, ``expression_member``, ``expression_subsumes``, ``ecl_ids``,
 ``holds_implicit_value_set``, ``text_matches``, ``multi_hierarchy``, ``subsumption``, ``dialect_preferred``,
-``preferred_display``, ``expansion_designations``, ``retired_designation_status``, ``lookup``, ``is_shared``.
+``preferred_display``, ``expansion_designations``, ``retired_designation_status``, ``lookup``, ``is_shared``;
+for retired concepts ``reports_retirement`` (class), ``replacements``, ``inactivation_reason`` and
+``all_replacements`` (what the release says beyond the generic retirement properties, see
+``smt.terminology.retirement``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ class ExpressionCheck:
     """What a valid expression was not checked against (an information note)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A concept to use instead of a retired one, how it relates (a ConceptMap equivalence) and who says so."""
+
+    code: str
+    display: str | None = None
+    equivalence: str = "equivalent"
+    source: str = ""
+
+
 class CodeSystemProvider(ABC):
     """Read access to one code system version (concept ids are dense, in load order) and its capabilities."""
 
@@ -59,6 +72,9 @@ class CodeSystemProvider(ABC):
     code_issues_located: ClassVar[bool] = True
     """Whether a ``$validate-code`` issue on a code of this system repeats its location in the deprecated
     ``location`` element (tx.fhir.org leaves it out for SNOMED CT)."""
+    reports_retirement: ClassVar[bool] = True
+    """Whether ``$lookup`` and ``$validate-code`` report what is known of a retired concept (date, reason,
+    replacements) without being asked: tx.fhir.org reports an inactive SNOMED CT concept with its warning alone."""
     retired_designation_status: ClassVar[str] = "deprecated"
     """How a display that is an inactive designation is described: ``deprecated`` (a FHIR designation marked so)
     or ``inactive`` (a retired term of a stored release)."""
@@ -209,6 +225,20 @@ class CodeSystemProvider(ABC):
         """Ids of the concepts matching an ``$expand`` text ``filter``, from the provider's own search index;
         None when it has none (the caller scans the members)."""
         return None
+
+    def replacements(self, concept: ConceptRecord) -> list[Replacement]:
+        """What the release itself names to use instead of a retired concept, beyond ``replacedBy`` properties
+        (SNOMED CT: its historical associations); none by default."""
+        return []
+
+    def inactivation_reason(self, concept: ConceptRecord) -> str | None:
+        """Why the release says a concept is inactive, beyond a ``statusReason`` property (SNOMED CT: its
+        inactivation indicator); None by default."""
+        return None
+
+    def all_replacements(self) -> dict[str, list[Replacement]]:
+        """Every ``replacements`` of the release, by retired code (for the replaced-by map)."""
+        return {}
 
     def subsumption(self, concept_a: ConceptRecord, concept_b: ConceptRecord) -> SubsumptionOutcome:
         """FHIR ``$subsumes`` outcome of A relative to B (two concepts of this version)."""

@@ -69,10 +69,10 @@ def report_parameters(report: ImpactReport) -> dict:
         parts += [{"name": "added", "valueCoding": _coding(system, new, c, d)} for c, d in item.added]
         parts += [{"name": "removed", "valueCoding": _coding(system, old, c, d)} for c, d in item.removed]
         parameters.append({"name": "valueSet", "part": parts})
-    for item in report.concept_maps:
-        parts = _resource_parts(item.info)
-        parts += [_retired_part("source", system, old, r) for r in item.sources]
-        parts += [_retired_part("target", system, old, r) for r in item.targets]
+    for found in report.concept_maps:
+        parts = _resource_parts(found.info)
+        parts += [_retired_part("source", system, old, r) for r in found.sources]
+        parts += [_retired_part("target", system, old, r) for r in found.targets]
         parameters.append({"name": "conceptMap", "part": parts})
     parameters += [{"name": "pinned", "part": _resource_parts(info)} for info in report.pinned]
     parameters += [{"name": "error", "part": [*_resource_parts(info), {"name": "message", "valueString": message}]}

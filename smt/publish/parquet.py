@@ -24,11 +24,13 @@ licence, the source files with their SHA-256, the table and the SMT version.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
 import orjson
 import polars as pl
+from polars._typing import PolarsDataType
 
 import smt
 from smt.catalogue.terminologies import load_catalogue
@@ -44,7 +46,11 @@ def _connect(index: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{quote(str(index))}?mode=ro&immutable=1", uri=True)
 
 
-def _frame(db: sqlite3.Connection, query: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+Schema = dict[str, PolarsDataType]
+"""Column name → polars type."""
+
+
+def _frame(db: sqlite3.Connection, query: str, schema: Schema) -> pl.DataFrame:
     rows = db.execute(query).fetchall()
     return pl.DataFrame(rows, schema=schema, orient="row")
 
@@ -233,7 +239,7 @@ def code_closure_frame(index: Path) -> pl.DataFrame:
 # -- value sets and concept maps ----------------------------------------------------------------------------
 
 
-def members_frame(members: dict[tuple[str, str], object]) -> pl.DataFrame:
+def members_frame(members: Mapping[tuple[str, str], object]) -> pl.DataFrame:
     """A value set's members (``smt.publish.members``) as the ``concepts`` table of a value set."""
     rows = [(system, code, getattr(member, "display", None), bool(getattr(member, "inactive", False)))
             for (system, code), member in sorted(members.items())]

@@ -42,7 +42,7 @@ def filename(info: ReleaseInfo, name: str, previous: ReleaseInfo | None) -> str:
     return f"{info.id}.{table}.parquet"
 
 
-DIFF_SCHEMA = {"change": pl.String, "system": pl.String, "code": pl.String, "display": pl.String,
+DIFF_SCHEMA: parquet.Schema = {"change": pl.String, "system": pl.String, "code": pl.String, "display": pl.String,
                "property": pl.String, "language": pl.String, "use": pl.String, "old": pl.List(pl.String),
                "new": pl.List(pl.String), "reason": pl.String, "replaced_by": pl.List(pl.String)}
 

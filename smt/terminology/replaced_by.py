@@ -2,9 +2,10 @@
 
 Named like SNOMED CT's implicit maps (``?fhir_cm=<refset>``), built on demand for any stored code system from
 every replacement ``smt.terminology.retirement`` knows: the ``replacedBy`` properties of every stored version,
-SNOMED CT's historical associations (REPLACED BY, SAME AS, POSSIBLY REPLACED BY, …) of the default version, and
-the curators' published replacement maps. One group, from the code system to itself; each target's
-``comment`` is the reason when one is known. ``$translate`` and ``ConceptMap/$export`` read it like a stored map.
+what the provider of the default version reads in it (``all_replacements``: SNOMED CT's historical associations
+REPLACED BY, SAME AS, POSSIBLY REPLACED BY, …), and the curators' published replacement maps. One group, from
+the code system to itself; each target's ``comment`` is the reason when one is known. ``$translate`` and
+``ConceptMap/$export`` read it like a stored map.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from collections import OrderedDict
 from urllib.parse import parse_qs, quote
 
 from smt.catalogue.registry import Registry, normalise_system
-from smt.codesystems.snomed.maps import ASSOCIATION_EQUIVALENCE, SCT
+from smt.codesystems.factory import stored_provider
+from smt.codesystems.provider import Replacement
 from smt.errors import NotFound
-from smt.index.reader import CodeSystemIndex
 from smt.model import REPLACED_BY, STATUS_REASON
 from smt.store.releases import ReleaseInfo
-from smt.terminology.retirement import SNOMED_REPLACEMENTS, Replacement, curated_notes, curated_state
+from smt.terminology.retirement import curated_notes, curated_state
 
 MAP_NAME = "replaced-by"
 
@@ -60,20 +61,6 @@ def _stated(info: ReleaseInfo) -> dict[str, tuple[list[Replacement], str | None]
     return found
 
 
-def _associations(index: CodeSystemIndex) -> dict[str, list[Replacement]]:
-    found: dict[str, list[Replacement]] = {}
-    if not index.has_relationships:
-        return found
-    for refset in SNOMED_REPLACEMENTS:
-        for member in index.refset_members(refset):
-            target = (member.fields or {}).get("targetComponentId")
-            if target:
-                found.setdefault(member.referenced, []).append(
-                    Replacement(str(target), equivalence=ASSOCIATION_EQUIVALENCE.get(refset, "relatedto"),
-                                source=f"SNOMED CT {refset}"))
-    return found
-
-
 def build(registry: Registry, system: str) -> dict:
     """The replaced-by ConceptMap of ``system`` (``NotFound`` when no version of it is stored)."""
     versions = registry.versions_of(system)
@@ -88,10 +75,9 @@ def build(registry: Registry, system: str) -> dict:
                 elements.setdefault(code, {})[target.code] = target
             if reason:
                 reasons[code] = reason
-    if default.url == SCT:
-        for code, targets in _associations(registry.index(default)).items():
-            for target in targets:
-                elements.setdefault(code, {}).setdefault(target.code, target)
+    for code, targets in stored_provider(registry, default).all_replacements().items():
+        for target in targets:
+            elements.setdefault(code, {}).setdefault(target.code, target)
     for (source, code), note in curated_notes(registry).items():
         if source != normalise_system(default.url):
             continue
@@ -104,7 +90,7 @@ def build(registry: Registry, system: str) -> dict:
 
 def _display(registry: Registry, versions: list[ReleaseInfo], code: str) -> str | None:
     for info in reversed(versions):
-        concept = registry.index(info).concept(code)
+        concept = stored_provider(registry, info).concept(code)
         if concept is not None:
             return concept.display
     return None

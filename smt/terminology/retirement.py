@@ -9,9 +9,9 @@ Sources, merged in this order (the first that gives a field wins, replacements a
    target's ``comment`` is the reason. Curators load them as any map: ``smt load sssom``, ``POST /releases``
    (``loader=sssom``) or ``POST /fhir/ConceptMap``, then publish them.
 2. **the release itself**: the concept properties ``retirementDate``, ``statusReason`` and ``replacedBy``
-   (``smt.model.RETIREMENT_PROPERTIES``) that loaders set where the source says it (NOS ``dateFin``); for
-   SNOMED CT, the historical association reference sets (REPLACED BY, SAME AS, POSSIBLY REPLACED BY, …) and
-   the concept inactivation indicator of the release.
+   (``smt.model.RETIREMENT_PROPERTIES``) that loaders set where the source says it (NOS ``dateFin``), and what
+   the release's provider reads in it (``replacements``, ``inactivation_reason``: SNOMED CT's historical
+   associations and inactivation indicator).
 3. **earlier versions** of the same code system (newest first): what they said about the code is kept, so a
    reason or replacement given once carries over to later versions where the code is still retired.
 
@@ -21,9 +21,9 @@ inactive (or absent): unknown when the code is already inactive in the oldest st
 Served in ``$lookup`` (the three properties, those the release lacks) and in ``$validate-code`` as one more
 issue after tx.fhir.org's ``INACTIVE_CONCEPT_FOUND`` warning, whose text stays as tx.fhir.org writes it: an
 ``information`` issue (tx-issue-type ``code-comment``) whose text also goes in the ``message``, only when a
-reason or a replacement is known. SNOMED CT concepts keep tx.fhir.org's answers unchanged (it reports an
-inactive concept with the warning alone): their associations are served by the implicit maps, and in
-``$lookup`` when a retirement property is asked for by name.
+reason or a replacement is known. A provider whose ``reports_retirement`` is off (SNOMED CT: tx.fhir.org
+reports an inactive concept with the warning alone) keeps those answers unchanged: its retirements are served
+by the replaced-by map, and in ``$lookup`` when a retirement property is asked for by name.
 """
 
 from __future__ import annotations
@@ -34,37 +34,17 @@ from dataclasses import dataclass, field, replace
 
 from smt.alignments.extensions import GENERATED_COMMENT, slot_url
 from smt.catalogue.registry import Registry, normalise_system, version_key
-from smt.codesystems.snomed.maps import ASSOCIATION_EQUIVALENCE, SCT
+from smt.codesystems.factory import stored_provider
+from smt.codesystems.lookup import LookupProperty, LookupResult, property_filter
+from smt.codesystems.provider import CodeSystemProvider, Replacement
 from smt.errors import NotFound
-from smt.index.reader import CodeSystemIndex, ConceptRecord
+from smt.index.reader import ConceptRecord
 from smt.model import REPLACED_BY, RETIREMENT_DATE, STATUS_REASON, Coding
 from smt.store.releases import ReleaseInfo
-from smt.terminology.codesystem import Issue, LookupProperty, LookupResult, property_filter
+from smt.terminology.codesystem import Issue
 
 REPLACEMENT_PREDICATES = frozenset({"IAO:0100001", "obo:IAO_0100001", "dcterms:isReplacedBy"})
 PREDICATE_EXTENSION = slot_url("predicate_id")
-SNOMED_REPLACEMENTS = frozenset({
-    "900000000000526001",  # REPLACED BY
-    "900000000000527005",  # SAME AS
-    "1186921001",          # POSSIBLY REPLACED BY
-    "900000000000523009",  # POSSIBLY EQUIVALENT TO
-    "1186924009",          # PARTIALLY EQUIVALENT TO
-    "900000000000530003",  # ALTERNATIVE
-})
-"""Historical association reference sets that name what to use instead of an inactive concept."""
-SNOMED_INACTIVATION_INDICATOR = "900000000000489007"
-
-
-@dataclass(frozen=True, slots=True)
-class Replacement:
-    """A code to use instead of a retired one, with where the statement comes from."""
-
-    code: str
-    display: str | None = None
-    equivalence: str = "equivalent"
-    source: str = ""
-
-
 @dataclass(frozen=True, slots=True)
 class Retirement:
     """What is known of a retired (or removed) code in one version of its code system."""
@@ -186,43 +166,20 @@ def curated_notes(registry: Registry) -> dict[tuple[str, str], _Note]:
 # -- what a release says -------------------------------------------------------------------------------------
 
 
-def _property_note(index: CodeSystemIndex, concept: ConceptRecord, source: str) -> _Note:
+def _release_note(provider: CodeSystemProvider, concept: ConceptRecord) -> _Note:
+    """What one release says of a retired concept: its retirement properties, then its provider's reading."""
     note = _Note()
-    for prop in index.properties(concept):
+    source = f"{provider.url}|{provider.version}"
+    for prop in provider.properties(concept):
         if prop.code == RETIREMENT_DATE and note.date is None:
             note.date = str(prop.value)
         elif prop.code == STATUS_REASON and note.reason is None:
             note.reason = str(prop.value)
         elif prop.code == REPLACED_BY:
-            code = prop.value.code if hasattr(prop.value, "code") else str(prop.value)
+            code = prop.value.code if isinstance(prop.value, Coding) else str(prop.value)
             note.replacements.append(Replacement(code, source=source))
-    return note
-
-
-def _snomed_note(index: CodeSystemIndex, concept: ConceptRecord) -> _Note:
-    """Historical associations and the inactivation indicator of an inactive SNOMED CT concept."""
-    note = _Note()
-    if not index.has_relationships:
-        return note
-    for member in index.memberships(concept.code):
-        fields = member.fields or {}
-        if member.refset in SNOMED_REPLACEMENTS and fields.get("targetComponentId"):
-            refset = index.concept(member.refset)
-            note.replacements.append(Replacement(
-                str(fields["targetComponentId"]), equivalence=ASSOCIATION_EQUIVALENCE.get(member.refset, "relatedto"),
-                source=f"SNOMED CT {refset.display if refset and refset.display else member.refset}"))
-        elif member.refset == SNOMED_INACTIVATION_INDICATOR and fields.get("valueId"):
-            value = index.concept(str(fields["valueId"]))
-            note.reason = value.display if value and value.display else str(fields["valueId"])
-    return note
-
-
-def _release_note(index: CodeSystemIndex, concept: ConceptRecord, info: ReleaseInfo) -> _Note:
-    note = _property_note(index, concept, f"{info.url}|{info.version}")
-    if info.url == SCT:
-        extra = _snomed_note(index, concept)
-        note.reason = note.reason or extra.reason
-        note.replacements += extra.replacements
+    note.reason = note.reason or provider.inactivation_reason(concept)
+    note.replacements += provider.replacements(concept)
     return note
 
 
@@ -248,9 +205,9 @@ class RetirementNotes:
         position = next((i for i, r in enumerate(versions) if r.id == info.id), None)
         return None if position is None else cls(registry, versions, position)
 
-    def _concept(self, info: ReleaseInfo, code: str) -> tuple[CodeSystemIndex, ConceptRecord | None]:
-        index = self.registry.index(info)
-        return index, index.concept(code)
+    def _concept(self, info: ReleaseInfo, code: str) -> tuple[CodeSystemProvider, ConceptRecord | None]:
+        provider = stored_provider(self.registry, info)
+        return provider, provider.concept(code)
 
     def get(self, code: str) -> Retirement | None:
         """What is known of ``code`` in this version; None when it is active and no curator retired it."""
@@ -262,15 +219,15 @@ class RetirementNotes:
         if curated is not None:
             notes.append(("curator", curated))
         if concept is not None:
-            notes.append((f"{self.info.url}|{self.info.version}", _release_note(index, concept, self.info)))
-        since = self.info.version
+            notes.append((f"{self.info.url}|{self.info.version}", _release_note(index, concept)))
+        since: str | None = self.info.version
         for earlier in reversed(self.versions[:self.position]):
             old_index, old = self._concept(earlier, code)
             if old is not None and old.active:
                 break
             since = earlier.version
             if old is not None:
-                notes.append((f"{earlier.url}|{earlier.version}", _release_note(old_index, old, earlier)))
+                notes.append((f"{earlier.url}|{earlier.version}", _release_note(old_index, old)))
         else:
             since = None  # already retired (or absent) in the oldest version: when is not known
         if concept is None and not notes:
@@ -278,7 +235,7 @@ class RetirementNotes:
         return self._merge(code if concept is None else concept.code, since, notes, index)
 
     def _merge(self, code: str, since: str | None, notes: list[tuple[str, _Note]],
-               index: CodeSystemIndex) -> Retirement:
+               index: CodeSystemProvider) -> Retirement:
         date = next((n.date for _, n in notes if n.date), None)
         reason = next((n.reason for _, n in notes if n.reason), None)
         replacements: dict[str, Replacement] = {}
@@ -289,13 +246,13 @@ class RetirementNotes:
         sources = tuple(dict.fromkeys(s for s, n in notes if n.date or n.reason or n.replacements))
         return Retirement(self.system, code, False, date, since, reason, shown, sources)
 
-    def _displayed(self, item: Replacement, index: CodeSystemIndex) -> Replacement:
+    def _displayed(self, item: Replacement, index: CodeSystemProvider) -> Replacement:
         if item.display:
             return item
         found = index.concept(item.code)
         if found is None:
             for info in reversed(self.versions):
-                found = self.registry.index(info).concept(item.code)
+                found = stored_provider(self.registry, info).concept(item.code)
                 if found is not None:
                     break
         return replace(item, display=found.display) if found is not None and found.display else item
@@ -319,13 +276,14 @@ def retirement_of(registry: Registry | None, url: str, version: str | None, code
 RETIREMENT_CODES = frozenset({RETIREMENT_DATE, STATUS_REASON, REPLACED_BY})
 
 
-def with_retirement(result: LookupResult, registry: Registry | None, provider: object,
+def with_retirement(result: LookupResult, registry: Registry | None, provider: CodeSystemProvider,
                     properties: Iterable[str] | None) -> LookupResult:
-    """Add the retirement properties the release does not state itself to a ``$lookup`` of an inactive code."""
-    if not result.inactive or not isinstance(provider, CodeSystemIndex):
+    """Add the retirement properties the release does not state itself to a ``$lookup`` of an inactive code of a
+    stored release (named by ``property``, or unasked when its provider ``reports_retirement``)."""
+    if not result.inactive or not provider.is_shared:
         return result
     asked = {p for p in properties or () if p}
-    if provider.url == SCT and not asked & RETIREMENT_CODES:
+    if not provider.reports_retirement and not asked & RETIREMENT_CODES:
         return result
     note = retirement_of(registry, provider.url, provider.version, result.code)
     if note is None:
@@ -345,10 +303,11 @@ def with_retirement(result: LookupResult, registry: Registry | None, provider: o
     return replace(result, properties=[*result.properties, *added]) if added else result
 
 
-def retirement_issues(registry: Registry | None, provider: object, concept: ConceptRecord,
+def retirement_issues(registry: Registry | None, provider: CodeSystemProvider, concept: ConceptRecord,
                       where: str) -> list[Issue]:
-    """The retirement note of an inactive concept for ``$validate-code`` (none for SNOMED CT, see above)."""
-    if concept.active or not isinstance(provider, CodeSystemIndex) or provider.url == SCT:
+    """The retirement note of an inactive concept of a stored release for ``$validate-code`` (none when its
+    provider does not ``reports_retirement``)."""
+    if concept.active or not provider.is_shared or not provider.reports_retirement:
         return []
     note = retirement_of(registry, provider.url, provider.version, concept.code)
     if note is None or not (note.reason or note.replacements):

@@ -5,7 +5,9 @@ Any SNOMED CT version has a grammar (post-coordinated expressions: listed in val
 filtered includes), implicit value sets (``?fhir_vs``) and concept maps (``?fhir_cm``), fully specified names
 that are never a dialect's display and come first in expansions, and ``$validate-code`` issues without the
 deprecated ``location``. A stored release adds what needs its relationships and reference sets: ECL filters,
-its own ``$lookup`` (attributes, normal forms) and expression subsumption.
+its own ``$lookup`` (attributes, normal forms), expression subsumption, and the historical associations and
+inactivation indicator of its inactive concepts (``history``; tx.fhir.org's answers for them stay unchanged:
+``reports_retirement`` is off).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import ClassVar
 from smt.catalogue.registry import Registry
 from smt.codesystems.lookup import LookupResult
 from smt.codesystems.memory import MemoryCodeSystem
-from smt.codesystems.provider import CodeSystemProvider, ExpressionCheck
-from smt.codesystems.snomed import implicit_vs, maps
+from smt.codesystems.provider import CodeSystemProvider, ExpressionCheck, Replacement
+from smt.codesystems.snomed import history, implicit_vs, maps
 from smt.codesystems.snomed.expr_membership import expression_member, listed_expression
 from smt.codesystems.snomed.expression import parse_expression
 from smt.codesystems.snomed.lookup import sct_lookup
@@ -35,6 +37,7 @@ class SnomedRules(CodeSystemProvider):
     """What any SNOMED CT version does its own way."""
 
     code_issues_located: ClassVar[bool] = False
+    reports_retirement: ClassVar[bool] = False
 
     @classmethod
     def implicit_value_set(cls, url: str) -> dict | None:
@@ -103,6 +106,15 @@ class SnomedRules(CodeSystemProvider):
 
 class StoredSnomed(SnomedRules, StoredCodeSystem):
     """A stored SNOMED CT release (an edition at a release date)."""
+
+    def replacements(self, concept: ConceptRecord) -> list[Replacement]:
+        return history.replacements(self.index, concept.code)
+
+    def inactivation_reason(self, concept: ConceptRecord) -> str | None:
+        return history.inactivation_reason(self.index, concept.code)
+
+    def all_replacements(self) -> dict[str, list[Replacement]]:
+        return history.all_replacements(self.index)
 
     def ecl_backend(self) -> IndexBackend | None:
         return backend_for(self.index)
