@@ -36,10 +36,10 @@ from benchmarks.common import machine, percentile, serve, timed
 from benchmarks.valueset_bench import value_set
 from loaders import run_loader
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.formats.fhir_json import resource_release
 from smt.model import CodeSystemRelease, Concept, Designation
-from smt.store.releases import ReleaseStore
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.expand import ExpandOptions, expand, resolve_value_set
 
@@ -140,7 +140,7 @@ def main() -> None:
     order = [QUERIES[i % len(QUERIES)] for i in range(args.requests)]
     results: list[str] = []
     with tempfile.TemporaryDirectory() as home:
-        store = ReleaseStore(Path(home))
+        store = writable_store(Path(home))
         load_seconds = timed(lambda: store.load_many([release, vs]))
         print(f"data: {len(release.concepts):,} concepts, {terms:,} terms; load_many {load_seconds:.1f} s",
               flush=True)

@@ -11,15 +11,15 @@ from pathlib import Path
 
 from benchmarks.common import machine, median_of, timed
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.config import data_dir
-from smt.store.releases import ReleaseStore
 
 SOURCE = data_dir() / "cim10" / "nomensland" / "cim10_fr_pmsi_2021.json.gz"
 
 
 def one_run(_: int) -> float:
     with tempfile.TemporaryDirectory() as home:
-        store = ReleaseStore(Path(home))
+        store = writable_store(Path(home))
 
         def load() -> None:
             for release in run_loader("cim10", SOURCE):

@@ -41,11 +41,13 @@ from benchmarks.common import machine, percentile, serve, timed
 from loaders import run_loader
 from smt.catalogue.registry import Registry
 from smt.config import data_dir
-from smt.index.build import build_index, release_meta
-from smt.model import CodeSystemRelease, Concept, Designation
+from smt.index import FORMAT_VERSION as INDEX_FORMAT
+from smt.index.build import build_index
+from smt.model import CodeSystemRelease, Concept, Designation, release_meta
+from smt.search import FORMAT_VERSION as SEARCH_FORMAT
 from smt.search.build import META, build_search_index
 from smt.search.service import SEARCH_DIR, search
-from smt.store.releases import INDEX, MANIFEST, release_id
+from smt.store.releases import INDEX, MANIFEST, new_release_id
 
 SOURCE = data_dir() / "cim10" / "nomensland" / "cim10_fr_pmsi_2021.tsv.gz"
 SEED = 20240501
@@ -103,13 +105,13 @@ def queries(release: CodeSystemRelease, count: int = QUERIES) -> list[str]:
 
 def install(release: CodeSystemRelease, home: Path, search_index: Path) -> None:
     """Lay ``release`` out in ``home`` as a load does (compiled index, search index, manifest)."""
-    rid = release_id(release.url, release.version)
+    rid = new_release_id(release)
     folder = home / "releases" / rid
     folder.mkdir(parents=True)
     build_index(release, folder / INDEX)
     search_index.rename(folder / SEARCH_DIR)
     manifest = {**release_meta(release), "id": rid, "status": "active", "loaded_at": "2024-05-01T00:00:00+00:00",
-                "warnings": [], "sources": []}
+                "warnings": [], "sources": [], "artefacts": {"index": INDEX_FORMAT, "search": SEARCH_FORMAT}}
     (folder / MANIFEST).write_bytes(orjson.dumps(manifest))
 
 

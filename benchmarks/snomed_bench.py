@@ -42,7 +42,9 @@ FINDING = "404684003"
 IMPORT = r"""
 import json, sys, time
 from pathlib import Path
+import smt.compile.artefacts as artefacts
 import smt.store.releases as releases
+from smt.compile import writable_store
 from smt.store import rdf
 phases = {}
 def timed(name, function):
@@ -53,15 +55,15 @@ def timed(name, function):
         finally:
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
     return wrapper
-releases.build_index = timed("index", releases.build_index)
-releases.build_search_index = timed("search", releases.build_search_index)
+artefacts.build_index = timed("index", artefacts.build_index)
+artefacts.build_search_index = timed("search", artefacts.build_search_index)
 releases.enforce = timed("quality", releases.enforce)
 rdf.RdfStore.write_releases = timed("rdf", rdf.RdfStore.write_releases)
 from loaders import run_loader
 start = time.perf_counter()
 (release,) = run_loader("snomed", Path(sys.argv[1]))
 phases["loader"] = time.perf_counter() - start
-info = releases.ReleaseStore(Path(sys.argv[2])).load(release)
+info = writable_store(Path(sys.argv[2])).load(release)
 phases["total"] = time.perf_counter() - start
 print(json.dumps({"phases": phases, "stats": info.stats, "version": info.version}))
 """

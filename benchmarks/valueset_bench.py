@@ -42,6 +42,7 @@ import httpx
 
 from benchmarks.common import machine, percentile, serve, timed
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.formats.fhir_json import resource_release
 from smt.model import CodeSystemRelease, Release
@@ -165,7 +166,7 @@ def main() -> None:
     nos_value_sets = sum(1 for r in nos if getattr(r, "kind", "") == "ValueSet")
     results: list[str] = []
     with tempfile.TemporaryDirectory() as home:
-        store = ReleaseStore(Path(home))
+        store = writable_store(Path(home))
         load_seconds = timed(lambda: store.load_many([cim10, *nos, *ours]))
         print(f"data: CIM-10 {cim10.version} ({len(codes):,} concepts, {cim10.url}); NOS {len(nos)} releases "
               f"({nos_value_sets} value sets); load_many of {len(nos) + 3} releases {load_seconds:.1f} s",

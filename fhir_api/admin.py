@@ -26,13 +26,14 @@ from fhir_api.limits import max_request_bytes
 from fhir_api.openapi_fhir import answers, resource_body
 from fhir_api.responses import fhir_json
 from fhir_api.security import authorise, require_writer
-from loaders import get_loader, loader_names
+from loaders import loader_names, run_loader
+from smt.catalogue.loader_context import loader_context
 from smt.catalogue.registry import Registry
 from smt.formats.fhir_json import release_from_resource
 from smt.model import Release
 from smt.quality import enforce
 from smt.security.auth import Principal
-from smt.store.releases import STATUSES, ReleaseInfo
+from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
 
 router = APIRouter()
 RESOURCE_TYPES = ("CodeSystem", "ValueSet", "ConceptMap")
@@ -43,13 +44,13 @@ def _report(info: ReleaseInfo) -> dict:
             "status": info.status, "count": info.count, "warnings": info.warnings}
 
 
-def _store_all(request: Request, registry: Registry, principal: Principal, releases: list[Release],
-               status: str) -> list[ReleaseInfo]:
+def _store_all(request: Request, principal: Principal, releases: list[Release], status: str) -> list[ReleaseInfo]:
     """Authorise, quality-check every release, then store them (all checks pass before anything is written)."""
     for release in releases:
         authorise(request, principal, release.publisher)
         enforce(release)
-    return [registry.store.load(r, status=status, agent=principal.subject) for r in releases]
+    writer: ReleaseStore = request.app.state.writer  # the store with this SMT's compile step (create_app)
+    return [writer.load(r, status=status, agent=principal.subject) for r in releases]
 
 
 @router.post("/releases", status_code=201)
@@ -69,8 +70,8 @@ def upload_release(request: Request, file: UploadFile = File(...), loader: str =
             shutil.copyfileobj(file.file, out, length=1 << 20)
         if target.stat().st_size > max_request_bytes():
             raise FhirError(413, "too-costly", "uploaded file over the size limit")
-        releases = get_loader(loader)(_unpacked(target), version=version)
-        stored = _store_all(request, registry, principal, releases, status)
+        releases = list(run_loader(loader, _unpacked(target), version=version, context=loader_context(registry)))
+        stored = _store_all(request, principal, releases, status)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return fhir_json(request, {"releases": [_report(info) for info in stored]}, status=201)
@@ -118,7 +119,7 @@ async def create_resource(request: Request, principal: Principal = Depends(requi
     if not resource.get("version"):
         raise FhirError(422, "required", f"{resource_type}.version is required: each release is one version")
     release = release_from_resource(resource, f"{resource_type} in request")
-    info = _store_all(request, registry, principal, [release], "draft")[0]
+    info = _store_all(request, principal, [release], "draft")[0]
     location = f"{str(request.base_url).rstrip('/')}/fhir/{resource_type}/{info.id}"
     body = operation_outcome(issue("informational", f"created draft release {info.id}", severity="information"))
     return fhir_json(request, body, status=201, headers={"Location": location})

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from smt.errors import (
     TX_ISSUE_TYPE,
+    ArtefactOutdated,
     Busy,
     EclTooCostly,
     Forbidden,
@@ -59,6 +60,7 @@ STATUS: dict[type[SmtError], int] = {
     LoadError: 422,
     QualityError: 422,
     ReleaseExists: 409,
+    ArtefactOutdated: 503,  # a release to recompile (`smt recompile <id>`): the server, not the request, is at fault
     # not found: code systems, codes, value sets, supplements, closure tables, releases
     NotFound: 404,
     # terminology operations: a request the server understands but cannot carry out as asked

@@ -32,6 +32,7 @@ from fhir_api.security import install_security
 from fhir_api.svs import router as svs_router
 from fhir_api.transport import install_transport
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.config import smt_home
 
 
@@ -39,6 +40,7 @@ def create_app(home: Path | None = None) -> FastAPI:
     """A FHIR R4 terminology API over the store at ``home`` (default ``smt_home()``)."""
     app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__)
     app.state.registry = Registry(home or smt_home())
+    app.state.writer = writable_store(home or smt_home())  # the write routes' store, with this SMT's compile step
     install_error_handlers(app)
     install_security(app)
     install_transport(app)  # compression and CORS apply to every answer, errors included

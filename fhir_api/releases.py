@@ -29,11 +29,11 @@ from smt.publish.changes import DiffReport, changes_since, diff_releases, previo
 from smt.publish.diff_render import release_ref, report_csv, report_html, report_json
 from smt.publish.exports import Exporter, checksums
 from smt.publish.feed import MEDIA_TYPE, PUBLISHED, Publication, feed_xml
-from smt.publish.http_cache import Validators, file_time, not_modified, release_validators
+from smt.publish.http_cache import Validators, not_modified, release_validators
 from smt.publish.impact import feed_impact, impact, state_tag
 from smt.publish.impact_render import report_html as impact_report_html
 from smt.publish.links import changes_path, diff_path, download_path, release_path
-from smt.store.releases import MANIFEST, ReleaseInfo
+from smt.store.releases import ReleaseInfo
 from smt.terminology.parameters import MAX_OFFSET
 
 router = APIRouter(tags=["publication"])
@@ -85,7 +85,7 @@ def _listing_validators(releases: list[ReleaseInfo], extra: bytes = b"") -> Vali
     digest = hashlib.sha256(extra)
     for info in releases:
         digest.update(f"{info.id}:{info.status};".encode())
-    times = [file_time(info.path / MANIFEST) for info in releases]
+    times = [info.modified for info in releases]
     return Validators(f'"{digest.hexdigest()[:32]}"', max(times, default=datetime.fromtimestamp(0, UTC)))
 
 
@@ -113,7 +113,7 @@ def diff(request: Request, url: Name, from_version: Annotated[str, Query(alias="
     report = _diff(visible_registry(request), lambda r: diff_releases(r, url, from_version, to_version))
     tag = f"-{state_tag(visible_registry(request))}" if fmt == "html" and report.kind == "CodeSystem" else ""
     validators = Validators(f'"diff-{report.old.id}-{report.new.id}-{fmt}{tag}"',
-                            max(file_time(report.old.path / MANIFEST), file_time(report.new.path / MANIFEST)))
+                            max(report.old.modified, report.new.modified))
     cached = conditional(request, validators)
     if cached is not None:
         return cached
@@ -155,7 +155,7 @@ def changes(request: Request, url: Name, since: Name,
     report = _diff(visible_registry(request), lambda r: changes_since(r, url, since))
     new = report.new
     validators = Validators(f'"changes-{report.old.id}-{new.id}-{new.status}-{offset}-{count}"',
-                            max(file_time(report.old.path / MANIFEST), file_time(new.path / MANIFEST)))
+                            max(report.old.modified, new.modified))
     cached = conditional(request, validators)
     if cached is not None:
         return cached
@@ -185,7 +185,7 @@ def feed(request: Request) -> Response:
     fallback = datetime.fromtimestamp(int(registry.store.releases_dir.stat().st_mtime), UTC)
     body = feed_xml(items, base, base + "/feed.xml", fallback.isoformat())
     generated = [d.generated_at for item in items for _, d in item.downloads if d is not None]
-    times = [file_time(r.path / MANIFEST) for r in releases] + [datetime.fromisoformat(t) for t in generated]
+    times = [r.modified for r in releases] + [datetime.fromisoformat(t) for t in generated]
     validators = Validators(f'"{hashlib.sha256(body).hexdigest()[:32]}"', max(times, default=fallback))
     cached = conditional(request, validators)
     if cached is not None:
@@ -206,7 +206,7 @@ def manifest(release_id: str, request: Request) -> Response:
     if cached is not None:
         return cached
     base = base_url(request)
-    data = orjson.loads((info.path / MANIFEST).read_bytes())
+    data = dict(info.manifest)
     data["href"] = base + release_path(info.id)
     data["downloads"] = [
         {"format": fmt.name, "label": fmt.label, "media_type": fmt.media_type,

@@ -1,7 +1,9 @@
 """Loader for the CIM-10 FR à usage PMSI (ATIH): one release per year.
 
 Sources: the ATIH LIBCIM10MULTI table (latin-1, pipe-separated) or its re-serialisations (nomensland JSON,
-single or multi-year, nomensland TSV, edsnlp CSV); chapters and blocks come from the nomensland hierarchy file.
+single or multi-year, nomensland TSV, edsnlp CSV); chapters and blocks come from the nomensland hierarchy file
+(``--hierarchy FILE``, else a ``*hierarchie*`` file next to the source, else the chapters and blocks shipped with
+SMT: ``loaders/data/``).
 Codes are served dotted ("E11.9", "B24.+0"); the ATIH form ("E119") is kept as property ``atihCode``.
 """
 
@@ -29,6 +31,7 @@ from smt.model import (
     PropertyType,
     SourceFile,
 )
+from smt.progress import SILENT, Progress
 
 DESIGNATION_USE_SYSTEM = "https://smt.esante.gouv.fr/fhir/CodeSystem/designation-use"
 LONG_LABEL = Coding(DESIGNATION_USE_SYSTEM, "long", "Libellé long")
@@ -51,15 +54,37 @@ _VERSION = re.compile(r"[0-9]{4}")
 _DATA_SUFFIXES = (".txt", ".csv", ".tsv", ".json")
 
 
-def load(path: Path, version: str | None = None) -> list[CodeSystemRelease]:
+def load(path: Path, version: str | None = None, *, hierarchy: Path | None = None) -> list[CodeSystemRelease]:
     """One release per year found in ``path`` (a file, or a directory holding exactly one code table)."""
-    with _gc_paused():
-        return _load(Path(path), version)
+    return list(stream(path, version, hierarchy=hierarchy))
+
+
+def stream(path: Path, version: str | None = None, *, hierarchy: Path | None = None,
+           progress: Progress = SILENT) -> Iterator[CodeSystemRelease]:
+    """``load``, one year at a time: each release is built when the previous one has been consumed, so a
+    multi-year file never holds more than one year of concepts in memory. The whole file is read and checked
+    before the first release is built. ``hierarchy``: the chapters and blocks file (``--hierarchy``)."""
+    source = _source_path(Path(path))
+    table = read_table(source, progress)
+    years = _split_years(table, version)
+    table.entries = []  # each year's entries are now only in ``years``, and freed once its release is built
+    for entries in years.values():
+        _check_unique(table, entries)
+    hierarchy_path = find_hierarchy(source, hierarchy)
+    hierarchy_groupings = read_hierarchy(hierarchy_path)
+    sources = [source_file(source), source_file(hierarchy_path)]
+    factory = _Factory()
+    for year in list(years):
+        entries = years.pop(year)
+        with _gc_paused():
+            release = _release(table, year, entries, hierarchy_groupings, sources, factory)
+        del entries
+        yield release
 
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while hundreds of thousands of acyclic objects are built (halves load time)."""
+    """Pause the cyclic GC while tens of thousands of acyclic objects are built (halves load time)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -67,19 +92,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _load(path: Path, version: str | None) -> list[CodeSystemRelease]:
-    source = _source_path(path)
-    table = read_table(source)
-    years = _split_years(table, version)
-    for entries in years.values():
-        _check_unique(table, entries)
-    hierarchy_path = find_hierarchy(source)
-    hierarchy = read_hierarchy(hierarchy_path) if hierarchy_path else None
-    sources = [source_file(source)] + ([source_file(hierarchy_path)] if hierarchy_path else [])
-    factory = _Factory()
-    return [_release(table, year, entries, hierarchy, sources, factory) for year, entries in years.items()]
 
 
 def _source_path(path: Path) -> Path:
@@ -145,13 +157,13 @@ class _Factory:
         return found
 
 
-def _release(table: Table, year: str, entries: list[Entry], hierarchy: Hierarchy | None,
-             sources: list[SourceFile], factory: _Factory) -> CodeSystemRelease:
+def _release(table: Table, year: str, entries: list[Entry], hierarchy: Hierarchy, sources: list[SourceFile],
+             factory: _Factory) -> CodeSystemRelease:
     concepts = {item.code: _code_concept(table, item, factory) for item in entries}
     warnings: list[str] = []
     groupings = _groupings(hierarchy, int(year), warnings)
     _link_parents(concepts, groupings, warnings)
-    grouping_concepts = [_grouping_concept(g, factory) for g in groupings.all()] if groupings else []
+    grouping_concepts = [_grouping_concept(g, factory) for g in groupings.all()]
     meta = entry("cim10")
     return CodeSystemRelease(
         url=meta.url, version=year, name=meta.name, title=meta.title,
@@ -196,17 +208,14 @@ def _kind(code: str) -> str:
     return "subcategory" if len(code) == 4 and "+" not in code else "extension"
 
 
-def _groupings(hierarchy: Hierarchy | None, year: int, warnings: list[str]) -> Groupings | None:
-    if hierarchy is None:
-        warnings.append(f"no CIM-10 hierarchy file ({HIERARCHY_GLOB}) found: categories have no chapter or block")
-        return None
+def _groupings(hierarchy: Hierarchy, year: int, warnings: list[str]) -> Groupings:
     groupings = hierarchy.for_year(year)
     if groupings.year != year:
         warnings.append(f"chapters and blocks taken from the {groupings.year} hierarchy of {hierarchy.path.name}")
     return groupings
 
 
-def _link_parents(concepts: dict[str, Concept], groupings: Groupings | None, warnings: list[str]) -> None:
+def _link_parents(concepts: dict[str, Concept], groupings: Groupings, warnings: list[str]) -> None:
     """Parent = longest existing proper prefix of the ATIH code; categories go under their block or chapter."""
     unplaced: list[str] = []
     for code, concept in concepts.items():
@@ -214,10 +223,10 @@ def _link_parents(concepts: dict[str, Concept], groupings: Groupings | None, war
         if parent is not None:
             concept.parents.append(insert_dot(parent))
             continue
-        grouping = groupings.parent_of(code[:3]) if groupings else None
+        grouping = groupings.parent_of(code[:3])
         if grouping is not None:
             concept.parents.append(grouping)
-        elif groupings:
+        else:
             unplaced.append(concept.code)
     if unplaced:
         warnings.append(f"{len(unplaced)} code(s) outside every chapter range, kept as roots: "

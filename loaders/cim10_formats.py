@@ -16,6 +16,7 @@ import orjson
 
 from loaders.sources import decode_lines, read_bytes
 from smt.errors import LoadError
+from smt.progress import SILENT, Phase, Progress, counted
 
 _CODE = re.compile(r"[A-Z][0-9]{2}[0-9A-Z+]{0,4}")
 _YEAR = re.compile(r"[0-9]{4}")
@@ -65,26 +66,33 @@ class Table:
         return LoadError(f"record {pos}: {message}", file=str(self.path), field=field)
 
 
-def read_table(path: Path) -> Table:
-    """Read a CIM-10 code table, recognising its layout from its content."""
+def read_table(path: Path, progress: Progress = SILENT) -> Table:
+    """Read a CIM-10 code table, recognising its layout from its content (``progress``: rows read)."""
     data = read_bytes(path)
     head = data[:4096].removeprefix(_BOM).lstrip()
     first = head.split(b"\n", 1)[0]
+    phase = f"read {path.name}"
     if head.startswith(b"["):
-        return _read_json(path, data.removeprefix(_BOM))
+        return _read_json(path, data.removeprefix(_BOM), progress, phase)
+    rows = progress.phase(phase, data.count(b"\n"))
     if first.startswith(b"code\t"):
-        return _read_delimited(path, data, "nomensland TSV", "\t", TSV_COLUMNS)
+        return _finished(_read_delimited(path, data, "nomensland TSV", "\t", TSV_COLUMNS, rows), rows)
     if first.startswith(b"code,"):
-        return _read_delimited(path, data, "edsnlp CSV", ",", CSV_COLUMNS)
+        return _finished(_read_delimited(path, data, "edsnlp CSV", ",", CSV_COLUMNS, rows), rows)
     if b"|" in first:
-        return _read_atih(path, data)
+        return _finished(_read_atih(path, data, rows), rows)
     raise LoadError("unrecognised CIM-10 layout: expected ATIH LIBCIM10MULTI (pipe-separated), "
                     "nomensland JSON or TSV, or edsnlp CSV", file=str(path), line=1)
 
 
-def _read_atih(path: Path, data: bytes) -> Table:
+def _finished(table: Table, phase: Phase) -> Table:
+    phase.finish()
+    return table
+
+
+def _read_atih(path: Path, data: bytes, rows: Phase) -> Table:
     table = Table(path, "ATIH LIBCIM10MULTI", "line", [])
-    for number, text in enumerate(decode_lines(data, path, "latin-1"), start=1):
+    for number, text in enumerate(counted(decode_lines(data, path, "latin-1"), rows, finish=False), start=1):
         if not text.strip():
             continue
         if _looks_utf8(text):
@@ -109,9 +117,11 @@ def _looks_utf8(text: str) -> bool:
     return True
 
 
-def _read_delimited(path: Path, data: bytes, layout: str, delimiter: str, columns: tuple[str, ...]) -> Table:
+def _read_delimited(path: Path, data: bytes, layout: str, delimiter: str, columns: tuple[str, ...],
+                    rows: Phase) -> Table:
     table = Table(path, layout, "line", [])
-    reader = csv.reader(decode_lines(data.removeprefix(_BOM), path), delimiter=delimiter)
+    lines = counted(decode_lines(data.removeprefix(_BOM), path), rows, finish=False)
+    reader = csv.reader(lines, delimiter=delimiter)
     header = [name.strip() for name in next(reader)]
     missing = [name for name in columns if name not in header]
     if missing:
@@ -126,17 +136,19 @@ def _read_delimited(path: Path, data: bytes, layout: str, delimiter: str, column
     return table
 
 
-def _read_json(path: Path, data: bytes) -> Table:
+def _read_json(path: Path, data: bytes, progress: Progress, phase: str) -> Table:
     try:
         records = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise LoadError(f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(path), line=exc.lineno) from exc
+    del data
     if not isinstance(records, list):
         raise LoadError("expected a JSON array of code records", file=str(path))
     table = Table(path, "nomensland JSON", "record", [])
     multi_year = bool(records) and isinstance(records[0], dict) and "anseqta" in records[0]
     fields = JSON_FIELDS if multi_year else TSV_COLUMNS
-    for number, record in enumerate(records, start=1):
+    rows = progress.phase(phase, len(records))
+    for number, record in enumerate(counted(records, rows), start=1):
         if not isinstance(record, dict):
             raise table.error(number, "expected a JSON object")
         table.entries.append(_entry(table, number, [record.get(name) for name in fields], fields))

@@ -1,4 +1,5 @@
-"""CIM-10 chapters and blocks with French labels, from the nomensland hierarchy file.
+"""CIM-10 chapters and blocks with French labels, from the nomensland hierarchy file (or the chapters and blocks
+of it shipped with SMT, ``SHIPPED``).
 
 The file (``cim_hierarchie_code.json``) is a JSON array with one record per code and year carrying
 ``chapitre`` ("[A00-B99]"), ``lib_chapitre``, ``bloc`` ("[A00-A09]"), ``lib_bloc`` and ``anseqta``. Only the
@@ -17,10 +18,11 @@ from typing import NamedTuple
 import orjson
 
 from loaders.sources import read_bytes
-from smt.config import data_dir
 from smt.errors import LoadError
 
 HIERARCHY_GLOB = "*hierarchie*"
+SHIPPED = Path(__file__).parent / "data" / "cim10_fr_pmsi_hierarchie_chapitres_blocs_2015-2019.json.gz"
+"""The French chapter and block labels 2015–2019, derived from nomensland (Unlicense; ``data/README.md``)."""
 _RANGE = re.compile(r"\[?([A-Z][0-9]{2})-([A-Z][0-9]{2})\]?")
 _KEYS = ("chapitre", "lib_chapitre", "bloc", "lib_bloc", "anseqta")
 _STRING = rb'"([^"\\]*(?:\\.[^"\\]*)*)"'
@@ -71,13 +73,15 @@ class Hierarchy:
         return self.years[max(earlier) if earlier else min(self.years)]
 
 
-def find_hierarchy(source: Path) -> Path | None:
-    """A ``*hierarchie*`` file next to ``source``, else in ``$SMT_DATA_DIR/cim10/nomensland``."""
-    for directory in (source.parent, data_dir() / "cim10" / "nomensland"):
-        found = sorted(p for p in directory.glob(HIERARCHY_GLOB) if p.is_file())
-        if found:
-            return found[0]
-    return None
+def find_hierarchy(source: Path, given: Path | None = None) -> Path:
+    """The hierarchy file to use: ``given`` (``--hierarchy``; missing is an error), else a ``*hierarchie*`` file
+    next to ``source``, else the chapters and blocks shipped with SMT (``SHIPPED``)."""
+    if given is not None:
+        if not given.is_file():
+            raise LoadError("CIM-10 hierarchy file not found (--hierarchy)", file=str(given))
+        return given
+    found = sorted(p for p in source.parent.glob(HIERARCHY_GLOB) if p.is_file())
+    return found[0] if found else SHIPPED
 
 
 def read_hierarchy(path: Path) -> Hierarchy:

@@ -14,10 +14,10 @@ Equivalence (FHIR R4, read source → target; see docs/alignments.md):
   too (``narrower`` when they all are, else ``relatedto``; ``mapping_justification`` ``semapv:LogicalReasoning``),
   so that a reverse translation of E11 finds T90. Listed codes carry ``semapv:ManualMappingCuration``.
 
-Design — the store is read, not written: the CIM-10 FR release loaded in the store (``SMT_HOME``; the default
-release, ``Registry.resolve``) is read, only here, to expand ranges into the codes they cover, to find the
-categories above and to report targets that CIM-10 FR does not have (release warnings; they are kept in the
-map, with a comment). Displays come from the loaded CIM-10 and CISP-2 releases (French labels, not the
+Design — the loader does not open the store: the CLI gives it the codes of the CIM-10 FR release loaded in the
+store (the default release, as plain values: ``code_table``), used to expand ranges into the codes they cover,
+to find the categories above and to report targets that CIM-10 FR does not have (release warnings; they are
+kept in the map, with a comment). Displays come from the loaded CIM-10 and CISP-2 releases (French labels, not the
 table's Portuguese ones); ``group.targetVersion`` records the CIM-10 version used. Expanding at load time keeps
 the stored map concept-to-concept (SSSOM export, SKOS triples between concept IRIs, reverse look-ups by code)
 and leaves ``$translate`` a plain look-up. Without a loaded CIM-10 the map is still built: codes are kept as
@@ -30,16 +30,16 @@ import csv
 import io
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from loaders.sources import decode_lines, read_bytes, source_file
 from smt.alignments.extensions import slot_extension
 from smt.catalogue.terminologies import entry
-from smt.errors import LoadError, NotFound
+from smt.errors import LoadError
 from smt.formats.cim10_codes import dotted_code
-from smt.index.reader import CodeSystemIndex
-from smt.model import ResourceRelease
+from smt.model import CodeTable, ResourceRelease
 
 MAP_URL = "https://smt.esante.gouv.fr/fhir/ConceptMap/cisp2-cim10"
 DEFAULT_VERSION = "2015-03-27"
@@ -82,49 +82,36 @@ def read_links(path: Path) -> list[Link]:
 
 
 class CodeSet:
-    """What the loader needs from a loaded code system release (its compiled index)."""
+    """What the loader needs from a loaded code system release (its codes, given by the CLI)."""
 
-    def __init__(self, index: CodeSystemIndex) -> None:
-        self.index = index
-        self.version = index.version
+    def __init__(self, table: CodeTable) -> None:
+        self.version = table.version
+        self._displays = table.displays
+        self._parents = table.parents
+        children: dict[str, list[str]] = defaultdict(list)
+        for code, parents in table.parents.items():
+            for parent in parents:
+                children[parent].append(code)
+        self._children = children
         self._sorted: list[str] | None = None
 
     def display(self, code: str) -> str | None:
-        concept = self.index.concept(code)
-        return concept.display if concept else None
+        return self._displays.get(code)
 
     def exists(self, code: str) -> bool:
-        return self.index.concept(code) is not None
+        return code in self._displays
 
     def parents(self, code: str) -> list[str]:
-        concept = self.index.concept(code)
-        return [p.code for p in self.index.parents(concept)] if concept else []
+        return list(self._parents.get(code, ()))
 
     def children(self, code: str) -> list[str]:
-        concept = self.index.concept(code)
-        return [c.code for c in self.index.children(concept)] if concept else []
+        return list(self._children.get(code, ()))
 
     def expand(self, low: str, high: str) -> list[str]:
         """Codes of the same level as ``low`` (same length) from ``low`` to ``high``, in code order."""
         if self._sorted is None:
-            self._sorted = sorted(c.code for c in self.index.concepts())
+            self._sorted = sorted(self._displays)
         return [c for c in self._sorted if len(c) == len(low) and low <= c <= high]
-
-
-def loaded_code_set(url: str) -> CodeSet | None:
-    """The default release of ``url`` in the store at ``SMT_HOME`` (read only), None when not loaded."""
-    from smt.catalogue.registry import Registry
-    from smt.config import smt_home
-
-    home = smt_home()
-    if not (home / "releases").is_dir():
-        return None
-    registry = Registry(home)
-    try:
-        info = registry.resolve(url)
-    except NotFound:
-        return None
-    return CodeSet(registry.index(info))
 
 
 @dataclass(slots=True)
@@ -257,15 +244,22 @@ def build_release(links: list[Link], cim10: CodeSet | None, cisp2: CodeSet | Non
     )
 
 
-def load(path: Path, version: str | None = None) -> list[ResourceRelease]:
-    """The CISP-2 → CIM-10 ConceptMap of the ICPC-2e table at ``path`` (reads CIM-10/CISP-2 from the store)."""
+def load(path: Path, version: str | None = None, *,
+         code_table: Callable[[str], CodeTable | None] | None = None) -> list[ResourceRelease]:
+    """The CISP-2 → CIM-10 ConceptMap of the ICPC-2e table at ``path``. ``code_table(url)`` gives the codes of
+    the CIM-10 FR and CISP-2 releases loaded in the store (the CLI passes it); without it, or when one is not
+    loaded, the map is built without it (see ``build_release``)."""
     path = Path(path)
     if path.is_dir():
         found = sorted(path.glob("ICPC_2e*.csv"))
         if len(found) != 1:
             raise LoadError("expected one ICPC_2e*.csv file in the folder", file=str(path))
         path = found[0]
-    release = build_release(read_links(path), loaded_code_set(entry("cim10").url),
-                            loaded_code_set(entry("cisp2").url), version, path.name)
+
+    def loaded(key: str) -> CodeSet | None:
+        table = code_table(entry(key).url) if code_table else None
+        return CodeSet(table) if table else None
+
+    release = build_release(read_links(path), loaded("cim10"), loaded("cisp2"), version, path.name)
     release.sources.append(source_file(path))
     return [release]

@@ -4,10 +4,9 @@ Reads FHIR R4 JSON (``*.json``, see ``loaders.nos_fhir``) and IHE SVS XML (``*.x
 Empty files, files of other types (e.g. ``SVS.xsd``), non-terminology JSON and XML that is not SVS in a folder,
 and SVS tables that cannot be loaded (ASS_, placeholders only) are skipped and reported; a malformed file
 (syntax error, a concept without code) stops the whole load with the file and line, so a failed load stores
-nothing. The code system OIDs of SVS value sets are resolved after every file is read
-(``smt.catalogue.oids``): catalogue, then the code systems of this load, then those already in the store, so
-file order does not matter. When a store exists, a release whose URL and version are already stored is
-refused before anything is written.
+nothing. The code system OIDs of SVS value sets are resolved after every file is read: catalogue, then the code
+systems of this load, then those already in the store (``stored_system_for_oid``, given by the CLI), so file
+order does not matter.
 """
 
 from __future__ import annotations
@@ -20,9 +19,7 @@ from pathlib import Path
 from loaders.nos_fhir import fhir_releases
 from loaders.sources import read_bytes, source_file
 from loaders.svs import svs_release
-from smt.catalogue.oids import plain_oid, resolve_system_oid
-from smt.catalogue.registry import Registry
-from smt.config import smt_home
+from smt.catalogue.terminologies import plain_oid, url_for_oid
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Release, ResourceRelease
 from smt.svs.xml import is_svs_root, parse_xml, read_svs
@@ -78,7 +75,11 @@ def _read_xml(file: Path, data: bytes, version: str | None, in_folder: bool, res
     return releases
 
 
-def resolve_includes(release: ResourceRelease, resolve: Callable[[str], str | None]) -> None:
+OidResolver = Callable[[str], str | None]
+"""An OID (without ``urn:oid:``) → the canonical URL of the code system it identifies, or None."""
+
+
+def resolve_includes(release: ResourceRelease, resolve: OidResolver) -> None:
     """Replace ``urn:oid:`` include systems by canonical URLs where known; warn about the others."""
     unknown = []
     for include in release.resource.get("compose", {}).get("include", []):
@@ -119,8 +120,9 @@ def _warn_shared_oids(releases: list[Release]) -> None:
                 release.warnings.append(f"value set OID {oid} is also the OID of {others}")
 
 
-def scan(path: Path, version: str | None = None, registry: Registry | None = None) -> NosLoad:
-    """Read every NOS file under ``path``; ``registry`` (optional) resolves OIDs of stored code systems."""
+def scan(path: Path, version: str | None = None, stored_system_for_oid: OidResolver | None = None) -> NosLoad:
+    """Read every NOS file under ``path``; ``stored_system_for_oid`` (optional) resolves OIDs of stored code
+    systems."""
     path = Path(path)
     in_folder = path.is_dir()
     result = NosLoad()
@@ -151,23 +153,18 @@ def scan(path: Path, version: str | None = None, registry: Registry | None = Non
         if isinstance(release, CodeSystemRelease):
             for oid in release.oids:
                 batch.setdefault(oid, release.url)
+    stored = stored_system_for_oid or (lambda oid: None)
     for release in svs_value_sets:
-        resolve_includes(release, lambda oid: resolve_system_oid(oid, registry, batch))
+        resolve_includes(release, lambda oid: url_for_oid(oid) or batch.get(oid) or stored(oid))
     _check_unique(result.releases)
     _warn_shared_oids(result.releases)
     return result
 
 
-def _store_registry() -> Registry | None:
-    """The registry of ``SMT_HOME`` when a store exists there (read only)."""
-    home = smt_home()
-    return Registry(home) if (home / "releases").is_dir() else None
-
-
-def load(path: Path, version: str | None = None, registry: Registry | None = None) -> list[Release]:
+def load(path: Path, version: str | None = None, *,
+         stored_system_for_oid: OidResolver | None = None) -> list[Release]:
     """Loader entry point: the releases of ``path``; skipped files are logged as warnings."""
-    registry = registry or _store_registry()
-    result = scan(path, version, registry)
+    result = scan(path, version, stored_system_for_oid)
     for skipped in result.skipped:
         log.warning("skipped %s", skipped)
     return result.releases

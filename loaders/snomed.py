@@ -22,7 +22,6 @@ RelationshipConcreteValues, the OWL expression refset, language refsets, and eve
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import polars as pl
@@ -35,8 +34,7 @@ from loaders.snomed_merge import overlay, own_module, tagged
 from loaders.snomed_rf2 import Rf2File, consume, read_release, source_files
 from loaders.snomed_tables import release_tables
 from loaders.sources import source_file
-from smt.catalogue.terminologies import entry
-from smt.config import CATALOGUE_DIR
+from smt.catalogue.terminologies import catalogue_section, entry
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Concept, PropertyDef, Release
 
@@ -57,8 +55,7 @@ STANDARD_PROPERTIES = [
 
 def dialect_settings() -> tuple[dict[str, str], list[str]]:
     """Language refset id → dialect tag (``terminologies/snomed.toml``), and the display preference order."""
-    with (CATALOGUE_DIR / "snomed.toml").open("rb") as handle:
-        dialects = {str(k): v for k, v in tomllib.load(handle)[CATALOGUE_KEY].get("dialects", {}).items()}
+    dialects = {str(k): v for k, v in catalogue_section(CATALOGUE_KEY).get("dialects", {}).items()}
     return dialects, list(dict.fromkeys(dialects.values()))
 
 

@@ -6,7 +6,7 @@ that later checks can point at the source line. A release package holding Snapsh
 read from its Snapshot files.
 
 Checks done here, each raising ``LoadError(file, line, field)``: required columns present (header line),
-last line not truncated (as many fields as the header), required values not empty, ``active`` is 0/1,
+every row with as many fields as the header and the file ending with a line end (not cut inside a row), required values not empty, ``active`` is 0/1,
 ``effectiveTime`` is yyyymmdd, component ids are SCTIDs with a valid Verhoeff check digit, no id twice in a
 snapshot file.
 """
@@ -162,7 +162,7 @@ def read_file(where: str, name: str, data: bytes) -> Rf2File:
     for column in COLUMNS[kind]:
         if column not in columns:
             raise LoadError(f"missing column '{column}' in the header", file=where, line=1, field=column)
-    _check_last_line(where, data, len(columns))
+    _check_rows(where, data, len(columns))
     try:
         frame = pl.read_csv(data, separator="\t", quote_char=None, infer_schema=False, encoding="utf8",
                             row_index_name="line", row_index_offset=2)
@@ -175,16 +175,21 @@ def read_file(where: str, name: str, data: bytes) -> Rf2File:
     return Rf2File(kind, where, _release_type(name), date.group(1) if date else None, frame)
 
 
-def _check_last_line(where: str, data: bytes, expected: int) -> None:
-    """A file cut short ends with a line that has fewer fields than the header."""
-    body = data.rstrip(b"\r\n")
-    last_start = body.rfind(b"\n") + 1
-    if last_start == 0:
-        return  # header only
-    fields = body[last_start:].count(b"\t") + 1
-    if fields < expected:
-        line = body.count(b"\n") + 1
-        raise LoadError(f"truncated line: {fields} of {expected} fields (file cut short?)", file=where, line=line)
+def _check_rows(where: str, data: bytes, expected: int) -> None:
+    """Every row has the header's field count, and the file ends where its last row ends (a line end): a file cut
+    in the middle of a row is refused with its file and line, even when the cut falls inside the last field."""
+    if data and not data.endswith(b"\n"):
+        line = data.count(b"\n") + 1
+        raise LoadError("the file does not end with a line end: cut in the middle of this row?", file=where,
+                        line=line)
+    if data.count(b"\t") == (expected - 1) * data.count(b"\n"):
+        return  # every line has the header's field count (the common case: one pass in C)
+    for number, row in enumerate(data.split(b"\n")[:-1], start=1):
+        fields = row.count(b"\t") + 1
+        if fields != expected and row.strip(b"\r"):
+            what = "truncated row" if fields < expected else "row too long"
+            raise LoadError(f"{what}: {fields} of {expected} fields (file cut short or damaged?)", file=where,
+                            line=number)
 
 
 def fail_at(where: str, frame: pl.DataFrame, mask: pl.Series | pl.Expr, field: str, message: str) -> None:

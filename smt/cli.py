@@ -1,47 +1,82 @@
-"""The ``smt`` command: load, list, publish, remove releases and serve the API."""
+"""The ``smt`` command: load, list, publish, remove and recompile releases, and serve the API.
+
+The CLI is a composition root: it gives the store its compile step (``smt.compile``) and the loaders what they
+need from the store (``smt.catalogue.loader_context``). Every failure ends in one line on stderr and exit code
+1; ``smt --debug …`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
+import smt
 from smt.agent.command import mcp as mcp_command
+from smt.compile import writable_store
 from smt.config import SAMPLES_DIR, smt_home
-from smt.errors import QualityError, SmtError
+from smt.errors import SmtError
 from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
 
-app = typer.Typer(help="SMT — Serveur Multi-Terminologies", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="SMT — Serveur Multi-Terminologies", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 BUNDLED_SAMPLES: list[tuple[str, str]] = [("cim10", "cim10"), ("cisp2", "cisp2"), ("nos", "nos")]
+_debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"smt {smt.__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show the traceback of an unexpected error")] = False,
+) -> None:
+    """SMT — Serveur Multi-Terminologies."""
+    global _debug
+    _debug = debug
 
 
 def _fail(message: str) -> None:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
 def _store() -> ReleaseStore:
-    return ReleaseStore(smt_home())
+    return writable_store(smt_home())
 
 
-def _load(loader: str, path: Path, version: str | None, status: str | None, base: Path | None,
-          ) -> list[ReleaseInfo]:
+def _context() -> dict[str, object]:
+    """What loaders may need from the store (read only), as plain values and callables."""
+    from smt.catalogue.loader_context import loader_context
+    from smt.catalogue.registry import Registry
+
+    return loader_context(Registry(smt_home()))
+
+
+def _load(loader: str, path: Path, version: str | None, status: str | None, replace: bool,
+          options: dict[str, object]) -> list[ReleaseInfo]:
     from loaders import run_loader
+    from smt.cli_progress import load_progress
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=errors, transient=True, disable=not sys.stderr.isatty()) as progress:
-        task = progress.add_task(f"reading {path.name} with loader {loader}", total=None)
-        releases = run_loader(loader, path, version=version, base=base)
-        progress.update(task, description=f"storing {len(releases)} release(s)")
-        return _store().load_many(releases, status=status)
+    with load_progress(errors) as progress:
+        releases = run_loader(loader, path, version=version, context={**_context(), "progress": progress},
+                              stream=True, **options)
+        return _store().load_many(releases, status=status, replace=replace, progress=progress)
 
 
 @app.command()
@@ -52,6 +87,11 @@ def load(
     status: Annotated[str | None, typer.Option(help="draft or active (default: the loader's)")] = None,
     base: Annotated[Path | None, typer.Option(help="snomed: the snapshot a delta or an extension applies to")]
     = None,
+    hierarchy: Annotated[Path | None, typer.Option(help="cim10: the chapters and blocks file (default: one next "
+                                                        "to the source, else the one shipped with SMT)")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="replace a loaded release of the same url and "
+                                                            "version (it answers until the new one is stored)")]
+    = False,
 ) -> None:
     """Load a source file into the store as one release per version it holds."""
     from loaders import loader_names, loader_options
@@ -62,17 +102,23 @@ def load(
         _fail(f"--status must be one of {', '.join(STATUSES)}")
     if not path.exists():
         _fail(f"{path}: no such file or folder")
-    if base is not None and "base" not in loader_options(loader):
-        _fail(f"loader '{loader}' does not take --base")
+    options = {"base": base, "hierarchy": hierarchy}
+    for name, value in options.items():
+        if value is not None and name not in loader_options(loader):
+            _fail(f"loader '{loader}' does not take --{name}")
     try:
-        loaded = _load(loader, path, version, status, base)
-    except QualityError as exc:
-        _fail(str(exc))
+        loaded = _load(loader, path, version, status, replace, {k: v for k, v in options.items() if v is not None})
     except SmtError as exc:
         _fail(str(exc))
+    except (OSError, sqlite3.Error, RuntimeError, ValueError) as exc:  # disk full, read-only store, native errors
+        if _debug:
+            raise
+        _fail(f"{_one_line(exc)}; the load was rolled back, the store is unchanged")
     for info in loaded:
+        replaced = info.manifest.get("replaces")
+        also = f", replacing release {replaced}" if replaced else ""
         console.print(f"loaded {info.url} version {info.version} ({info.count} concepts, {info.status}) "
-                      f"as release {info.id}", highlight=False)
+                      f"as release {info.id}{also}", highlight=False)
         for warning in info.warnings:
             console.print(f"  [yellow]warning:[/] {warning}", highlight=False)
 
@@ -168,18 +214,49 @@ def diff(
 
 @app.command("load-samples")
 def load_samples() -> None:
-    """Load the bundled sample terminologies (skips those already loaded)."""
+    """Load the bundled sample terminologies (skips those already loaded). Samples are marked as such: a real
+    load of the same url and version replaces a sample (docs/reliability.md)."""
     from loaders import run_loader
 
     store = _store()
+    context = _context()
     for loader, folder in BUNDLED_SAMPLES:
-        for release in run_loader(loader, SAMPLES_DIR / folder):
+        for release in run_loader(loader, SAMPLES_DIR / folder, context=context):
             if store.find(release.url, release.version):
                 console.print(f"sample {release.url} version {release.version} already loaded", highlight=False)
                 continue
-            info = store.load(release)
+            info = store.load(release, sample=True)
             console.print(f"loaded sample {info.url} version {info.version} ({info.count} concepts)",
                           highlight=False)
+
+
+@app.command()
+def recompile(
+    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="release ids")] = None,
+    all_releases: Annotated[bool, typer.Option("--all", help="every release whose artefacts are of another "
+                                                             "format than this SMT's")] = False,
+) -> None:
+    """Rebuild the compiled artefacts (index, search index…) of stored releases from the store of record."""
+    from smt.cli_progress import load_progress
+    from smt.compile import ARTEFACTS
+    from smt.compile.rebuild import recompile as rebuild
+
+    store = _store()
+    if all_releases:
+        current = {a.name: a.version for a in ARTEFACTS}
+        ids = [*(ids or []), *(i.id for i in store.list() if any(current.get(n) != v for n, v in i.artefacts.items())
+                                or not i.artefacts)]
+    if not ids:
+        _fail("name the release ids to recompile (see `smt releases`), or pass --all")
+    for release_id in dict.fromkeys(ids or []):
+        try:
+            with load_progress(errors) as progress:
+                info = rebuild(smt_home(), release_id, progress)
+        except SmtError as exc:
+            _fail(str(exc))
+        formats = ", ".join(f"{name} {version}" for name, version in info.artefacts.items())
+        console.print(f"recompiled release {info.id} ({info.url} version {info.version}): {formats}",
+                      highlight=False)
 
 
 @app.command()
@@ -205,8 +282,34 @@ def serve(
 app.command("mcp")(mcp_command)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def _one_line(exc: BaseException) -> str:
+    """An unexpected error as one line: what failed and where, without a traceback."""
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "no space left on device"
+        elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            reason = f"{reason} (is SMT_HOME={smt_home()} writable?)"
+        return f"{where}{reason}"
+    if isinstance(exc, sqlite3.Error):
+        return f"SQLite: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def main() -> None:  # pragma: no cover - console entry point (tested through the installed command)
+    """The ``smt`` command: an error nobody foresaw still ends in one line, unless ``--debug``."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        errors.print("[bold red]interrupted[/]: nothing was changed in the store by the command in progress")
+        sys.exit(130)
+    except Exception as exc:
+        if _debug:
+            raise
+        errors.print(f"[bold red]error:[/] {escape(_one_line(exc))} (smt --debug … shows the traceback)",
+                     highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

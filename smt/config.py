@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import terminologies
+
 
 def smt_home() -> Path:
     """Where the store lives (``SMT_HOME``, default ``./var``)."""
@@ -12,10 +14,13 @@ def smt_home() -> Path:
 
 
 def data_dir() -> Path:
-    """Where the real public terminology files are (``SMT_DATA_DIR``, default ``../shared/data``)."""
+    """Where the real public terminology files are (``SMT_DATA_DIR``, default ``../shared/data``): tests and
+    benchmarks only; no loader reads it."""
     return Path(os.environ.get("SMT_DATA_DIR", "../shared/data")).resolve()
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE_DIR = PROJECT_ROOT / "terminologies"
+"""The checkout (docs, tests); not part of an installed wheel."""
+CATALOGUE_DIR = Path(terminologies.__file__).resolve().parent
+"""The catalogue (``*.toml``): package data of the ``terminologies`` package, in a checkout as in a wheel."""
 SAMPLES_DIR = CATALOGUE_DIR / "samples"

@@ -10,7 +10,7 @@ An error says what went wrong in FHIR terms and nothing about HTTP:
 The HTTP status and the OperationOutcome an operation answers come from one table in the API
 (``fhir_api.answers``); the CLI prints ``str(error)`` on one line. Groups, top to bottom:
 
-* loading and storing (``LoadError``, ``QualityError``, ``ReleaseExists``);
+* loading and storing (``LoadError``, ``QualityError``, ``ReleaseExists``, ``ArtefactOutdated``);
 * requests (``InvalidParameter``, ``MissingParameter``);
 * not found (``NotFound`` and its terminology cases);
 * terminology operations (``TerminologyError``: value sets, filters, versions, supplements, parameters);
@@ -78,6 +78,12 @@ class ReleaseExists(SmtError):
     """A release with the same canonical URL and version is already in the store."""
 
     issue_type = "duplicate"
+
+
+class ArtefactOutdated(SmtError):
+    """A stored release's compiled artefact is in a format this SMT does not read; ``smt recompile`` fixes it."""
+
+    issue_type = "transient"
 
 
 # -- requests -----------------------------------------------------------------------------------------------

@@ -191,3 +191,59 @@ class ResourceRelease:
 
 
 Release = CodeSystemRelease | ResourceRelease
+
+
+def resource_concept_count(resource: dict) -> int:
+    """Concepts a value set enumerates (compose concept lists, else expansion) or a concept map maps."""
+    if resource.get("resourceType") == "ConceptMap":
+        return sum(len(group.get("element", [])) for group in resource.get("group", []))
+    listed = sum(len(inc.get("concept", [])) for inc in resource.get("compose", {}).get("include", []))
+    return listed or len(resource.get("expansion", {}).get("contains", []))
+
+
+def release_meta(release: Release) -> dict[str, object]:
+    """Descriptive metadata of a release (what the registry and resource searches show)."""
+    if isinstance(release, ResourceRelease):
+        return {
+            "kind": release.kind, "url": release.url, "version": release.version, "name": release.name,
+            "title": release.title, "publisher": release.publisher, "copyright": release.copyright,
+            "oids": release.oids, "language": release.language, "date": release.date,
+            "description": release.description, "count": resource_concept_count(release.resource),
+            "stats": release.stats,
+        }
+    return {
+        "kind": release.kind,
+        "url": release.url,
+        "version": release.version,
+        "name": release.name,
+        "title": release.title,
+        "publisher": release.publisher,
+        "copyright": release.copyright,
+        "oids": release.oids,
+        "language": release.language,
+        "date": release.date,
+        "description": release.description,
+        "hierarchy_meaning": release.hierarchy_meaning,
+        "case_sensitive": release.case_sensitive,
+        "content": release.content,
+        "concept_iri_base": release.concept_iri_base,
+        "properties": [
+            {"code": p.code, "type": p.type, "uri": p.uri, "description": p.description}
+            for p in release.properties
+        ],
+        "count": len(release.concepts),
+        "stats": release.stats,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CodeTable:
+    """The codes of a stored code system release as plain values: what a loader may need from the store (to
+    expand code ranges, check targets, take displays), given to it by the composition root (the CLI)."""
+
+    url: str
+    version: str
+    displays: dict[str, str | None]
+    """Display of every code, in the release's concept order."""
+    parents: dict[str, tuple[str, ...]]
+    """Parent codes of every code that has some."""

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.model import CodeSystemRelease, Concept, ConceptProperty, Designation
-from smt.store.releases import ReleaseStore
 
 
 def make_release(version: str = "1", *, extra: list[Concept] | None = None, url: str = "http://example.org/cs",
@@ -36,7 +36,7 @@ def load_code_systems(home: Path, data: Path, sources: list[tuple[str, str]]) ->
         patch.setenv("SMT_HOME", str(home))
         releases = [r for name, path in sources for r in run_loader(name, data / path)
                     if isinstance(r, CodeSystemRelease)]
-        ReleaseStore(home).load_many(releases)
+        writable_store(home).load_many(releases)
 
 
 def write_rf2(folder: Path, name: str, header: str, *rows: str) -> None:

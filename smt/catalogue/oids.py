@@ -12,14 +12,10 @@ import weakref
 from collections.abc import Mapping
 
 from smt.catalogue.registry import Registry, version_key
-from smt.catalogue.terminologies import load_catalogue, oid_for_url, url_for_oid
+from smt.catalogue.terminologies import load_catalogue, oid_for_url, plain_oid, url_for_oid
 from smt.store.releases import ReleaseInfo
 
 _INDEXES: weakref.WeakKeyDictionary[Registry, tuple[list[ReleaseInfo], OidIndex]] = weakref.WeakKeyDictionary()
-
-
-def plain_oid(value: str) -> str:
-    return value.strip().removeprefix("urn:oid:")
 
 
 class OidIndex:

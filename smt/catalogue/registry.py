@@ -1,7 +1,8 @@
 """Read side used by the engines and the API: which releases exist and which one a request means.
 
-Releases are discovered from their manifests and noticed without a restart: the listing is refreshed when
-the ``releases/`` folder changes (a load commits by renaming a folder into it).
+Releases are discovered from their manifests and noticed without a restart: the listing is re-read whenever
+the store's generation changes (every load, removal and status change bumps it; ``ReleaseStore.state``), which
+is checked on every listing, so every process sharing ``SMT_HOME`` sees a change at its next request.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TypeVar, cast
 
 from smt.catalogue.terminologies import load_catalogue, url_for_oid
 from smt.errors import NotFound
+from smt.index import FORMAT_VERSION as INDEX_FORMAT
 from smt.index.reader import CodeSystemIndex
 from smt.store.releases import ReleaseInfo, ReleaseStore
 
@@ -75,7 +77,7 @@ class Registry:
     def __init__(self, home: Path) -> None:
         self.store = ReleaseStore(home)
         self._lock = threading.RLock()
-        self._stamp: int | None = None
+        self._state: tuple[bytes, int] | None = None
         self._releases: list[ReleaseInfo] = []
         self._attached: dict[str, dict[str, object]] = {}
         """Release id → kind ("index", "provider"…) → the object built for that release."""
@@ -87,20 +89,20 @@ class Registry:
         if self._public is None:
             view = copy.copy(self)
             view._hide_drafts = True
-            view._stamp = None
+            view._state = None
             self._public = view
         return self._public
 
     def releases(self) -> list[ReleaseInfo]:
-        """Current releases (without drafts in the public view); re-read when the releases folder changed."""
-        stamp = self.store.releases_dir.stat().st_mtime_ns
-        if stamp != self._stamp:
+        """Current releases (without drafts in the public view); re-read when the store's generation changed."""
+        state = self.store.state()
+        if state != self._state:
             with self._lock:
-                self._releases = self.store.list()
-                live = {r.id for r in self._releases}
+                releases = self.store.list()
+                live = {r.id for r in releases}
                 for gone in set(self._attached) - live:
                     self._drop(gone)
-                self._stamp = stamp
+                self._releases, self._state = releases, state
         if self._hide_drafts:
             return [r for r in self._releases if r.status != "draft"]
         return self._releases
@@ -168,7 +170,9 @@ class Registry:
                 close()
 
     def index(self, info: ReleaseInfo) -> CodeSystemIndex:
-        """The compiled index of a code system release (opened once, then shared)."""
+        """The compiled index of a code system release (opened once, then shared). A release compiled in another
+        index format is refused (``ArtefactOutdated``, naming ``smt recompile <id>``)."""
+        info.require("index", INDEX_FORMAT)
         return self.attached(info, "index", lambda: CodeSystemIndex(info.index_path))
 
     def code_system(self, url: str, version: str | None = None) -> CodeSystemIndex:

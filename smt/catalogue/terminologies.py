@@ -75,9 +75,25 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, CatalogueEntry]
     return entries
 
 
+@cache
+def catalogue_section(key: str, directory: Path = CATALOGUE_DIR) -> dict:
+    """The raw TOML section of entry ``key``, for loader-specific settings (e.g. SNOMED CT dialects)."""
+    for path in sorted(directory.glob("*.toml")):
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        if key in data:
+            return data[key]
+    raise KeyError(f"no catalogue entry '{key}' in {directory}")
+
+
 def entry(key: str) -> CatalogueEntry:
     """The catalogue entry named ``key`` (e.g. ``cim10``)."""
     return load_catalogue()[key]
+
+
+def plain_oid(value: str) -> str:
+    """An OID without its ``urn:oid:`` prefix."""
+    return value.strip().removeprefix("urn:oid:")
 
 
 def url_for_oid(oid: str) -> str | None:

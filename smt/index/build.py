@@ -7,7 +7,8 @@ The file holds no absolute paths, so a release folder can be copied to another m
 ``designation`` also keeps, where the source has them (SNOMED CT), the term's id in the source (``ref``),
 ``active`` (0 = an inactive term) and ``acceptability`` ("en-GB:preferred|en-US:acceptable"), and (FHIR
 code systems) the term's ``extensions`` (JSON); ``concept_extension`` holds a concept's FHIR extensions (JSON),
-for the concepts that have some. Indexes compiled before these were added are read without them.
+for the concepts that have some. The file's format is ``smt.index.FORMAT_VERSION``, recorded in the release
+manifest: a change to these tables bumps it, and the registry refuses an index of another format.
 
 Optional columnar tables (``CodeSystemRelease.tables``; empty for other code systems), for SNOMED CT and an
 ECL engine. Concept columns hold ``concept.id`` values:
@@ -33,9 +34,9 @@ from pathlib import Path
 
 import orjson
 
-from smt.model import CodeSystemRelease, Coding, PropertyValue, Release, ReleaseTables, ResourceRelease
-
-SCHEMA_VERSION = 1
+from smt.index import FORMAT_VERSION
+from smt.model import CodeSystemRelease, Coding, PropertyValue, ReleaseTables, release_meta
+from smt.progress import NO_PHASE, Phase, counted
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,49 +94,6 @@ def encode_value(value: PropertyValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def resource_concept_count(resource: dict) -> int:
-    """Concepts a value set enumerates (compose concept lists, else expansion) or a concept map maps."""
-    if resource.get("resourceType") == "ConceptMap":
-        return sum(len(group.get("element", [])) for group in resource.get("group", []))
-    listed = sum(len(inc.get("concept", [])) for inc in resource.get("compose", {}).get("include", []))
-    return listed or len(resource.get("expansion", {}).get("contains", []))
-
-
-def release_meta(release: Release) -> dict[str, object]:
-    """Descriptive metadata of a release (what the registry and resource searches show)."""
-    if isinstance(release, ResourceRelease):
-        return {
-            "kind": release.kind, "url": release.url, "version": release.version, "name": release.name,
-            "title": release.title, "publisher": release.publisher, "copyright": release.copyright,
-            "oids": release.oids, "language": release.language, "date": release.date,
-            "description": release.description, "count": resource_concept_count(release.resource),
-            "stats": release.stats,
-        }
-    return {
-        "kind": release.kind,
-        "url": release.url,
-        "version": release.version,
-        "name": release.name,
-        "title": release.title,
-        "publisher": release.publisher,
-        "copyright": release.copyright,
-        "oids": release.oids,
-        "language": release.language,
-        "date": release.date,
-        "description": release.description,
-        "hierarchy_meaning": release.hierarchy_meaning,
-        "case_sensitive": release.case_sensitive,
-        "content": release.content,
-        "concept_iri_base": release.concept_iri_base,
-        "properties": [
-            {"code": p.code, "type": p.type, "uri": p.uri, "description": p.description}
-            for p in release.properties
-        ],
-        "count": len(release.concepts),
-        "stats": release.stats,
-    }
 
 
 def ancestor_sets(parents: list[list[int]]) -> Iterator[tuple[int, set[int]]]:
@@ -202,10 +160,12 @@ def write_closure(db: sqlite3.Connection, parents: list[list[int]]) -> None:
     )
 
 
-def build_index(release: CodeSystemRelease, target: Path) -> None:
-    """Write the compiled index of ``release`` to ``target`` (a new SQLite file)."""
+def build_index(release: CodeSystemRelease, target: Path, phase: Phase | None = None) -> None:
+    """Write the compiled index of ``release`` to ``target`` (a new SQLite file); ``phase`` counts the concept,
+    designation and property rows as they are written (hierarchy closure and indexes follow)."""
     if target.exists():
         target.unlink()
+    rows = phase or NO_PHASE
     ids = {concept.code: number for number, concept in enumerate(release.concepts)}
     parents = [[ids[p] for p in concept.parents] for concept in release.concepts]
     has_children = [False] * len(release.concepts)
@@ -218,24 +178,24 @@ def build_index(release: CodeSystemRelease, target: Path) -> None:
         db.executescript(SCHEMA)
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [("schema", str(SCHEMA_VERSION)), ("release", orjson.dumps(release_meta(release)).decode())],
+            [("schema", str(FORMAT_VERSION)), ("release", orjson.dumps(release_meta(release)).decode())],
         )
         db.executemany(
             "INSERT INTO concept VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
+            counted((
                 (i, c.code, c.display, c.definition, c.status, int(c.abstract), int(not has_children[i]))
                 for i, c in enumerate(release.concepts)
-            ),
+            ), rows, finish=False),
         )
         db.executemany(
             "INSERT INTO designation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
+            counted((
                 (i, d.language, d.use.system if d.use else None, d.use.code if d.use else None,
                  d.use.display if d.use else None, d.value, d.id, int(d.active),
                  "|".join(f"{tag}:{value}" for tag, value in d.acceptability) or None,
                  orjson.dumps(list(d.extensions)).decode() if d.extensions else None)
                 for i, c in enumerate(release.concepts) for d in c.designations
-            ),
+            ), rows, finish=False),
         )
         db.executemany(
             "INSERT INTO concept_extension VALUES (?, ?)",
@@ -243,10 +203,10 @@ def build_index(release: CodeSystemRelease, target: Path) -> None:
         )
         db.executemany(
             "INSERT INTO property VALUES (?, ?, ?, ?)",
-            (
+            counted((
                 (i, p.code, p.type, encode_value(p.value))
                 for i, c in enumerate(release.concepts) for p in c.properties
-            ),
+            ), rows, finish=False),
         )
         db.executemany(
             "INSERT INTO edge VALUES (?, ?)",
@@ -260,6 +220,12 @@ def build_index(release: CodeSystemRelease, target: Path) -> None:
         db.commit()
     finally:
         db.close()
+    rows.finish()
+
+
+def index_rows(release: CodeSystemRelease) -> int:
+    """The rows ``build_index`` reports: concepts, designations and properties."""
+    return sum(1 + len(c.designations) + len(c.properties) for c in release.concepts)
 
 
 def _typed(value: str, kind: str) -> int | float | str:

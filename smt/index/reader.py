@@ -167,21 +167,10 @@ class CodeSystemIndex:
     def count(self) -> int:
         return self.meta["count"]
 
-    @cached_property
-    def _schema(self) -> dict[str, set[str]]:
-        """Table name → column names (older indexes lack some optional tables and columns)."""
-        db = self._db()
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
-
-    def _columns(self, table: str) -> set[str]:
-        return self._schema.get(table, set())
-
     @property
     def has_relationships(self) -> bool:
         """True when the index holds relationships (a SNOMED CT release compiled with its tables)."""
-        return bool(self._columns("relationship")) and self._db().execute(
-            "SELECT 1 FROM relationship LIMIT 1").fetchone() is not None
+        return self._db().execute("SELECT 1 FROM relationship LIMIT 1").fetchone() is not None
 
     @cached_property
     def property_types(self) -> dict[str, str]:
@@ -240,15 +229,10 @@ class CodeSystemIndex:
 
     def designations(self, concept: ConceptRecord, include_inactive: bool = False) -> list[DesignationRecord]:
         """The concept's designations in load order; inactive terms (SNOMED CT) only when asked for."""
-        present = self._columns("designation")
-        if "acceptability" in present:
-            columns, where = "ref, active, acceptability", "" if include_inactive else " AND active = 1"
-        else:  # index compiled before these columns existed
-            columns, where = "NULL, 1, NULL", ""
-        columns += ", extensions" if "extensions" in present else ", NULL"
+        where = "" if include_inactive else " AND active = 1"
         rows = self._db().execute(
-            f"SELECT value, language, use_system, use_code, use_display, {columns} FROM designation "
-            f"WHERE concept = ?{where} ORDER BY rowid", (concept.id,))
+            "SELECT value, language, use_system, use_code, use_display, ref, active, acceptability, extensions "
+            f"FROM designation WHERE concept = ?{where} ORDER BY rowid", (concept.id,))
         return [
             DesignationRecord(value, language, Coding(system, code, display) if code else None, ref, bool(active),
                               _acceptability(accepted), extensions=tuple(orjson.loads(extra)) if extra else ())
@@ -257,11 +241,10 @@ class CodeSystemIndex:
 
     @cached_property
     def _has_concept_extensions(self) -> bool:
-        return bool(self._columns("concept_extension")) and self._db().execute(
-            "SELECT 1 FROM concept_extension LIMIT 1").fetchone() is not None
+        return self._db().execute("SELECT 1 FROM concept_extension LIMIT 1").fetchone() is not None
 
     def concept_extensions(self, concept: ConceptRecord) -> list[dict]:
-        """FHIR extensions of a concept (FHIR code systems; none in indexes compiled before they were kept)."""
+        """FHIR extensions of a concept (FHIR code systems)."""
         if not self._has_concept_extensions:
             return []
         row = self._db().execute("SELECT extensions FROM concept_extension WHERE concept = ?",
@@ -286,6 +269,12 @@ class CodeSystemIndex:
             f"SELECT {_CONCEPT_COLUMNS} FROM concept JOIN edge ON edge.child = concept.id "
             "WHERE edge.parent = ? ORDER BY concept.id", (concept.id,))
         return [_concept(r) for r in rows]
+
+    def edges(self) -> Iterator[tuple[str, str]]:
+        """Every (child code, parent code) of the hierarchy."""
+        yield from self._db().execute(
+            "SELECT child.code, parent.code FROM edge JOIN concept AS child ON child.id = edge.child "
+            "JOIN concept AS parent ON parent.id = edge.parent ORDER BY edge.child, edge.parent")
 
     def roots(self) -> list[ConceptRecord]:
         rows = self._db().execute(

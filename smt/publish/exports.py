@@ -1,9 +1,9 @@
 """Downloads of a release, generated on first request and kept in the release folder.
 
-Releases are immutable, so a generated file never changes; it is stored under
-``releases/<id>/downloads/<status>/`` (the status is part of the FHIR resources) with a sidecar
-``<file>.sha256`` holding its SHA-256, size and generation time. Generation writes a temporary file and
-renames it, under a file lock, so concurrent requests (threads or worker processes) generate a file once.
+Releases are immutable and every load gets a new id, so a generated file never changes and never outlives its
+content (it goes with the release folder); it is stored under ``releases/<id>/downloads/<status>/`` (the status
+is part of the FHIR resources) with a sidecar ``<file>.sha256`` holding its SHA-256, size and generation time.
+Generation writes a temporary file and renames it, under a file lock, so concurrent requests (threads or worker processes) generate a file once.
 """
 
 from __future__ import annotations
@@ -146,6 +146,8 @@ class Exporter:
         found = self.cached(info, fmt, registry)
         if found is not None:
             return found
+        if not info.path.is_dir():  # removed since the request listed it: never recreate its folder
+            raise NotFound(f"release {info.id} has been removed")
         previous = self.previous(info, registry)
         folder = self.folder(info)
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """HTTP validators (ETag, Last-Modified) and conditional-request evaluation (RFC 9110 §13).
 
-Releases are immutable: a release resource or download is identified by the release id and its status,
-so its ETag is ``"<id>-<status>[-<variant>]"`` and it can be cached for as long as the client likes once
-revalidated. ``If-None-Match`` takes precedence over ``If-Modified-Since``.
+Releases are immutable and every load gets a new release id (``smt.store.releases.new_release_id``): a release
+resource or download is identified by the release id and its status, so its ETag is
+``"<id>-<status>[-<variant>]"``, never the same for two contents, and it can be cached for as long as the
+client likes once revalidated. ``If-None-Match`` takes precedence over ``If-Modified-Since``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
-from smt.store.releases import MANIFEST, ReleaseInfo
+from smt.store.releases import ReleaseInfo
 
 CACHE_CONTROL = "public, no-cache"
 """Clients may store the responses and must revalidate them (a 304 costs nothing)."""
@@ -35,9 +36,10 @@ def file_time(path: Path) -> datetime:
 
 
 def release_validators(info: ReleaseInfo, variant: str | None = None) -> Validators:
-    """Validators of a release resource: the manifest changes on load and on every status change."""
+    """Validators of a release resource. The release id is new at every load (so it stands for the content) and
+    the status is in the tag; Last-Modified is the manifest's last change (load or status change)."""
     tag = f"{info.id}-{info.status}" + (f"-{variant}" if variant else "")
-    return Validators(f'"{tag}"', file_time(info.path / MANIFEST))
+    return Validators(f'"{tag}"', info.modified)
 
 
 def _etags(header: str) -> list[str]:

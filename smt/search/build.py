@@ -3,8 +3,8 @@
 One document per distinct term of a concept: its display and every other designation (synonyms, short/long
 labels, other languages). Each document carries the concept's ordinal in the release (the id of the compiled
 index, whose closure table serves the ``within`` filter), its code, status and the term's language. The folder
-holds no absolute path, so it moves with the release folder; ``smt-search.json`` records the release (URL,
-version, id), its language and sizes.
+holds no absolute path, so it moves with the release folder; ``smt-search.json`` records its format, the release (URL
+and version), its language and sizes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import orjson
 import tantivy
 
 from smt.model import CodeSystemRelease, Concept
-from smt.search import analysis
+from smt.progress import NO_PHASE, Phase, counted
+from smt.search import FORMAT_VERSION, analysis
 
-SCHEMA_VERSION = 2
 META = "smt-search.json"
 BREVITY_MAX = 0.002
 """Largest brevity bonus in ``weight``: shorter terms win ties, never a ranking tier."""
@@ -108,10 +108,10 @@ def _document(number: int, code: str, term: str, language: str, pref: bool, acti
     return orjson.dumps(fields).decode()
 
 
-def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = 1024) -> int:
-    """Write the search index of ``release`` into the folder ``target``; return the number of documents."""
-    from smt.store.releases import release_id  # the store calls this module: import at call time
-
+def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = 1024,
+                       phase: Phase | None = None) -> int:
+    """Write the search index of ``release`` into the folder ``target``; return the number of documents.
+    ``phase`` counts the concepts indexed (the final commit follows)."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -120,7 +120,7 @@ def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 
     writer = index.writer(heap_mb * 1_000_000, threads)
     language = analysis.primary_language(release.language)
     documents = 0
-    for number, concept in enumerate(release.concepts):
+    for number, concept in enumerate(counted(release.concepts, phase or NO_PHASE, finish=False)):
         active, key = concept.status == "active", code_key(concept.code)
         for term, term_language, pref in concept_terms(concept, language):
             writer.add_json(_document(number, key, term, term_language, pref, active))
@@ -128,9 +128,10 @@ def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 
     writer.commit()
     writer.wait_merging_threads()
     meta = {
-        "schema": SCHEMA_VERSION, "url": release.url, "version": release.version,
-        "release": release_id(release.url, release.version), "language": language,
+        "schema": FORMAT_VERSION, "url": release.url, "version": release.version, "language": language,
         "concepts": len(release.concepts), "documents": documents,
     }
     (target / META).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+    if phase is not None:
+        phase.finish()
     return documents

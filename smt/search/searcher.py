@@ -23,8 +23,8 @@ import orjson
 import tantivy
 
 from smt.index.reader import CodeSystemIndex
-from smt.search import analysis
-from smt.search.build import META, SCHEMA_VERSION, TIERS, code_key
+from smt.search import FORMAT_VERSION, analysis
+from smt.search.build import META, TIERS, code_key
 from smt.search.query import BROAD_PREFIX_DOCS, Filters, Occur, Query, QueryBuilder
 
 BROAD_DOCS = 5_000
@@ -230,7 +230,7 @@ def open_index(path: Path) -> SearchIndex | None:
         meta = orjson.loads((path / META).read_bytes())
     except (FileNotFoundError, orjson.JSONDecodeError):
         return None
-    if meta.get("schema") != SCHEMA_VERSION:
+    if meta.get("schema") != FORMAT_VERSION:
         return None
     with _LOCK:
         cached = _OPEN.get(path)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from smt.catalogue.registry import Registry, normalise_system, version_key
 from smt.index.reader import CodeSystemIndex
+from smt.search import FORMAT_VERSION
 from smt.search.highlight import Highlighter
 from smt.search.query import Filters, QueryBuilder
 from smt.search.searcher import Match, SearchIndex, forget_except, open_index, run_passes
@@ -67,6 +68,12 @@ def search_path(info: ReleaseInfo) -> Path:
     return info.path / SEARCH_DIR
 
 
+def release_search_index(info: ReleaseInfo) -> SearchIndex | None:
+    """The search index of a release; one compiled in another format is refused (naming ``smt recompile``)."""
+    info.require("search", FORMAT_VERSION)
+    return open_index(search_path(info))
+
+
 def select_releases(registry: Registry, system: str | None = None, version: str | None = None) -> list[ReleaseInfo]:
     """Releases a search covers: each code system's default version, the one named, or all (``version=all``).
 
@@ -104,7 +111,7 @@ def search(registry: Registry, text: str, *, system: str | None = None, version:
     text = text[:MAX_TEXT]
     releases = select_releases(registry, system, version)
     forget_except({search_path(r) for r in registry.code_systems()})
-    opened = [(info, index) for info in releases if (index := open_index(search_path(info)))]
+    opened = [(info, index) for info in releases if (index := release_search_index(info))]
     builder = QueryBuilder(text, Filters(language=language, active=active, within=within), expand=True)
     subtrees = [index.subtree(within, registry.index(info)) for info, index in opened] if within else None
     total, hits = run_passes(builder, [index for _, index in opened], offset + count, subtrees)
@@ -135,7 +142,7 @@ def search_concept_ids(release_info: ReleaseInfo, text: str, limit: int = 1000, 
     ``Registry.index(info)``) is opened from the release folder when not given. A release without a search
     index gives an empty list.
     """
-    searcher = open_index(search_path(release_info))
+    searcher = release_search_index(release_info)
     if searcher is None or limit <= 0:
         return []
     concepts = index or CodeSystemIndex(release_info.index_path)

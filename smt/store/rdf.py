@@ -7,17 +7,20 @@ language tags, ``skos:broader`` and ``skos:inScheme`` (one ``skos:ConceptScheme`
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import orjson
 import pyoxigraph as ox
 
 from smt.alignments.rdf import conceptmap_triples
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Release, ResourceRelease
+from smt.progress import SILENT, Phase, Progress, counted
 from smt.store.ntriples import blank, iri, literal, quad, typed
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -146,6 +149,10 @@ def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
             continue
         if designation.value != concept.display or designation.language != lang:
             yield node, P_ALT, term
+        elif designation.use is None:  # the display again, as a designation: not a second SKOS label
+            holder = blank()
+            yield node, P_DESIGNATION, holder
+            yield holder, P_VALUE, term
         if designation.use is None:
             continue
         use_predicate = uses.get(designation.use)
@@ -161,6 +168,47 @@ def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
     for prop in concept.properties:
         predicate = predicates.get(prop.code) or iri(property_iri(release.url, prop.code))
         yield node, predicate, _property_object(prop)
+
+
+def graph_omits(release: Release) -> list[str]:
+    """What of ``release`` its graph does not hold, so that ``smt recompile`` cannot rebuild it from the graph
+    (empty for value sets, concept maps and the code systems of every loader but SNOMED CT)."""
+    if isinstance(release, ResourceRelease):
+        return []
+    omits: dict[str, None] = {}
+    if release.tables is not None:
+        omits["relationships, concrete values and reference sets"] = None
+    declared = {p.code for p in release.properties}
+    for concept in release.concepts:
+        if concept.extensions:
+            omits["concept extensions"] = None
+        if _repeated_without_use(concept):
+            omits["designations without a use repeating the text of one with a use"] = None
+        for designation in concept.designations:
+            if designation.id or designation.acceptability or not designation.active:
+                omits["description ids, acceptability and inactive terms"] = None
+            if designation.extensions or designation.source:
+                omits["designation extensions"] = None
+            use = designation.use
+            if use is not None and use.display and (not use.system or not _ABSOLUTE.match(use.system)
+                                                    or "#" in use.system):
+                omits["designation use displays"] = None
+        for prop in concept.properties:
+            if isinstance(prop.value, Coding) and prop.value.display:
+                omits["displays of Coding property values"] = None
+            if prop.code not in declared and prop.type in ("code", "Coding"):
+                omits["types of undeclared properties"] = None
+        if "relationships, concrete values and reference sets" in omits:
+            break  # SNOMED CT: not rebuildable anyway; no need to scan a million concepts
+    return list(omits)
+
+
+def _repeated_without_use(concept: Concept) -> bool:
+    """True when a designation without use has the text and language of one with a use (one label in RDF)."""
+    if len(concept.designations) < 2:
+        return False
+    with_use = {(d.value, d.language) for d in concept.designations if d.use is not None}
+    return any(d.use is None and (d.value, d.language) in with_use for d in concept.designations)
 
 
 def designation_use_predicates(release: CodeSystemRelease) -> dict[Coding, str]:
@@ -234,19 +282,19 @@ def _resource_triples(release: ResourceRelease, node: str) -> Iterator[Triple]:
     yield node, P_FHIR_JSON, typed(orjson.dumps(release.resource).decode(), T_JSON)
 
 
-def release_nquads(release: Release, release_id: str) -> Iterator[str]:
-    """Every statement of the release's named graph, as N-Quads lines."""
+def release_nquads(release: Release, release_id: str, phase: Phase | None = None) -> Iterator[str]:
+    """Every statement of the release's named graph, as N-Quads lines (``phase`` counts the concepts)."""
     graph = iri(graph_name(release_id))
     if isinstance(release, ResourceRelease):
         triples: Iterator[Triple] = _resource_triples(release, graph)
     else:
         predicates = {p.code: iri(property_iri(release.url, p.code)) for p in release.properties}
         uses = designation_use_predicates(release)
+        concepts = release.concepts if phase is None else counted(release.concepts, phase, finish=False)
         triples = itertools.chain(
             _scheme_triples(release, graph),
             _use_declarations(uses),
-            (t for concept in release.concepts
-             for t in _concept_triples(release, concept, graph, predicates, uses)),
+            (t for concept in concepts for t in _concept_triples(release, concept, graph, predicates, uses)),
         )
     for s, p, o in triples:
         yield f"{s} {p} {o} {graph} .\n"
@@ -291,6 +339,23 @@ def registry_nquads(release: Release, release_id: str, status: str, loaded_at: s
 _REGISTRY = ox.NamedNode(REGISTRY)
 
 
+class _CountingReader(io.RawIOBase):
+    """A binary file that reports the lines (N-Quads statements) read through it to a progress phase."""
+
+    def __init__(self, raw: BinaryIO, phase: Phase) -> None:
+        self.raw = raw
+        self.phase = phase
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = self.raw.readinto(buffer)
+        if size:
+            self.phase.advance(bytes(memoryview(buffer)[:size]).count(b"\n"))
+        return size or 0
+
+
 class RdfStore:
     """Thin wrapper over the on-disk pyoxigraph store, opened for one unit of work."""
 
@@ -298,19 +363,29 @@ class RdfStore:
         path.mkdir(parents=True, exist_ok=True)
         self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
 
-    def write_releases(self, releases: list[tuple[Release, str]], work: Path) -> None:
+    def write_releases(self, releases: list[tuple[Release, str]], work: Path, progress: Progress = SILENT,
+                       label: str = "") -> None:
         """Write release graphs (bulk, not yet registered: invisible until ``register``).
 
-        The statements are spooled to one N-Quads file in the load's work folder, then bulk-loaded.
+        The statements are spooled to one N-Quads file in the load's work folder (phase "RDF graph", in
+        concepts), then bulk-loaded (phase "RDF load", in statements).
         """
         for _, release_id in releases:
             self.store.remove_graph(ox.NamedNode(graph_name(release_id)))
+        concepts = sum(len(r.concepts) if isinstance(r, CodeSystemRelease) else 1 for r, _ in releases)
+        spooling = progress.phase(f"{label}RDF graph", concepts)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=work, suffix=".nq") as spool:
             for release, release_id in releases:
-                spool.writelines(release_nquads(release, release_id))
+                spool.writelines(release_nquads(release, release_id, spooling))
             spool.flush()
-            self.store.bulk_load(path=spool.name, format=ox.RdfFormat.N_QUADS, lenient=True)
+            spooling.finish()
+            with open(spool.name, "rb") as raw:
+                statements = sum(block.count(b"\n") for block in iter(lambda: raw.read(1 << 20), b""))
+                raw.seek(0)
+                loading = progress.phase(f"{label}RDF load", statements)
+                self.store.bulk_load(_CountingReader(raw, loading), format=ox.RdfFormat.N_QUADS, lenient=True)
         self.store.flush()
+        loading.finish()
 
     def write_release(self, release: Release, release_id: str, work: Path) -> None:
         """One release graph (see ``write_releases``)."""

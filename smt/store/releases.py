@@ -3,25 +3,37 @@
 Layout::
 
     SMT_HOME/oxigraph/            RDF store of record (one named graph per release + registry graph)
-    SMT_HOME/releases/<id>/       compiled, relocatable release: manifest.json + index.sqlite
+    SMT_HOME/releases/<id>/       compiled, relocatable release: manifest.json + the artefacts of its kind
     SMT_HOME/tmp/                 work folders of loads in progress
+    SMT_HOME/generation           a counter bumped by every change to the set or status of releases
     SMT_HOME/write.lock           one writer at a time
 
-A load builds the release folder under ``tmp/``, writes the RDF graph and registry entry, and commits by
-renaming the folder into ``releases/``. A release exists only when both its folder and its registry entry
-exist; ``reconcile`` removes what a killed load left behind, so a partial release is never listed or served.
+The store keeps the record and the commit; it does not know how artefacts are built. A load runs the quality
+gate, hands each release to the ``compile`` step it was given (``smt.compile``: the SQLite index, the search
+index, the FHIR JSON…), which writes the artefacts into the release's work folder and answers their format
+versions, written in the manifest. The RDF graph and registry entry are written, and the load commits by
+renaming the folders into ``releases/`` then bumping ``generation``, which every reader (``Registry``) checks on
+each listing: a change is seen by every process sharing ``SMT_HOME`` at its next request.
+
+A release exists only when both its folder (with its manifest) and its registry entry exist; ``reconcile``
+removes what a killed load left behind, so a partial release is never listed or served. Every load gets a new
+release id (from its sources' checksums and the load time), so nothing keyed on an id (open indexes, download
+files, ETags) can confuse two contents. A removed release's manifest is renamed ``removed.json``: it is no
+longer listed, and its files stay for ``PURGE_AFTER`` seconds so that requests already reading them finish.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -29,18 +41,26 @@ from pathlib import Path
 
 import orjson
 
-from smt.errors import NotFound, ReleaseExists
-from smt.index.build import build_index, release_meta
-from smt.model import CodeSystemRelease, Release
+from smt.errors import ArtefactOutdated, NotFound, ReleaseExists, SmtError
+from smt.model import Release, release_meta
+from smt.progress import SILENT, Progress
 from smt.quality import enforce
-from smt.search.build import build_search_index
 from smt.security.audit import AuditLog, AuditRecord, local_agent
-from smt.store.rdf import RdfStore, registry_nquads
+from smt.store.rdf import RdfStore, graph_omits, registry_nquads
+
+log = logging.getLogger("smt.store")
 
 MANIFEST = "manifest.json"
+REMOVED = "removed.json"
 INDEX = "index.sqlite"
 RESOURCE = "resource.json"
+GENERATION = "generation"
 STATUSES = ("draft", "active", "retired")
+PURGE_AFTER = 120.0
+"""Seconds a removed (or replaced) release's files stay on disk for the requests still reading them."""
+
+Compile = Callable[[Release, Path, Progress], dict[str, int]]
+"""A compile step: writes a release's artefacts into a folder, answers ``{artefact name: format version}``."""
 
 
 @dataclass(slots=True)
@@ -63,14 +83,38 @@ class ReleaseInfo:
     publisher: str | None = None
     oids: tuple[str, ...] = ()
     """OIDs the release declares (without ``urn:oid:``), from its manifest."""
+    artefacts: dict[str, int] = field(default_factory=dict)
+    """Format version of each compiled artefact (``index``, ``search``, ``resource``…)."""
+    sequence: int = 0
+    """The store generation that committed it: of two releases of one url|version, the later one is served."""
+    sample: bool = False
+    """A bundled sample (``smt load-samples``): a real load of the same url|version replaces it."""
+    modified: datetime = field(default_factory=lambda: datetime.fromtimestamp(0, UTC))
+    """Last change of the manifest (load or status change), to the second: the HTTP ``Last-Modified``."""
+    manifest: dict = field(default_factory=dict, repr=False)
+    """The manifest as read (shared: do not mutate)."""
 
     @property
     def index_path(self) -> Path:
         return self.path / INDEX
 
+    def require(self, artefact: str, version: int) -> None:
+        """Raise ``ArtefactOutdated`` unless the release's ``artefact`` was compiled in format ``version``."""
+        found = self.artefacts.get(artefact)
+        if found != version:
+            compiled = f"format {found}" if found is not None else "no format version (an older SMT)"
+            raise ArtefactOutdated(
+                f"release {self.id} ({self.url} version {self.version}) has its {artefact} artefact in {compiled}; "
+                f"this SMT reads format {version}: run `smt recompile {self.id}`")
+
     def resource(self) -> dict:
         """The stored FHIR JSON of a value set or concept map release, parsed once (shared: do not mutate)."""
+        self.require("resource", RESOURCE_FORMAT)
         return _parsed_resource(self.path / RESOURCE)
+
+
+RESOURCE_FORMAT = 1
+"""Format of ``resource.json`` (the FHIR R4 JSON of a value set or concept map, as loaded)."""
 
 
 @lru_cache(maxsize=2048)
@@ -79,26 +123,19 @@ def _parsed_cached(path: Path, stamp: tuple[int, int]) -> dict:
 
 
 def _parsed_resource(path: Path) -> dict:
-    """A stored resource, parsed once per file state (releases are immutable; a reload changes the stamp)."""
+    """A stored resource, parsed once per file state (releases are immutable)."""
     stat = path.stat()
     return _parsed_cached(path, (stat.st_mtime_ns, stat.st_size))
 
 
-def compile_release(release: Release, work: Path) -> None:
-    """Write the release's serving artefacts: a compiled index for a code system, the resource otherwise."""
-    if isinstance(release, CodeSystemRelease):
-        build_index(release, work / INDEX)
-        build_search_index(release, work / "search")
-    else:
-        (work / RESOURCE).write_bytes(orjson.dumps(release.resource))
-
-
-def release_id(url: str, version: str) -> str:
-    """A readable, filesystem-safe and collision-free id for (canonical URL, version)."""
-    tail = url.rstrip("/").rsplit("/", 1)[-1] or "release"
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{tail}-{version.rsplit('/', 1)[-1]}").strip("-").lower()[:60]
-    digest = hashlib.sha256(f"{url}|{version}".encode()).hexdigest()[:10]
-    return f"{slug}-{digest}"
+def new_release_id(release: Release) -> str:
+    """A readable, filesystem-safe id, new for every load: the URL's tail and version, then a digest of the URL,
+    version, the sources' checksums and the load time."""
+    tail = release.url.rstrip("/").rsplit("/", 1)[-1] or "release"
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{tail}-{release.version.rsplit('/', 1)[-1]}").strip("-").lower()[:60]
+    sources = ",".join(s.sha256 for s in release.sources)
+    seed = f"{release.url}|{release.version}|{sources}|{time.time_ns()}|{os.urandom(8).hex()}"
+    return f"{slug}-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
 
 
 def _write_json_atomic(path: Path, data: dict, sync: bool = True) -> None:
@@ -112,16 +149,29 @@ def _write_json_atomic(path: Path, data: dict, sync: bool = True) -> None:
 
 def _read_manifest(folder: Path) -> ReleaseInfo | None:
     try:
-        data = orjson.loads((folder / MANIFEST).read_bytes())
-    except (FileNotFoundError, orjson.JSONDecodeError):
+        raw = (folder / MANIFEST).read_bytes()
+        modified = datetime.fromtimestamp(int((folder / MANIFEST).stat().st_mtime), UTC)
+        data = orjson.loads(raw)
+    except (FileNotFoundError, NotADirectoryError, orjson.JSONDecodeError):
         return None
     return ReleaseInfo(
         id=folder.name, kind=data["kind"], url=data["url"], version=data["version"], status=data["status"],
         name=data.get("name", ""), title=data.get("title", ""), loaded_at=data["loaded_at"],
         count=data.get("count", 0), path=folder, stats=data.get("stats", {}),
         warnings=data.get("warnings", []), sources=data.get("sources", []), publisher=data.get("publisher"),
-        oids=tuple(data.get("oids") or ()),
+        oids=tuple(data.get("oids") or ()), artefacts=data.get("artefacts", {}), sequence=data.get("sequence", 0),
+        sample=data.get("sample", False), modified=modified, manifest=data,
     )
+
+
+def _latest_per_version(infos: list[ReleaseInfo]) -> list[ReleaseInfo]:
+    """One release per url|version: the later committed one (two exist only while a replace commits)."""
+    chosen: dict[tuple[str, str], ReleaseInfo] = {}
+    for info in infos:
+        key = (info.url.rstrip("/"), info.version)
+        if key not in chosen or info.sequence > chosen[key].sequence:
+            chosen[key] = info
+    return list(chosen.values())
 
 
 def _summary(info: ReleaseInfo) -> dict:
@@ -130,28 +180,52 @@ def _summary(info: ReleaseInfo) -> dict:
             "sources": [s.get("sha256") for s in info.sources]}
 
 
-class ReleaseStore:
-    """Write side of the store (used by the CLI and, later, the write API) and release listing."""
+@dataclass(slots=True)
+class _Planned:
+    """A release of a load in progress: its new id, what it replaces, its manifest and registry entry."""
 
-    def __init__(self, home: Path) -> None:
+    id: str
+    url: str
+    version: str
+    replaces: ReleaseInfo | None
+    registry: str = ""
+
+
+class ReleaseStore:
+    """Write side of the store (used by the CLI and the write API) and release listing.
+
+    ``compile`` is the step that builds the artefacts of a release (``smt.compile``); a store without one can
+    list, change status and remove, not load.
+    """
+
+    def __init__(self, home: Path, compile: Compile | None = None) -> None:
         self.home = home
         self.releases_dir = home / "releases"
         self.tmp_dir = home / "tmp"
         self.rdf_dir = home / "oxigraph"
+        self.compile = compile
         for folder in (self.releases_dir, self.tmp_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self.audit = AuditLog(home)
 
     # -- reading --------------------------------------------------------------------------------------------
 
+    def state(self) -> tuple[bytes, int]:
+        """What changes whenever the set or status of releases changes (cheap: one small read, one stat)."""
+        try:
+            generation = (self.home / GENERATION).read_bytes()
+        except FileNotFoundError:
+            generation = b""
+        return generation, self.releases_dir.stat().st_mtime_ns
+
     def list(self) -> list[ReleaseInfo]:
         """Every complete release, ordered by URL then load time."""
         infos = [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
-        return sorted(infos, key=lambda r: (r.url, r.loaded_at))
+        return sorted(_latest_per_version(infos), key=lambda r: (r.url, r.loaded_at, r.sequence))
 
     def get(self, release: str) -> ReleaseInfo:
         """A release by id."""
-        info = _read_manifest(self.releases_dir / release)
+        info = _read_manifest(self.releases_dir / release) if "/" not in release else None
         if info is None:
             raise NotFound(f"no release with id {release}")
         return info
@@ -180,6 +254,19 @@ class ReleaseStore:
         finally:
             rdf.close()
 
+    def _generation(self) -> int:
+        try:
+            return int((self.home / GENERATION).read_bytes() or b"0")
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _bump(self) -> None:
+        """Tell every reader that the releases changed (an atomic replace of the counter file)."""
+        target = self.home / GENERATION
+        tmp = target.with_name(f".{GENERATION}.{os.getpid()}")
+        tmp.write_bytes(str(self._generation() + 1).encode())
+        tmp.replace(target)
+
     def reconcile(self) -> list[str]:
         """Remove what interrupted loads left: temp folders, unregistered graphs, entries with no folder."""
         with self._write_lock(), self._rdf() as rdf:
@@ -199,7 +286,37 @@ class ReleaseStore:
         for folder in folders - registered:
             shutil.rmtree(self.releases_dir / folder, ignore_errors=True)
             removed.append(f"releases/{folder}")
+        listed = {info.id for info in _latest_per_version(self._all_manifests())}
+        for superseded in (folders & registered) - listed:  # a replace killed between its two steps
+            self._retire(self.get(superseded), rdf)
+            removed.append(f"replaced release {superseded}")
+        removed += self._purge()
         return removed
+
+    def _all_manifests(self) -> list[ReleaseInfo]:
+        return [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
+
+    def _purge(self, older_than: float = PURGE_AFTER) -> list[str]:
+        """Delete the folders of releases removed more than ``older_than`` seconds ago, and stray folders."""
+        purged = []
+        now = time.time()
+        for folder in self.releases_dir.iterdir():
+            if (folder / MANIFEST).exists() or not folder.is_dir():
+                continue
+            try:
+                age = now - (folder / REMOVED).stat().st_mtime
+            except FileNotFoundError:
+                age = now - folder.stat().st_mtime  # no manifest and no marker: not a release
+            if age >= older_than:
+                shutil.rmtree(folder, ignore_errors=True)
+                purged.append(f"purged releases/{folder.name}")
+        return purged
+
+    def _retire(self, info: ReleaseInfo, rdf: RdfStore) -> None:
+        """Stop listing a release (its manifest becomes ``removed.json``), then drop its graph and entry."""
+        (info.path / MANIFEST).rename(info.path / REMOVED)
+        os.utime(info.path / REMOVED)
+        rdf.drop_release(info.id)
 
     def _record(self, action: str, agent: str | None, info: ReleaseInfo, before: dict | None,
                 after: dict | None) -> None:
@@ -213,77 +330,122 @@ class ReleaseStore:
                         kind=info.kind, before=before, after=after)
             for info, before, after in changes))
 
-    def load(self, release: Release, status: str | None = None, agent: str | None = None) -> ReleaseInfo:
+    def load(self, release: Release, status: str | None = None, agent: str | None = None, *,
+             replace: bool = False, sample: bool = False) -> ReleaseInfo:
         """Quality-check, compile and store ``release`` atomically; return its registry entry."""
-        return self.load_many([release], status=status, agent=agent)[0]
+        return self.load_many([release], status=status, agent=agent, replace=replace, sample=sample)[0]
 
-    def load_many(self, releases: list[Release], status: str | None = None,
-                  agent: str | None = None) -> list[ReleaseInfo]:
-        """Store several releases in one pass (one lock, one RDF bulk load, one registry transaction).
+    def load_many(self, releases: Iterable[Release], status: str | None = None, agent: str | None = None, *,
+                  replace: bool = False, sample: bool = False, progress: Progress = SILENT) -> list[ReleaseInfo]:
+        """Store several releases in one pass (one lock, one registry transaction), one release in memory at a
+        time when ``releases`` is an iterator (a loader streaming a multi-year file).
 
-        Every release passes the quality gate and is compiled before anything becomes visible; the releases
-        then commit one after the other by folder renames (milliseconds). An interruption before the renames
-        leaves no trace; one during them leaves the already-renamed releases complete and the rest absent.
+        Each release passes the quality gate, is compiled into the work folder and written to the RDF store
+        (unregistered, so invisible) before the next one is read; nothing becomes visible until all are done.
+        The releases then commit by folder renames (milliseconds), then the store generation is bumped. An
+        interruption before the renames leaves no trace; one during them leaves the already-renamed releases
+        complete and the rest absent.
+
+        A url|version already stored is refused, unless ``replace`` (or the stored one is a sample and this load
+        is not): the stored release is then answered until the new one commits, and removed right after.
         """
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-        planned = [(release, release_id(release.url, release.version), enforce(release)) for release in releases]
-        ids = [rid for _, rid, _ in planned]
-        if len(set(ids)) != len(ids):
-            raise ReleaseExists("the same canonical URL and version appears twice in this load")
+        if self.compile is None:
+            raise SmtError("this store was opened without a compile step: it cannot load releases")
         with self._write_lock():
             with self._rdf() as rdf:
                 self._reconcile(rdf)
-            for release, rid, _ in planned:
-                if (self.releases_dir / rid).exists():
-                    raise ReleaseExists(
-                        f"{release.url} version {release.version} is already loaded (release {rid}); "
-                        "remove it first with `smt remove`")
+            stored = {(r.url.rstrip("/"), r.version): r for r in self.list()}
+            sequence = self._generation() + 1
             work = self.tmp_dir / f"load.{os.getpid()}"
             work.mkdir()
+            planned: list[_Planned] = []
             try:
-                # Compiled artefacts (SQLite, tantivy) are built while the RDF graph is bulk-loaded: both
-                # spend most of their time in native code, so they overlap on two cores.
-                with ThreadPoolExecutor(max_workers=1) as pool, self._rdf() as rdf:
-                    compiled = pool.submit(self._compile_all, planned, status, work)
-                    rdf.write_releases([(release, rid) for release, rid, _ in planned], work)
-                    rdf.register(compiled.result())
-                os.sync()
-                for rid in ids:
-                    (work / rid).rename(self.releases_dir / rid)
-            except BaseException:
-                shutil.rmtree(work, ignore_errors=True)
                 with self._rdf() as rdf:
-                    for rid in ids:
-                        if not (self.releases_dir / rid).exists():
-                            rdf.drop_release(rid)
+                    for release in releases:
+                        planned.append(self._stage(release, work, rdf, stored, planned, status=status,
+                                                   replace=replace, sample=sample, sequence=sequence,
+                                                   progress=progress))
+                    rdf.register("".join(p.registry for p in planned))
+                os.sync()
+                infos = [_read_manifest(work / p.id) for p in planned]
+                self._record_all("create", agent, [(info, None, _summary(info)) for info in infos if info])
+                for item in planned:
+                    (work / item.id).rename(self.releases_dir / item.id)
+            except BaseException:
+                self._abandon(work, [p.id for p in planned])
                 raise
             shutil.rmtree(work, ignore_errors=True)
-            infos = [self.get(rid) for rid in ids]
-            self._record_all("create", agent, [(info, None, _summary(info)) for info in infos])
-        return infos
+            replaced = [p.replaces for p in planned if p.replaces is not None]
+            if replaced:
+                with self._rdf() as rdf:
+                    for old in replaced:
+                        self._retire(old, rdf)
+                self._record_all("delete", agent, [(old, _summary(old), None) for old in replaced])
+            self._bump()
+            return [self.get(p.id) for p in planned]
 
-    def _compile_all(self, planned: list[tuple[Release, str, list[str]]], status: str | None,
-                     work: Path) -> str:
-        """Compile each release into ``work/<id>`` with its manifest; return their registry N-Quads."""
-        registry: list[str] = []
-        for release, rid, warnings in planned:
-            folder = work / rid
-            folder.mkdir()
-            compile_release(release, folder)
-            loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
-            release_status = status or release.status
-            manifest = {
-                **release_meta(release),
-                "id": rid,
-                "status": release_status,
-                "loaded_at": loaded_at,
-                "warnings": warnings,
-                "sources": [{"name": s.name, "sha256": s.sha256, "size": s.size} for s in release.sources],
-            }
-            _write_json_atomic(folder / MANIFEST, manifest, sync=False)  # synced once before the commit
-            registry.append(registry_nquads(release, rid, release_status, loaded_at, warnings))
-        return "".join(registry)
+    def _stage(self, release: Release, work: Path, rdf: RdfStore, stored: dict[tuple[str, str], ReleaseInfo],
+               planned: list[_Planned], *, status: str | None, replace: bool, sample: bool, sequence: int,
+               progress: Progress) -> _Planned:
+        """Check, compile and write one release into the work folder and the RDF store (unregistered)."""
+        label = f"{release.url.rstrip('/').rsplit('/', 1)[-1]} {release.version}"
+        key = (release.url.rstrip("/"), release.version)
+        if any((p.url, p.version) == key for p in planned):
+            raise ReleaseExists(f"{release.url} version {release.version} appears twice in this load")
+        existing = stored.get(key)
+        if existing is not None and not (replace or (existing.sample and not sample)):
+            raise ReleaseExists(
+                f"{release.url} version {release.version} is already loaded (release {existing.id}); "
+                "remove it first with `smt remove`, or load with --replace")
+        gate = progress.phase(f"{label}: quality gate", _size(release))
+        warnings = enforce(release)
+        gate.advance(_size(release))
+        gate.finish()
+        item = _Planned(new_release_id(release), key[0], release.version, existing)
+        folder = work / item.id
+        folder.mkdir()
+        assert self.compile is not None
+        compile_step = self.compile
+        # Compiled artefacts (SQLite, tantivy) are built while the RDF graph is written: both spend most of
+        # their time in native code, so they overlap on two cores.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            compiled = pool.submit(compile_step, release, folder, progress)
+            rdf.write_releases([(release, item.id)], work, progress, f"{label}: ")
+            artefacts = compiled.result()
+        loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
+        release_status = status or release.status
+        manifest = {
+            **release_meta(release),
+            "id": item.id,
+            "status": release_status,
+            "loaded_at": loaded_at,
+            "warnings": warnings,
+            "sources": [{"name": s.name, "sha256": s.sha256, "size": s.size} for s in release.sources],
+            "artefacts": artefacts,
+            "graph_omits": graph_omits(release),
+            "sequence": sequence,
+        }
+        if sample:
+            manifest["sample"] = True
+        if existing is not None:
+            manifest["replaces"] = existing.id
+        _write_json_atomic(folder / MANIFEST, manifest, sync=False)  # synced once before the commit
+        item.registry = registry_nquads(release, item.id, release_status, loaded_at, warnings)
+        return item
+
+    def _abandon(self, work: Path, ids: list[str]) -> None:
+        """Undo an interrupted load: its work folder, and the graphs of releases not committed."""
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            with self._rdf() as rdf:
+                for rid in ids:
+                    if not (self.releases_dir / rid).exists():
+                        rdf.drop_release(rid)
+        except Exception:  # the original error is the one to report; the next reconcile finishes this
+            log.warning("could not drop the graphs of an interrupted load; the next write removes them",
+                        exc_info=True)
 
     def set_status(self, release: str, status: str, agent: str | None = None) -> ReleaseInfo:
         """Change a release's status (draft → active → retired) in the registry and its manifest."""
@@ -296,23 +458,57 @@ class ReleaseStore:
             with self._rdf() as rdf:
                 rdf.set_status(info.id, status)
             _write_json_atomic(info.path / MANIFEST, manifest)
-            self._touch()
+            self._bump()
             after = self.get(release)
             self._record("update", agent, after, _summary(info), _summary(after))
         return after
 
-    def _touch(self) -> None:
-        """Mark the release listing as changed so that running servers re-read it."""
-        os.utime(self.releases_dir)
-
     def remove(self, release: str, agent: str | None = None) -> ReleaseInfo:
-        """Delete a release: its folder first (it stops being served), then its graph and registry entry."""
+        """Remove a release: it stops being listed, then its graph and registry entry go; its files are
+        deleted ``PURGE_AFTER`` seconds later (by a later write), once the requests reading them are done."""
         with self._write_lock():
             info = self.get(release)
-            trash = self.tmp_dir / f"removed-{info.id}"
-            info.path.rename(trash)
             with self._rdf() as rdf:
-                rdf.drop_release(info.id)
-            shutil.rmtree(trash, ignore_errors=True)
+                self._retire(info, rdf)
+            self._bump()
             self._record("delete", agent, info, _summary(info), None)
+            with suppress(OSError):
+                self._purge()
         return info
+
+    def recompile(self, release: str, read: Callable[[ReleaseInfo, RdfStore], Release], agent: str | None = None,
+                  progress: Progress = SILENT) -> ReleaseInfo:
+        """Rebuild a stored release's artefacts with this store's compile step, from ``read(info, rdf)`` (the
+        release as the store of record holds it, ``smt.store.graph_read``). The new folder replaces the old one
+        by two renames; the release keeps its id, content, status and load time."""
+        if self.compile is None:
+            raise SmtError("this store was opened without a compile step: it cannot recompile releases")
+        with self._write_lock():
+            info = self.get(release)
+            with self._rdf() as rdf:
+                model = read(info, rdf)
+            work = self.tmp_dir / f"recompile.{os.getpid()}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            try:
+                folder = work / info.id
+                folder.mkdir()
+                artefacts = self.compile(model, folder, progress)
+                manifest = {**info.manifest, "artefacts": artefacts, "recompiled_at":
+                            datetime.now(UTC).isoformat(timespec="seconds")}
+                _write_json_atomic(folder / MANIFEST, manifest)
+                old = self.tmp_dir / f"replaced.{info.id}"
+                info.path.rename(old)
+                folder.rename(info.path)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            self._bump()
+            after = self.get(release)
+            self._record("update", agent, after, _summary(info), {**_summary(after), "artefacts": artefacts})
+        return after
+
+
+def _size(release: Release) -> int:
+    """Rows of a release for progress: its concepts (a value set or concept map counts as one)."""
+    concepts = getattr(release, "concepts", None)
+    return len(concepts) if concepts is not None else 1

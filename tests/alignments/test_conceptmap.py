@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from loaders.cisp2_cim10 import MAP_URL, build_release, read_links
 from smt.alignments.sssom import parse_sssom
 from smt.cli import app as cli
+from smt.compile import writable_store
 from smt.config import data_dir
-from smt.store.releases import ReleaseStore
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
 
@@ -90,7 +90,7 @@ def map_id(client: TestClient, url: str) -> str:
 
 
 def test_cisp2_cim10_release(home: Path) -> None:
-    (info,) = ReleaseStore(home).find(MAP_URL)
+    (info,) = writable_store(home).find(MAP_URL)
     assert (info.kind, info.version, info.count) == ("ConceptMap", "2015-03-27", 686)
     assert info.stats["rubrics"] == 686
     assert info.stats["unknown_targets"] == 1
@@ -110,7 +110,7 @@ def test_cisp2_cim10_release(home: Path) -> None:
 
 
 def test_shared_codes_are_relatedto_and_name_the_other_rubrics(home: Path) -> None:
-    (info,) = ReleaseStore(home).find(MAP_URL)
+    (info,) = writable_store(home).find(MAP_URL)
     elements = {e["code"]: e for e in info.resource()["group"][0]["element"]}
     nausea = {t["code"]: t for t in elements["D09"]["target"]}["R11"]  # listed for D09 and D10
     assert nausea["equivalence"] == "relatedto"
@@ -126,14 +126,15 @@ def test_without_cim10_codes_are_kept_as_written_with_a_warning() -> None:
 
 
 def test_ranges_expand_against_cim10(home: Path, tmp_path: Path) -> None:
-    from loaders.cisp2_cim10 import loaded_code_set
+    from loaders.cisp2_cim10 import CodeSet
+    from smt.catalogue.loader_context import code_table
+    from smt.catalogue.registry import Registry
 
     table = tmp_path / "ranges.csv"
     table.write_text("cod,nome,icd10\nD70,Infecção,A00-A03; A09\nX99,Outra,Z99.9-Z99.9\n", encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SMT_HOME", str(home))
-        cim10 = loaded_code_set(CIM10)
-    release = build_release(read_links(table), cim10, None)
+    codes = code_table(Registry(home), CIM10)  # what the CLI gives the loader
+    assert codes is not None and codes.version == "2021"
+    release = build_release(read_links(table), CodeSet(codes), None)
     elements = {e["code"]: [t["code"] for t in e["target"]] for e in release.resource["group"][0]["element"]}
     assert elements["D70"][:5] == ["A00", "A01", "A02", "A03", "A09"]
     assert elements["X99"] == ["Z99.9"]
@@ -196,7 +197,7 @@ def test_fhir_born_map_exports_as_sssom(client: TestClient) -> None:
 
 
 def test_cisp2_cim10_exports_every_mapping_as_sssom(client: TestClient, home: Path) -> None:
-    (info,) = ReleaseStore(home).find(MAP_URL)
+    (info,) = writable_store(home).find(MAP_URL)
     text = client.get(f"/fhir/ConceptMap/{info.id}/$export", params={"format": "sssom"}).text
     mapping_set = parse_sssom(text)
     assert len(mapping_set.mappings) == info.stats["targets"]

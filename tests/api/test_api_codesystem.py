@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
+from smt.compile import writable_store
 from tests.fhir_validation import assert_valid_fhir
 from tests.terminology.test_engine_codesystem import DEMO, build_store
 
@@ -431,11 +432,10 @@ def cim10(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """CIM-10 2021 and 2019 (from the multi-year file) in one store."""
     pytest.importorskip("loaders.cim10")
     from loaders import run_loader
-    from smt.store.releases import ReleaseStore
 
     folder = shared_data / "cim10" / "nomensland"
     home = tmp_path_factory.mktemp("cim10-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(run_loader("cim10", folder / "cim10_fr_pmsi_2021.json.gz")[0])
     store.load(run_loader("cim10", folder / "cim10_fr_pmsi_2015-2020.json.gz", version="2019")[0])
     with TestClient(create_app(home), raise_server_exceptions=False) as test_client:

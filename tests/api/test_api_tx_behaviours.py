@@ -328,10 +328,10 @@ def test_include_definition_keeps_the_value_set_definition(client: TestClient) -
 
 
 def test_stored_code_system_keeps_concept_and_designation_extensions(tmp_path: Path) -> None:
+    from smt.compile import writable_store
     from smt.formats.fhir_json import codesystem_release
-    from smt.store.releases import ReleaseStore
 
-    ReleaseStore(tmp_path).load(codesystem_release(code_system()))
+    writable_store(tmp_path).load(codesystem_release(code_system()))
     stored = TestClient(create_app(tmp_path))
     answer = stored.post("/fhir/ValueSet/$expand", json={"resourceType": "Parameters", "parameter": [
         {"name": "valueSet", "resource": ALL}, {"name": "includeDesignations", "valueBoolean": True},

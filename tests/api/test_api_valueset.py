@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders import fhir as fhir_loader
+from smt.compile import writable_store
 from smt.formats.fhir_json import codesystem_release, resource_release
 from smt.store.releases import ReleaseStore
 from tests.fhir_validation import assert_valid_fhir
@@ -56,7 +57,7 @@ def load_organs(store: ReleaseStore) -> None:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     home = tmp_path_factory.mktemp("small-home")
-    load_organs(ReleaseStore(home))
+    load_organs(writable_store(home))
     return TestClient(create_app(home))
 
 
@@ -221,7 +222,7 @@ def test_terminology_capabilities_list_expansion_parameters(small: TestClient) -
 @pytest.fixture(scope="module")
 def nos(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     home = tmp_path_factory.mktemp("nos-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in fhir_loader.load(shared_data / "nos-ror/fhir-json/IG-NOS/ig/allNos2"):
         store.load(release)
     return TestClient(create_app(home))
@@ -262,7 +263,7 @@ def test_cim10_is_a_filter_over_the_real_2021_release(shared_data: Path,
     cim10 = pytest.importorskip("loaders.cim10")
     (release,) = cim10.load(shared_data / "cim10/nomensland/cim10_fr_pmsi_2021.json.gz")
     home = tmp_path_factory.mktemp("cim10-home")
-    ReleaseStore(home).load(release)
+    writable_store(home).load(release)
     client = TestClient(create_app(home))
     vs = {"resourceType": "ValueSet", "url": "http://example.org/vs/diabete-type-2", "status": "active",
           "compose": {"include": [{"system": release.url,

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from fhir_api.app import create_app
-from smt.store.releases import ReleaseStore
+from smt.compile import writable_store
 from tests.factories import make_release
 
 CS = "http://example.org/cs"
@@ -23,7 +23,7 @@ def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]]
 
 
 def test_requests_are_counted_and_timed_per_route_template(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     store.load(make_release("2"), status="draft")
     client = TestClient(create_app(home))

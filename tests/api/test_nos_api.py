@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loaders import run_loader
-from smt.store.releases import ReleaseStore
+from smt.compile import writable_store
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
 
@@ -22,7 +22,7 @@ J19 = "https://mos.esante.gouv.fr/NOS/JDV_J19-ModePriseEnCharge-ROR/FHIR/JDV-J19
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("nos-api")
-    ReleaseStore(home).load_many(run_loader("nos", shared_data / "nos-ror" / "fhir-json" / "IG-NOS" / "ig"))
+    writable_store(home).load_many(run_loader("nos", shared_data / "nos-ror" / "fhir-json" / "IG-NOS" / "ig"))
     with curator_client(home) as test_client:
         yield test_client
 

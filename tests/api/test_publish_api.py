@@ -25,11 +25,11 @@ from lxml import etree
 
 from loaders.cim10 import load as load_cim10
 from loaders.cisp2 import load as load_cisp2
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.model import ResourceRelease
 from smt.publish.diff import CHANGE_TYPES
 from smt.store.rdf import RdfStore
-from smt.store.releases import ReleaseStore
 from tests.clients import curator_client
 from tests.publish.test_diff import MULTI_YEAR, NOMENSLAND, Source
 from tests.terminology.test_engine_codesystem import DEMO, demo_release
@@ -52,7 +52,7 @@ def cim10(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     if not NOMENSLAND.is_dir():
         pytest.skip("real CIM-10 files not under SMT_DATA_DIR")
     home = tmp_path_factory.mktemp("cim10-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in load_cim10(MULTI_YEAR):
         if release.version in ("2019", "2020"):
             store.load(release)
@@ -79,7 +79,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     if not CISP2_DIR.is_dir():
         pytest.skip("real CISP-2 files not under SMT_DATA_DIR")
     home = tmp_path_factory.mktemp("small-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in load_cisp2(CISP2_DIR):
         store.load(release)
     store.load(value_set("1", [("T89", "Diabète insulino-dépendant"), ("T90", "Diabète non insulino-dépendant")]))
@@ -415,7 +415,7 @@ def test_drafts_are_not_in_the_feed_until_published(small: TestClient) -> None:
     assert f"{DEMO}|1.0.0" in versions and f"{DEMO}|3.0.0" not in versions
     draft = release_of(small, DEMO, "3.0.0")
     etag = small.get(f"/releases/{draft['id']}").headers["etag"]
-    ReleaseStore(Path(small.app.state.registry.store.home)).set_status(draft["id"], "active")
+    writable_store(Path(small.app.state.registry.store.home)).set_status(draft["id"], "active")
     assert small.get(f"/releases/{draft['id']}", headers={"If-None-Match": etag}).status_code == 200
     assert "active" in small.get(f"/releases/{draft['id']}").headers["etag"]
     again = small.get("/feed.xml", headers={"If-None-Match": first.headers["etag"]})

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
-from smt.store.releases import ReleaseStore
+from smt.compile import writable_store
 from tests.factories import make_release
 
 CS = "http://example.org/cs"
@@ -17,7 +17,7 @@ CS = "http://example.org/cs"
 
 @pytest.fixture
 def client(home: Path) -> TestClient:
-    ReleaseStore(home).load(make_release())
+    writable_store(home).load(make_release())
     return TestClient(create_app(home))
 
 
@@ -67,5 +67,5 @@ def test_cors_can_be_restricted_or_disabled(home: Path, monkeypatch: pytest.Monk
 def test_health_reports_the_published_releases(client: TestClient, home: Path) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["releases"] == 1
-    ReleaseStore(home).load(make_release("2"))
+    writable_store(home).load(make_release("2"))
     assert client.get("/health").json()["releases"] == 2

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders.snomed import load
-from smt.store.releases import ReleaseStore
+from smt.compile import writable_store
 from tests.factories import write_rf2
 from tests.loaders.test_loader_snomed import (
     DESCRIPTION_HEADER,
@@ -57,7 +57,7 @@ def client(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TestC
     subset = shared_data / SUBSET
     work = tmp_path_factory.mktemp("editions")
     home = work / "home"
-    store = ReleaseStore(home)
+    store = writable_store(home)
     (snapshot,) = load(subset)
     (delta,) = load(_delta(work / "delta"), base=subset)
     (french,) = load(_french(work / "fr"), base=subset)

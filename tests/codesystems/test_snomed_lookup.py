@@ -9,9 +9,9 @@ import pytest
 
 from loaders import run_loader
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.errors import TooCostly, UnknownCode
-from smt.store.releases import ReleaseStore
 from smt.terminology.codesystem import lookup
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.expand import ExpandOptions, expand
@@ -30,7 +30,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     home: Path = tmp_path_factory.mktemp("sct-lookup-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in run_loader("snomed", SUBSET, version=VERSION):
         store.load(release)
     return Registry(home)

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from fhir_api.app import create_app
 from loaders.snomed import load
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.index.reader import CodeSystemIndex
-from smt.store.releases import ReleaseStore
 from smt.terminology.codesystem import resolve
 from tests.loaders.test_loader_snomed import SUBSET
 
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.shared_data
 @pytest.fixture(scope="module")
 def home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("sct-subsumes") / "home"
-    ReleaseStore(home).load_many(load(shared_data / SUBSET, version=VERSION))
+    writable_store(home).load_many(load(shared_data / SUBSET, version=VERSION))
     return home
 
 

@@ -12,11 +12,11 @@ import pytest
 
 from loaders import run_loader
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.ecl import EclError, EclSyntaxError, EclUnknownConcept, EclUnsupported, evaluate, parse
 from smt.ecl.index_backend import IndexBackend, backend_for
 from smt.index.reader import CodeSystemIndex
-from smt.store.releases import ReleaseStore
 
 SUBSET = data_dir() / "snomed-sample" / "hl7-tx-ecosystem-subset-INT-20250909"
 SUITE = data_dir() / "fhir-tx-tests" / "hl7-tx-ecosystem-ig" / "tests"
@@ -66,7 +66,7 @@ CODE_CHECKS = [case for case in suite_cases("validate-code")
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> CodeSystemIndex:
     home = tmp_path_factory.mktemp("sct-ecl-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in run_loader("snomed", SUBSET, version=VERSION):
         store.load(release)
     return Registry(home).code_system(SCT)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from loaders.cim10 import PROPERTIES, load
-from loaders.cim10_hierarchy import read_hierarchy
+from loaders.cim10_hierarchy import SHIPPED, read_hierarchy
 from smt.config import SAMPLES_DIR, data_dir
 from smt.errors import LoadError
 from smt.formats.cim10_codes import dotted_code
@@ -187,12 +187,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def no_shared_hierarchy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point SMT_DATA_DIR at an empty directory, so that only a hierarchy next to the source is found."""
-    monkeypatch.setenv("SMT_DATA_DIR", str(tmp_path / "no-data"))
-
-
 def atih_file(directory: Path, lines: list[str], name: str = "LIBCIM10MULTI_2021.TXT",
               encoding: str = "latin-1") -> Path:
     path = directory / name
@@ -206,23 +200,35 @@ def load_error(path: Path, version: str | None = None) -> str:
     return str(caught.value)
 
 
-@pytest.mark.usefixtures("no_shared_hierarchy")
-def test_atih_without_hierarchy_keeps_categories_as_roots(tmp_path: Path) -> None:
+def test_without_hierarchy_file_the_shipped_chapters_and_blocks_are_used(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMT_DATA_DIR", str(tmp_path / "no-data"))  # never read by a loader
     (release,) = load(atih_file(tmp_path, [*ROWS[:2], ROWS[2] + "||"]))
     codes = by_code(release)
-    assert list(codes) == ["E11", "E11.9", "E11.90"]
-    assert codes["E11"].parents == [] and codes["E11.90"].parents == ["E11.9"]
-    assert release.stats["groupings"] == 0
-    assert "no CIM-10 hierarchy file" in release.warnings[0]
+    assert [c for c in codes if "-" not in c] == ["E11", "E11.9", "E11.90"]
+    assert codes["E11"].parents == ["E10-E14"] and codes["E11.90"].parents == ["E11.9"]
+    assert codes["E10-E14"].display == "Diabète sucré" and codes["E10-E14"].parents == ["E00-E90"]
+    assert codes["E00-E90"].display == ENDOCRINE
+    assert release.stats["groupings"] == 22 + 236
+    assert [s.name for s in release.sources][1] == SHIPPED.name
+    assert release.warnings == [f"chapters and blocks taken from the 2019 hierarchy of {SHIPPED.name}"]
 
 
-@pytest.mark.usefixtures("no_shared_hierarchy")
+def test_hierarchy_option_wins_and_a_missing_one_is_an_error(tmp_path: Path) -> None:
+    source = atih_file(tmp_path, ROWS)
+    (release,) = load(source, hierarchy=SAMPLE_HIERARCHY)
+    assert [s.name for s in release.sources] == [source.name, SAMPLE_HIERARCHY.name]
+    missing = tmp_path / "nowhere" / "hierarchie.json"
+    with pytest.raises(LoadError) as caught:
+        load(source, hierarchy=missing)
+    assert str(caught.value) == f"{missing}: CIM-10 hierarchy file not found (--hierarchy)"
+
+
 def test_version_argument_overrides_year_in_file_name(tmp_path: Path) -> None:
     (release,) = load(atih_file(tmp_path, ROWS), version="2022")
     assert release.version == "2022" and release.date == "2022-01-01"
 
 
-@pytest.mark.usefixtures("no_shared_hierarchy")
 @pytest.mark.parametrize(("lines", "expected"), [
     ([ROWS[0], "E119|3|NNNN|DIAB|Diabète sucré"], ":2: expected 6 pipe-separated fields, found 5"),
     ([ROWS[0], ROWS[1], ROWS[0]], ":3: duplicate code E11 (first at line 1) (field 'code')"),
@@ -268,7 +274,6 @@ def test_json_record_errors_name_the_record(tmp_path: Path) -> None:
     assert load_error(path) == f"{path}: record 2: tpsy 'z' is not an integer (field 'tpsy')"
 
 
-@pytest.mark.usefixtures("no_shared_hierarchy")
 def test_multi_year_json_and_version_filter(tmp_path: Path) -> None:
     path = tmp_path / "cim10_2019-2020.json.gz"
     records = [{"code": "U07", "tr": "3", "lib_court": "U", "lib_long": "Usage urgent", "anseqta": year}

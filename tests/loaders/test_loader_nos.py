@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 
 from loaders import loader_names
 from loaders.nos import load, scan
+from smt.catalogue.loader_context import loader_context
 from smt.catalogue.registry import Registry
 from smt.catalogue.terminologies import load_catalogue, url_for_oid
 from smt.cli import app
+from smt.compile import writable_store
 from smt.errors import LoadError, ReleaseExists
 from smt.model import CodeSystemRelease, Concept, ResourceRelease
 from smt.quality import enforce
-from smt.store.releases import ReleaseStore
 from tests.fhir_validation import assert_valid_fhir
 from tests.store.test_store import snapshot
 
@@ -143,7 +144,7 @@ def test_nos_end_dates_become_retirement_date_and_reason(fhir_releases: dict) ->
 
 
 def test_retired_codes_are_retired_in_the_stored_index(home: Path, fhir_releases: dict) -> None:
-    info = ReleaseStore(home).load(fhir_releases[R02_URL])
+    info = writable_store(home).load(fhir_releases[R02_URL])
     index = Registry(home).index(info)
     assert index.concept("SA11").status == "retired"
     assert index.concept("SA62").status == "retired"
@@ -283,12 +284,13 @@ def test_jdv_oid_resolves_through_a_tre_of_the_same_load(tmp_path: Path) -> None
 
 
 def test_jdv_oid_resolves_through_a_stored_tre_only_once_it_is_stored(home: Path) -> None:
-    alone = scan(FIXTURES / "JDV_X99-Exemple.xml", registry=Registry(home)).releases[0]
+    stored = loader_context(Registry(home))["stored_system_for_oid"]  # what the CLI gives the loader
+    alone = scan(FIXTURES / "JDV_X99-Exemple.xml", stored_system_for_oid=stored).releases[0]
     assert alone.resource["compose"]["include"][0]["system"] == "urn:oid:1.2.250.1.213.99.99.1"
     assert any("1.2.250.1.213.99.99.1" in w for w in alone.warnings)
     (tre,) = scan(FIXTURES / "TRE_X99-Exemple.xml").releases
-    ReleaseStore(home).load(tre)
-    later = scan(FIXTURES / "JDV_X99-Exemple.xml", registry=Registry(home)).releases[0]
+    writable_store(home).load(tre)
+    later = scan(FIXTURES / "JDV_X99-Exemple.xml", stored_system_for_oid=stored).releases[0]
     assert later.resource["compose"]["include"][0]["system"] == tre.url == (
         "https://mos.esante.gouv.fr/NOS/TRE_X99-Exemple/FHIR/TRE-X99-Exemple")
     assert not any("urn:oid" in w for w in later.warnings)
@@ -319,7 +321,7 @@ def test_cli_loads_a_folder_and_reports_empty_files(home: Path, tmp_path: Path, 
     assert code == 0, out
     assert "jdv-age-cisis version 20240806000000" in out and "JDV-J19-ModePriseEnCharge-ROR" in out
     assert any("MediaType.xml: empty file" in m for m in caplog.messages)
-    assert len(ReleaseStore(home).list()) == 2
+    assert len(writable_store(home).list()) == 2
 
 
 @pytest.mark.parametrize(
@@ -368,14 +370,13 @@ def test_same_table_twice_in_one_load_is_refused(tmp_path: Path) -> None:
 
 
 def test_reloading_a_stored_release_is_refused_before_anything_is_written(home: Path) -> None:
-    registry = Registry(home)
-    (tre,) = load(FIXTURES / "TRE_X99-Exemple.xml", registry=registry)
-    store = ReleaseStore(home)
+    (tre,) = load(FIXTURES / "TRE_X99-Exemple.xml")
+    store = writable_store(home)
     store.load(tre)
     before = [(r.id, r.loaded_at) for r in store.list()]
-    (again,) = load(FIXTURES / "TRE_X99-Exemple.xml", registry=registry)
+    (again,) = load(FIXTURES / "TRE_X99-Exemple.xml")
     with pytest.raises(ReleaseExists, match="already loaded"):
         store.load_many([again])
     assert [(r.id, r.loaded_at) for r in store.list()] == before
-    (other,) = load(FIXTURES / "TRE_X99-Exemple.xml", version="2025-essai", registry=registry)
+    (other,) = load(FIXTURES / "TRE_X99-Exemple.xml", version="2025-essai")
     assert other.version == "2025-essai"

@@ -19,9 +19,9 @@ from loaders.snomed import load
 from loaders.snomed_sctid import invalid_sctids, verhoeff_ok, with_check_digits
 from smt.catalogue.registry import Registry, equivalent_version
 from smt.cli import app
+from smt.compile import writable_store
 from smt.errors import LoadError, NotFound
 from smt.index.reader import CodeSystemIndex
-from smt.store.releases import ReleaseStore
 from tests.factories import write_rf2
 from tests.store.test_store import snapshot
 
@@ -42,7 +42,7 @@ def loaded(subset: Path, tmp_path_factory: pytest.TempPathFactory) -> Registry:
     """A store holding the subset as the xsct edition, loaded through ``smt load``'s loader."""
     home = tmp_path_factory.mktemp("snomed-home")
     (release,) = run_loader("snomed", subset, version=XSCT_VERSION)
-    ReleaseStore(home).load(release)
+    writable_store(home).load(release)
     return Registry(home)
 
 
@@ -172,7 +172,7 @@ def test_hermes_fragments_load_in_fragment_mode(shared_data: Path, tmp_path: Pat
     assert caught.value.line == 2 and caught.value.field == "conceptId"
     (release,) = load(shared_data / HERMES, strict=False)
     assert any("placeholders" in w for w in release.warnings)
-    info = ReleaseStore(tmp_path).load(release)
+    info = writable_store(tmp_path).load(release)
     assert info.version == "http://snomed.info/sct/900000000000207008/version/20230131"
     index = CodeSystemIndex(info.index_path)
     assert index.concept("100005").status == "inactive"
@@ -214,10 +214,12 @@ def _edit(root: Path, name: str, change) -> Path:
         ("sct2_Description_Snapshot", lambda b: b.replace(b"\ttypeId\t", b"\ttypeID\t", 1), 1, "typeId"),
         ("sct2_Concept_Snapshot", lambda b: b.replace(b"\r\n192008\t", b"\r\n192009\t", 1), 3, "id"),
         ("sct2_Relationship_Snapshot", lambda b: b[:-60], 6946, None),
+        ("sct2_Relationship_Snapshot", lambda b: b[:-5], 6946, None),  # cut inside the last field of a row
+        ("sct2_Concept_Snapshot", lambda b: b.replace(b"\r\n192008\t", b"\r\n192008 ", 1), 3, None),
         ("sct2_Relationship_Snapshot", lambda b: b.replace(b"\t253333008\t0\t116680003", b"\t22298006\t0\t116680003",
                                                            1), 2, "destinationId"),
     ],
-    ids=["missing-column", "bad-check-digit", "truncated-file", "unknown-concept"],
+    ids=["missing-column", "bad-check-digit", "truncated-file", "cut-inside-a-field", "short-row", "unknown-concept"],
 )
 def test_malformed_rf2_is_refused_and_changes_nothing(subset: Path, shared_data: Path, tmp_path: Path,
                                                      home: Path, file: str, change, line: int,
@@ -228,7 +230,7 @@ def test_malformed_rf2_is_refused_and_changes_nothing(subset: Path, shared_data:
     with pytest.raises(LoadError) as caught:
         load(copy)
     assert (Path(caught.value.file).name, caught.value.line, caught.value.field) == (bad.name, line, field)
-    ReleaseStore(home).load(load(shared_data / HERMES, strict=False)[0])
+    writable_store(home).load(load(shared_data / HERMES, strict=False)[0])
     before = snapshot(home)
     result = CliRunner().invoke(app, ["load", "snomed", str(copy)])
     assert result.exit_code == 1

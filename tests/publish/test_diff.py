@@ -15,13 +15,13 @@ import pytest
 
 from loaders.cim10 import load as load_cim10
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.index.build import build_index
 from smt.model import CodeSystemRelease, Concept, ConceptProperty, Designation, ResourceRelease
 from smt.publish.changes import diff_releases
 from smt.publish.diff import CHANGE_TYPES, Change, Member, diff_code_system_files, diff_members, summary
 from smt.publish.members import value_set_members
-from smt.store.releases import ReleaseStore
 
 NOMENSLAND = data_dir() / "cim10" / "nomensland"
 MULTI_YEAR = NOMENSLAND / "cim10_fr_pmsi_2015-2020.json.gz"
@@ -260,7 +260,7 @@ def test_value_set_diff_reads_the_expansion_and_its_inactive_flags() -> None:
 
 
 def test_intensional_value_sets_are_expanded_against_the_store(tmp_path: Path) -> None:
-    store = ReleaseStore(tmp_path)
+    store = writable_store(tmp_path)
     store.load(NEW)
     is_a = {"include": [{"system": URL, "filter": [{"property": "concept", "op": "is-a", "value": "A"}]}]}
     is_b = {"include": [{"system": URL, "filter": [{"property": "concept", "op": "is-a", "value": "B"}]}]}

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.config import SAMPLES_DIR
-from smt.store.releases import ReleaseStore
 from tests.clients import curator_client
 
 SVS = "{urn:ihe:iti:svs:2008}"
@@ -23,7 +23,7 @@ J19 = "https://mos.esante.gouv.fr/NOS/JDV_J19-ModePriseEnCharge-ROR/FHIR/JDV-J19
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("downloads")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load_many([*run_loader("cim10", SAMPLES_DIR / "cim10"), *run_loader("nos", SAMPLES_DIR / "nos")])
     with curator_client(home) as test_client:
         yield test_client

@@ -12,11 +12,12 @@ import pytest
 from fhir_api import results
 from fhir_api.codesystem_resource import code_system
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.index.reader import CodeSystemIndex, DesignationRecord
 from smt.model import Coding
 from smt.publish import codesystem_json as fhir_json
 from smt.publish import fhir_export
-from smt.store.releases import ReleaseInfo, ReleaseStore
+from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import CodeSystemVersion
 from tests.terminology.test_engine_codesystem import demo_release
 
@@ -25,7 +26,7 @@ from tests.terminology.test_engine_codesystem import demo_release
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReleaseInfo, CodeSystemIndex]:
     """Demo 2.0.0 (``AB`` under A and B), loaded with a date that is not a FHIR dateTime."""
     home: Path = tmp_path_factory.mktemp("fhir-json-home")
-    ReleaseStore(home).load(dataclasses.replace(demo_release("2.0.0", polyhierarchy=True), date="01/05/2024"))
+    writable_store(home).load(dataclasses.replace(demo_release("2.0.0", polyhierarchy=True), date="01/05/2024"))
     registry = Registry(home)
     info = registry.code_systems()[0]
     return info, registry.index(info)

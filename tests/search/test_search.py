@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from fhir_api.app import create_app
 from loaders import run_loader
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.model import Concept, Designation
 from smt.search import abbreviations, analysis
 from smt.search.build import code_key
 from smt.search.highlight import edit_distance, highlight
 from smt.search.searcher import matching_concept_ids
 from smt.search.service import SEARCH_DIR, search, search_concept_ids, search_path
-from smt.store.releases import ReleaseStore
 from tests.factories import load_code_systems, make_release
 
 CIM10 = "https://smt.esante.gouv.fr/terminologie-cim-10"
@@ -280,7 +280,7 @@ def test_matching_concept_ids_is_the_unranked_strict_match(search_home: Path) ->
 
 
 def test_a_release_loaded_again_is_searched_afresh(shared_data: Path, home: Path) -> None:
-    store, registry = ReleaseStore(home), Registry(home)
+    store, registry = writable_store(home), Registry(home)
     (release,) = run_loader("cisp2", shared_data / "cisp2/chill-icpc2")
     info = store.load(release)
     assert search(registry, "otalgie").results[0].code == "H01"
@@ -303,7 +303,7 @@ def test_inactive_designations_are_not_searchable(home: Path) -> None:
     release = make_release()
     (alpha,) = [c for c in release.concepts if c.code == "A"]
     alpha.designations.append(Designation("Ancienne appellation erronée", "fr", active=False))
-    ReleaseStore(home).load(release)
+    writable_store(home).load(release)
     registry = Registry(home)
     assert search(registry, "alpha court").results[0].code == "A"
     assert search(registry, "appellation erronée").results == []
@@ -374,7 +374,7 @@ def test_a_text_filter_does_not_expand_abbreviations(search_home: Path) -> None:
 def test_code_and_literal_term_come_before_the_expansion(home: Path) -> None:
     extra = [Concept("HTA", "Suivi tensionnel"), Concept("HT1", "Hypertension artérielle"), Concept("HT2", "HTA"),
              Concept("HT3", "Bilan d'HTA"), Concept("HT4", "Htaline")]
-    ReleaseStore(home).load(make_release(extra=extra))
+    writable_store(home).load(make_release(extra=extra))
     registry = Registry(home)
     assert [r.code for r in search(registry, "HTA").results] == ["HTA", "HT2", "HT1", "HT3", "HT4"]
     assert [r.code for r in search(registry, "hta").results] == ["HT2", "HT1", "HT3", "HT4"]
@@ -382,7 +382,7 @@ def test_code_and_literal_term_come_before_the_expansion(home: Path) -> None:
 
 def test_a_hyphenated_word_is_found_as_one_word_without_accents_or_by_its_prefix(home: Path) -> None:
     release = make_release(extra=[Concept("D", "Diabète insulino-dépendant", parents=["ROOT"], origin="x:9")])
-    ReleaseStore(home).load(release)
+    writable_store(home).load(release)
     registry = Registry(home)
     for query in ("insulinodependant", "insulinodépendant", "insulinodep"):
         assert [r.code for r in search(registry, query).results] == ["D"], query

@@ -18,8 +18,8 @@ from lxml import etree
 
 from fhir_api.app import create_app
 from loaders.cisp2 import load as load_cisp2
+from smt.compile import writable_store
 from smt.config import PROJECT_ROOT, data_dir
-from smt.store.releases import ReleaseStore
 from tests.terminology.test_engine_codesystem import DEMO, demo_release
 
 CISP2_DIR = data_dir() / "cisp2" / "chill-icpc2"
@@ -36,7 +36,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     if not CISP2_DIR.is_dir():
         pytest.skip("real CISP-2 files not under SMT_DATA_DIR")
     home = tmp_path_factory.mktemp("sparql-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in [*load_cisp2(CISP2_DIR), demo_release("1.0.0"), demo_release("2.0.0", polyhierarchy=True)]:
         store.load(release)
     with TestClient(create_app(home), raise_server_exceptions=False) as test_client:

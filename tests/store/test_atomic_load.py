@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.store.rdf import RdfStore
-from smt.store.releases import ReleaseStore
 from tests.factories import make_release
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
@@ -39,7 +39,7 @@ def wait_for_work(home: Path, process: subprocess.Popen, committed: int, timeout
 
 def assert_consistent(home: Path) -> None:
     """Every listed release opens and answers; the RDF registry matches the folders after reconcile."""
-    store = ReleaseStore(home)
+    store = writable_store(home)
     registry = Registry(home)
     for info in store.list():
         if info.kind == "CodeSystem":
@@ -59,7 +59,7 @@ def assert_consistent(home: Path) -> None:
 def test_kill_during_load_leaves_no_partial_release(home: Path, shared_data: Path, committed: int,
                                                     delay: float) -> None:
     source = shared_data / "cim10" / "nomensland" / "cim10_fr_pmsi_2015-2020.json.gz"
-    ReleaseStore(home).load(make_release("1"))
+    writable_store(home).load(make_release("1"))
     process = start_load(home, source)
     try:
         wait_for_work(home, process, committed)
@@ -67,7 +67,7 @@ def test_kill_during_load_leaves_no_partial_release(home: Path, shared_data: Pat
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    listed = ReleaseStore(home).list()
+    listed = writable_store(home).list()
     assert ("http://example.org/cs", "1") in {(r.url, r.version) for r in listed}
     cim10_versions = sorted(r.version for r in listed if "cim-10" in r.url)
     assert cim10_versions == ["2015", "2016", "2017", "2018", "2019", "2020"][: len(cim10_versions)]

@@ -8,16 +8,16 @@ import pyoxigraph as ox
 import pytest
 
 from smt.catalogue.registry import Registry
+from smt.compile import writable_store
 from smt.errors import QualityError, ReleaseExists
 from smt.model import Concept
 from smt.store.rdf import RdfStore
-from smt.store.releases import ReleaseStore
 from tests.factories import make_release
 
 
 def snapshot(home: Path) -> tuple[list[tuple[str, str, str]], int]:
     """What a client could see: listed releases, and the number of quads in the RDF store."""
-    store = ReleaseStore(home)
+    store = writable_store(home)
     listed = [(r.url, r.version, r.status) for r in store.list()]
     rdf = RdfStore(store.rdf_dir)
     try:
@@ -28,7 +28,7 @@ def snapshot(home: Path) -> tuple[list[tuple[str, str, str]], int]:
 
 
 def test_load_lists_release_and_writes_skos_graph(home: Path) -> None:
-    info = ReleaseStore(home).load(make_release())
+    info = writable_store(home).load(make_release())
     assert (info.url, info.version, info.status, info.count) == ("http://example.org/cs", "1", "active", 5 - 1)
     rdf = RdfStore(home / "oxigraph")
     try:
@@ -47,7 +47,7 @@ def test_load_lists_release_and_writes_skos_graph(home: Path) -> None:
 
 
 def test_concept_iris_are_stable_across_versions(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     store.load(make_release("2"))
     rdf = RdfStore(home / "oxigraph")
@@ -71,7 +71,7 @@ def test_concept_iris_are_stable_across_versions(home: Path) -> None:
     ],
 )
 def test_quality_errors_abort_and_leave_store_unchanged(home: Path, extra: list[Concept], expected: str) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     before = snapshot(home)
     with pytest.raises(QualityError) as caught:
@@ -81,7 +81,7 @@ def test_quality_errors_abort_and_leave_store_unchanged(home: Path, extra: list[
 
 
 def test_same_version_twice_is_refused(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     before = snapshot(home)
     with pytest.raises(ReleaseExists):
@@ -90,7 +90,7 @@ def test_same_version_twice_is_refused(home: Path) -> None:
 
 
 def test_failure_while_writing_leaves_no_trace(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     before = snapshot(home)
 
@@ -105,7 +105,7 @@ def test_failure_while_writing_leaves_no_trace(home: Path, monkeypatch: pytest.M
 
 
 def test_reconcile_removes_leftovers_of_a_killed_load(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     before = snapshot(home)
     rdf = RdfStore(store.rdf_dir)
@@ -119,7 +119,7 @@ def test_reconcile_removes_leftovers_of_a_killed_load(home: Path) -> None:
 
 
 def test_status_change_and_default_version(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     draft = store.load(make_release("2"), status="draft")
     registry = Registry(home)
@@ -130,7 +130,7 @@ def test_status_change_and_default_version(home: Path) -> None:
 
 
 def test_remove_release(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     first = store.load(make_release("1"))
     store.load(make_release("2"))
     store.remove(first.id)
@@ -146,7 +146,7 @@ def test_remove_release(home: Path) -> None:
 def test_release_folder_is_relocatable(home: Path, tmp_path: Path) -> None:
     import shutil
 
-    info = ReleaseStore(home).load(make_release("1"))
+    info = writable_store(home).load(make_release("1"))
     other = tmp_path / "elsewhere"
     (other / "releases").mkdir(parents=True)
     shutil.copytree(info.path, other / "releases" / info.id)

@@ -19,9 +19,10 @@ from lxml import etree
 
 from fhir_api.app import create_app
 from loaders.nos import load
+from smt.catalogue.loader_context import loader_context
 from smt.catalogue.registry import Registry
 from smt.catalogue.terminologies import load_catalogue
-from smt.store.releases import ReleaseStore
+from smt.compile import writable_store
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "nos"
 NS = {"svs": "urn:ihe:iti:svs:2008", "env": "http://www.w3.org/2003/05/soap-envelope"}
@@ -70,7 +71,7 @@ def schema(jdv_dir: Path) -> etree.XMLSchema:
 def home(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, jdv_dir: Path) -> Path:
     """A store with two TREs (SVS), R02/R213/J19 (FHIR), the round-trip JDVs (SVS) and two hand-made value sets."""
     home = tmp_path_factory.mktemp("svs-home")
-    store, registry = ReleaseStore(home), Registry(home)
+    store, registry = writable_store(home), Registry(home)
     nos = shared_data / "nos-ror"
     tre = nos / "svs" / "TestContenuCDA-2-41" / "jeuxDeValeurs"
     fhir = nos / "fhir-json" / "IG-NOS" / "ig" / "allNos2"
@@ -83,7 +84,7 @@ def home(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, jdv_dir: P
                FIXTURES / "ValueSet-intensional-R02.json", FIXTURES / "ValueSet-intensional-unknown-system.json",
                jdv]
     for source in sources:
-        for release in load(source, registry=registry):
+        for release in load(source, stored_system_for_oid=loader_context(registry)["stored_system_for_oid"]):
             store.load(release)
     return home
 
@@ -165,7 +166,7 @@ def test_latest_active_version_by_default_and_versions_on_request(client: TestCl
     assert fhir_set.get("version") == "0.1.0"
     assert {s for _, s, _ in triples(fhir_set)} == {"1.2.250.1.213.3.3.13"}
     assert {c for c, _, _ in triples(fhir_set)} == {c for c, _, _ in triples(latest)}
-    store = ReleaseStore(home)
+    store = writable_store(home)
     svs_release = next(r for r in store.list() if r.kind == "ValueSet" and r.version == "20230127120000")
     store.set_status(svs_release.id, "retired")
     try:

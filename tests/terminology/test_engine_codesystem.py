@@ -14,10 +14,10 @@ from smt.codesystems.languages import language_preferences
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.stored import StoredCodeSystem
+from smt.compile import writable_store
 from smt.errors import UnknownCode, UnknownCodeSystem
 from smt.formats.cim10_codes import dotted_code
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef
-from smt.store.releases import ReleaseStore
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodingInput, ValidationResult
 from smt.terminology.context import ResourceContext
@@ -58,7 +58,7 @@ def demo_releases() -> list[CodeSystemRelease]:
 
 
 def build_store(home: Path) -> Path:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in demo_releases():
         store.load(release)
     return home

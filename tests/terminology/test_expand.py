@@ -9,6 +9,7 @@ import pytest
 from smt.catalogue.registry import Registry
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
+from smt.compile import writable_store
 from smt.errors import (
     CircularReference,
     CodeSystemNotFound,
@@ -19,7 +20,6 @@ from smt.errors import (
     VersionNotAllowed,
 )
 from smt.formats.fhir_json import codesystem_release, resource_release
-from smt.store.releases import ReleaseStore
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand import filters
 from smt.terminology.expand.expand import Compose, ExpandOptions, expand, iter_entries, listed_codes
@@ -328,7 +328,7 @@ def test_unknown_code_system_or_version(ctx: ResourceContext) -> None:
 
 
 def test_stored_index_and_memory_provider_expand_alike(tmp_path: Path, ctx: ResourceContext) -> None:
-    ReleaseStore(tmp_path).load(codesystem_release(body_code_system()))
+    writable_store(tmp_path).load(codesystem_release(body_code_system()))
     stored = ResourceContext(Registry(tmp_path))
     provider = stored.code_system(CS_URL)
     assert isinstance(provider, CodeSystemProvider)
@@ -347,7 +347,7 @@ def test_stored_index_and_memory_provider_expand_alike(tmp_path: Path, ctx: Reso
 
 @pytest.fixture
 def stored(tmp_path: Path) -> ResourceContext:
-    ReleaseStore(tmp_path).load(codesystem_release(body_code_system()))
+    writable_store(tmp_path).load(codesystem_release(body_code_system()))
     return ResourceContext(Registry(tmp_path))
 
 
@@ -406,7 +406,7 @@ def test_batched_id_lookups(stored: ResourceContext, ctx: ResourceContext) -> No
 
 
 def test_stored_resources_are_parsed_once(tmp_path: Path) -> None:
-    store = ReleaseStore(tmp_path)
+    store = writable_store(tmp_path)
     store.load(resource_release(value_set(include())))
     (info,) = [r for r in store.list() if r.kind == "ValueSet"]
     assert info.resource() is info.resource()

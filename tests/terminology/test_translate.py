@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loaders.cisp2_cim10 import MAP_URL
+from smt.compile import writable_store
 from smt.config import data_dir
-from smt.store.releases import ReleaseStore
 from tests.alignments.test_conceptmap import ICPC_TABLE, aligned_home
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
@@ -110,7 +110,7 @@ def test_every_linked_rubric_translates(client: TestClient, home_info: dict) -> 
 
 @pytest.fixture(scope="module")
 def home_info(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    (info,) = ReleaseStore(aligned_home(tmp_path_factory)).find(MAP_URL)
+    (info,) = writable_store(aligned_home(tmp_path_factory)).find(MAP_URL)
     return {"id": info.id, "warnings": info.warnings}
 
 
@@ -218,7 +218,7 @@ def snomed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     (folder / "der2_iisssccRefset_ExtendedMapSnapshot_INT_20230131.txt").symlink_to(
         extended / "der2_iisssccRefset_ExtendedMapSnapshot_INT_20230131.txt")
     home = tmp_path_factory.mktemp("snomed-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in run_loader("snomed", folder):
         store.load(release)
     with curator_client(home) as test_client:

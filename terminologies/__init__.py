@@ -1,0 +1,1 @@
+"""The catalogue of terminologies (``*.toml``) and the bundled samples: package data, found next to this file."""
