@@ -6,9 +6,9 @@ that later checks can point at the source line. A release package holding Snapsh
 read from its Snapshot files.
 
 Checks done here, each raising ``LoadError(file, line, field)``: required columns present (header line),
-every row with as many fields as the header and the file ending with a line end (not cut inside a row), required values not empty, ``active`` is 0/1,
-``effectiveTime`` is yyyymmdd, component ids are SCTIDs with a valid Verhoeff check digit, no id twice in a
-snapshot file.
+every row with as many fields as the header and the file ending with a line end (not cut inside a row),
+required values not empty, ``active`` is 0/1, ``effectiveTime`` is yyyymmdd, component ids are SCTIDs with a
+valid Verhoeff check digit, no id twice in a snapshot file.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ need from the store (``smt.catalogue.loader_context``). Every failure ends in on
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -113,7 +114,8 @@ def load(
     except (OSError, sqlite3.Error, RuntimeError, ValueError) as exc:  # disk full, read-only store, native errors
         if _debug:
             raise
-        _fail(f"{_one_line(exc)}; the load was rolled back, the store is unchanged")
+        _fail(f"cannot load {path} into {smt_home()}: {_one_line(exc)}; the load was rolled back, the store is "
+              "unchanged")
     for info in loaded:
         replaced = info.manifest.get("replaces")
         also = f", replacing release {replaced}" if replaced else ""
@@ -137,9 +139,9 @@ def releases(
         for row in rows:
             table.add_row(*row)
         console.print(table)
-    else:  # plain tab-separated lines for scripts
-        for row in (header, *rows):
-            console.print("\t".join(row), highlight=False, markup=False)
+    else:  # plain tab-separated lines for scripts (rich would expand the tabs)
+        sys.stdout.write("".join("\t".join(row) + "\n" for row in (header, *rows)))
+        sys.stdout.flush()
     if warnings:
         for info in infos:
             for warning in info.warnings:
@@ -280,18 +282,24 @@ def serve(
 
 
 app.command("mcp")(mcp_command)
+_REASONS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+            errno.EROFS: "read-only file system", errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
 
 
 def _one_line(exc: BaseException) -> str:
-    """An unexpected error as one line: what failed and where, without a traceback."""
+    """An unexpected error as one line: what failed and where, without a traceback. Native libraries (RocksDB,
+    SQLite, tantivy) report system errors in their own words; the usual ones are named the same way."""
+    text = str(exc)
+    code = getattr(exc, "errno", None) or next(
+        (number for number in _REASONS if os.strerror(number).lower() in text.lower()), None)
+    if code in _REASONS:
+        reason = _REASONS[code]
+        if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+            reason += f" (is SMT_HOME={smt_home()} writable?)"
+        where = getattr(exc, "filename", None)
+        return f"{reason} ({where})" if where else reason
     if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
-        reason = exc.strerror or str(exc)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            reason = "no space left on device"
-        elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            reason = f"{reason} (is SMT_HOME={smt_home()} writable?)"
-        return f"{where}{reason}"
+        return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else text
     if isinstance(exc, sqlite3.Error):
         return f"SQLite: {exc}"
     return f"{type(exc).__name__}: {exc}"

@@ -3,7 +3,8 @@
 Releases are immutable and every load gets a new id, so a generated file never changes and never outlives its
 content (it goes with the release folder); it is stored under ``releases/<id>/downloads/<status>/`` (the status
 is part of the FHIR resources) with a sidecar ``<file>.sha256`` holding its SHA-256, size and generation time.
-Generation writes a temporary file and renames it, under a file lock, so concurrent requests (threads or worker processes) generate a file once.
+Generation writes a temporary file and renames it, under a file lock, so concurrent requests (threads or worker
+processes) generate a file once.
 """
 
 from __future__ import annotations

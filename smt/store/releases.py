@@ -24,7 +24,10 @@ longer listed, and its files stay for ``PURGE_AFTER`` seconds so that requests a
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
+import gc
 import hashlib
 import logging
 import os
@@ -32,7 +35,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +52,7 @@ from smt.security.audit import AuditLog, AuditRecord, local_agent
 from smt.store.rdf import RdfStore, graph_omits, registry_nquads
 
 log = logging.getLogger("smt.store")
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
 
 MANIFEST = "manifest.json"
 REMOVED = "removed.json"
@@ -56,6 +60,9 @@ INDEX = "index.sqlite"
 RESOURCE = "resource.json"
 GENERATION = "generation"
 STATUSES = ("draft", "active", "retired")
+BATCH_CONCEPTS = 20_000
+"""Concepts of the releases whose graphs are written together: many small releases (NOS) in few bulk loads, a
+large one (a CIM-10 year) alone, so that a streaming load holds about one large release in memory."""
 PURGE_AFTER = 120.0
 """Seconds a removed (or replaced) release's files stay on disk for the requests still reading them."""
 
@@ -188,6 +195,7 @@ class _Planned:
     url: str
     version: str
     replaces: ReleaseInfo | None
+    manifest: dict = field(default_factory=dict)
     registry: str = ""
 
 
@@ -337,14 +345,15 @@ class ReleaseStore:
 
     def load_many(self, releases: Iterable[Release], status: str | None = None, agent: str | None = None, *,
                   replace: bool = False, sample: bool = False, progress: Progress = SILENT) -> list[ReleaseInfo]:
-        """Store several releases in one pass (one lock, one registry transaction), one release in memory at a
-        time when ``releases`` is an iterator (a loader streaming a multi-year file).
+        """Store several releases in one pass (one lock, one registry transaction), holding at most about
+        ``BATCH_CONCEPTS`` concepts in memory when ``releases`` is an iterator (a loader streaming a multi-year
+        file): small releases are written to the RDF store together, a large one on its own.
 
-        Each release passes the quality gate, is compiled into the work folder and written to the RDF store
-        (unregistered, so invisible) before the next one is read; nothing becomes visible until all are done.
-        The releases then commit by folder renames (milliseconds), then the store generation is bumped. An
-        interruption before the renames leaves no trace; one during them leaves the already-renamed releases
-        complete and the rest absent.
+        Each release passes the quality gate and is compiled into the work folder (in a thread, while the RDF
+        graphs of its batch are written); graphs are written unregistered, so invisible. Nothing becomes visible
+        until all are done: the releases then commit by folder renames (milliseconds), then the store generation
+        is bumped. An interruption before the renames leaves no trace; one during them leaves the
+        already-renamed releases complete and the rest absent.
 
         A url|version already stored is refused, unless ``replace`` (or the stored one is a sample and this load
         is not): the stored release is then answered until the new one commits, and removed right after.
@@ -357,16 +366,27 @@ class ReleaseStore:
             with self._rdf() as rdf:
                 self._reconcile(rdf)
             stored = {(r.url.rstrip("/"), r.version): r for r in self.list()}
-            sequence = self._generation() + 1
             work = self.tmp_dir / f"load.{os.getpid()}"
             work.mkdir()
             planned: list[_Planned] = []
             try:
-                with self._rdf() as rdf:
+                # Compiled artefacts (SQLite, tantivy) are built while the RDF graphs are written: both spend
+                # most of their time in native code, so they overlap on two cores.
+                sequence = self._generation() + 1
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    batch: list[tuple[Release, _Planned]] = []
+                    compiled: list[Future[None]] = []
                     for release in releases:
-                        planned.append(self._stage(release, work, rdf, stored, planned, status=status,
-                                                   replace=replace, sample=sample, sequence=sequence,
-                                                   progress=progress))
+                        item = self._plan(release, stored, planned, status=status, replace=replace,
+                                          sample=sample, sequence=sequence, progress=progress)
+                        planned.append(item)
+                        compiled.append(pool.submit(self._compile_one, release, item, work, progress))
+                        batch.append((release, item))
+                        del release
+                        if sum(_size(r) for r, _ in batch) >= BATCH_CONCEPTS:
+                            self._write_graphs(batch, compiled, work, progress)
+                    self._write_graphs(batch, compiled, work, progress)
+                with self._rdf() as rdf:
                     rdf.register("".join(p.registry for p in planned))
                 os.sync()
                 infos = [_read_manifest(work / p.id) for p in planned]
@@ -386,11 +406,10 @@ class ReleaseStore:
             self._bump()
             return [self.get(p.id) for p in planned]
 
-    def _stage(self, release: Release, work: Path, rdf: RdfStore, stored: dict[tuple[str, str], ReleaseInfo],
-               planned: list[_Planned], *, status: str | None, replace: bool, sample: bool, sequence: int,
-               progress: Progress) -> _Planned:
-        """Check, compile and write one release into the work folder and the RDF store (unregistered)."""
-        label = f"{release.url.rstrip('/').rsplit('/', 1)[-1]} {release.version}"
+    def _plan(self, release: Release, stored: dict[tuple[str, str], ReleaseInfo], planned: list[_Planned], *,
+              status: str | None, replace: bool, sample: bool, sequence: int, progress: Progress) -> _Planned:
+        """Check one release (identity, quality gate) and write down its manifest and registry entry."""
+        label = _label(release)
         key = (release.url.rstrip("/"), release.version)
         if any((p.url, p.version) == key for p in planned):
             raise ReleaseExists(f"{release.url} version {release.version} appears twice in this load")
@@ -404,36 +423,54 @@ class ReleaseStore:
         gate.advance(_size(release))
         gate.finish()
         item = _Planned(new_release_id(release), key[0], release.version, existing)
-        folder = work / item.id
-        folder.mkdir()
-        assert self.compile is not None
-        compile_step = self.compile
-        # Compiled artefacts (SQLite, tantivy) are built while the RDF graph is written: both spend most of
-        # their time in native code, so they overlap on two cores.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            compiled = pool.submit(compile_step, release, folder, progress)
-            rdf.write_releases([(release, item.id)], work, progress, f"{label}: ")
-            artefacts = compiled.result()
         loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
         release_status = status or release.status
-        manifest = {
+        item.manifest = {
             **release_meta(release),
             "id": item.id,
             "status": release_status,
             "loaded_at": loaded_at,
             "warnings": warnings,
             "sources": [{"name": s.name, "sha256": s.sha256, "size": s.size} for s in release.sources],
-            "artefacts": artefacts,
             "graph_omits": graph_omits(release),
             "sequence": sequence,
+            **({"sample": True} if sample else {}),
+            **({"replaces": existing.id} if existing is not None else {}),
         }
-        if sample:
-            manifest["sample"] = True
-        if existing is not None:
-            manifest["replaces"] = existing.id
-        _write_json_atomic(folder / MANIFEST, manifest, sync=False)  # synced once before the commit
         item.registry = registry_nquads(release, item.id, release_status, loaded_at, warnings)
         return item
+
+    def _compile_one(self, release: Release, item: _Planned, work: Path, progress: Progress) -> None:
+        """Build a release's artefacts in ``work/<id>`` and write its manifest (run in the compile thread)."""
+        assert self.compile is not None
+        folder = work / item.id
+        folder.mkdir()
+        artefacts = self.compile(release, folder, progress)
+        manifest = {**item.manifest, "artefacts": artefacts}
+        _write_json_atomic(folder / MANIFEST, manifest, sync=False)  # synced once before the commit
+
+    def _write_graphs(self, batch: list[tuple[Release, _Planned]], compiled: list[Future[None]], work: Path,
+                      progress: Progress) -> None:
+        """Write the (unregistered) graphs of ``batch`` while its artefacts compile, then let it go: the RDF
+        handle (RocksDB's caches go with it) and the releases' memory."""
+        if not batch:
+            return
+        label = _label(batch[0][0]) if len(batch) == 1 else f"{len(batch)} releases"
+        with self._rdf() as rdf:
+            rdf.write_releases([(release, item.id) for release, item in batch], work, progress, f"{label}: ")
+        for future in compiled:
+            future.result()
+        batch.clear()
+        compiled.clear()
+        self._release_memory()
+
+    @staticmethod
+    def _release_memory() -> None:
+        """Give the memory of a staged release back before the next one is built (a streaming load stays
+        within one release's peak: measured in benchmarks/README.md)."""
+        gc.collect()
+        if _LIBC is not None:
+            _LIBC.malloc_trim(0)
 
     def _abandon(self, work: Path, ids: list[str]) -> None:
         """Undo an interrupted load: its work folder, and the graphs of releases not committed."""
@@ -443,9 +480,8 @@ class ReleaseStore:
                 for rid in ids:
                     if not (self.releases_dir / rid).exists():
                         rdf.drop_release(rid)
-        except Exception:  # the original error is the one to report; the next reconcile finishes this
-            log.warning("could not drop the graphs of an interrupted load; the next write removes them",
-                        exc_info=True)
+        except Exception:  # the original error is the one to report; the next write's reconcile finishes this
+            log.debug("could not drop the graphs of an interrupted load yet", exc_info=True)
 
     def set_status(self, release: str, status: str, agent: str | None = None) -> ReleaseInfo:
         """Change a release's status (draft → active → retired) in the registry and its manifest."""
@@ -506,6 +542,10 @@ class ReleaseStore:
             after = self.get(release)
             self._record("update", agent, after, _summary(info), {**_summary(after), "artefacts": artefacts})
         return after
+
+
+def _label(release: Release) -> str:
+    return f"{release.url.rstrip('/').rsplit('/', 1)[-1]} {release.version}"
 
 
 def _size(release: Release) -> int:
