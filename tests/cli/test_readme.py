@@ -57,7 +57,10 @@ def test_readme_load_lines_work_in_order_after_make_run(tmp_path: Path, shared_d
     given = placeholders(tmp_path, shared_data)
     data = str(shared_data)
     for command in commands:
-        words = [given.get(word, word.replace("../shared/data", data, 1)) for word in command.split()[1:]]
+        written = command
+        for placeholder, value in given.items():
+            written = written.replace(placeholder, value)
+        words = [word.replace("../shared/data", data, 1) for word in written.split()[1:]]
         if "<release-id>" in words:
             ids = [line.split("\t")[0] for line in smt_command(home, "releases").stdout.splitlines()[1:]]
             words = [ids[0] if word == "<release-id>" else word for word in words]
