@@ -24,7 +24,7 @@ from smt.alignments.extensions import DATE_SLOTS, DECIMAL_SLOTS, slot_values
 from smt.alignments.model import MapRow, map_rows
 from smt.alignments.sssom import ENTITY_SLOTS
 from smt.alignments.vocab import BUILTIN_PREFIXES, NO_TERM_FOUND, SSSOM, UNSPECIFIED_JUSTIFICATION, predicate_for
-from smt.store.ntriples import blank, iri, literal, typed
+from smt.ntriples import blank, iri, literal, typed
 
 Triple = tuple[str, str, str]
 

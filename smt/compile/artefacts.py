@@ -13,16 +13,19 @@ from smt import index, search
 from smt.index.build import build_index, index_rows
 from smt.model import CodeSystemRelease, Release, ResourceRelease
 from smt.progress import SILENT, Progress
+from smt.search import SEARCH_DIR
 from smt.search.build import build_search_index
-from smt.search.service import SEARCH_DIR
 from smt.store.releases import INDEX, RESOURCE, RESOURCE_FORMAT, ReleaseStore
 
 
 class Artefact(Protocol):
     """One compiled artefact: ``name`` and ``version`` go into the manifest (``artefacts``)."""
 
-    name: str
-    version: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
 
     def applies(self, release: Release) -> bool:
         """Whether releases of this kind have this artefact."""

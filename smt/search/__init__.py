@@ -9,3 +9,6 @@ indexes), ``highlight`` (matched words), ``service`` (releases of a request, res
 FORMAT_VERSION = 2
 """Format of a release's search index folder: written in the release manifest and in ``smt-search.json``;
 a release whose search index has another format is refused until ``smt recompile <id>``."""
+
+SEARCH_DIR = "search"
+"""Folder of a release's search index, next to its ``index.sqlite``."""

@@ -11,14 +11,11 @@ from pathlib import Path
 
 from smt.catalogue.registry import Registry, normalise_system, version_key
 from smt.index.reader import CodeSystemIndex
-from smt.search import FORMAT_VERSION
+from smt.search import FORMAT_VERSION, SEARCH_DIR
 from smt.search.highlight import Highlighter
 from smt.search.query import Filters, QueryBuilder
 from smt.search.searcher import Match, SearchIndex, forget_except, open_index, run_passes
 from smt.store.releases import ReleaseInfo
-
-SEARCH_DIR = "search"
-"""Folder of a release's search index, next to its ``index.sqlite``."""
 
 MAX_COUNT = 200
 """Results of one page at most."""

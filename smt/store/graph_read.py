@@ -24,6 +24,7 @@ from smt.model import (
     ConceptProperty,
     Designation,
     PropertyDef,
+    PropertyType,
     PropertyValue,
     Release,
     ResourceRelease,
@@ -31,7 +32,10 @@ from smt.model import (
 )
 from smt.store.rdf import RDF, RDFS, SKOS, SMT, XSD, RdfStore, graph_name
 
-_TYPES = {XSD + "boolean": "boolean", XSD + "integer": "integer", XSD + "decimal": "decimal",
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+"""What a pyoxigraph quad holds as subject or object."""
+
+_TYPES: dict[str, PropertyType] = {XSD + "boolean": "boolean", XSD + "integer": "integer", XSD + "decimal": "decimal",
           XSD + "dateTime": "dateTime"}
 
 
@@ -39,11 +43,11 @@ _TYPES = {XSD + "boolean": "boolean", XSD + "integer": "integer", XSD + "decimal
 class _Node:
     """The statements of one subject, by predicate IRI."""
 
-    values: dict[str, list[ox.Term]] = field(default_factory=lambda: defaultdict(list))
+    values: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _nodes(store: ox.Store, graph: str) -> dict[ox.Term, _Node]:
-    nodes: dict[ox.Term, _Node] = defaultdict(_Node)
+def _nodes(store: ox.Store, graph: str) -> dict[Term, _Node]:
+    nodes: dict[Term, _Node] = defaultdict(_Node)
     for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
         nodes[q.subject].values[q.predicate.value].append(q.object)
     return nodes
@@ -59,12 +63,12 @@ def read_release(rdf: RdfStore, manifest: dict, release_id: str, order: Iterable
     return _code_system(nodes, manifest, list(order))
 
 
-def _resource(nodes: dict[ox.Term, _Node], manifest: dict, release_id: str) -> ResourceRelease:
+def _resource(nodes: dict[Term, _Node], manifest: dict, release_id: str) -> ResourceRelease:
     scheme = nodes[ox.NamedNode(graph_name(release_id))]
     (resource,) = scheme.values[SMT + "fhirResource"]
     return ResourceRelease(
         kind=manifest["kind"], url=manifest["url"], version=manifest["version"], name=manifest.get("name", ""),
-        title=manifest.get("title", ""), resource=orjson.loads(resource.value), **_common(manifest))
+        title=manifest.get("title", ""), resource=orjson.loads(_value(resource)), **_common(manifest))
 
 
 def _common(manifest: dict) -> dict:
@@ -77,14 +81,14 @@ def _common(manifest: dict) -> dict:
     }
 
 
-def _code_system(nodes: dict[ox.Term, _Node], manifest: dict, order: list[str]) -> CodeSystemRelease:
+def _code_system(nodes: dict[Term, _Node], manifest: dict, order: list[str]) -> CodeSystemRelease:
     url = manifest["url"]
     properties = [PropertyDef(p["code"], p["type"], p.get("uri"), p.get("description"))
                   for p in manifest.get("properties", [])]
     declared = {p.code: p for p in properties}
     rank = {p.code: n for n, p in enumerate(properties)}
     uses = _uses(nodes)
-    codes = {subject: node.values[SKOS + "notation"][0].value for subject, node in nodes.items()
+    codes = {subject: _value(node.values[SKOS + "notation"][0]) for subject, node in nodes.items()
              if ox.NamedNode(SKOS + "Concept") in node.values[RDF + "type"]}
     prefix = url.rstrip("/") + "/property/"
     concepts = {
@@ -101,20 +105,20 @@ def _code_system(nodes: dict[ox.Term, _Node], manifest: dict, order: list[str]) 
         **_common(manifest))
 
 
-def _uses(nodes: dict[ox.Term, _Node]) -> dict[str, Coding]:
+def _uses(nodes: dict[Term, _Node]) -> dict[str, Coding]:
     """The designation-use predicates declared in the graph (``rdfs:subPropertyOf skos:altLabel``)."""
     found = {}
     for subject, node in nodes.items():
         if isinstance(subject, ox.NamedNode) and ox.NamedNode(SKOS + "altLabel") in node.values[
                 RDFS + "subPropertyOf"]:
-            code = node.values[SMT + "code"][0].value
-            system = node.values[SMT + "system"][0].value or None
-            label = node.values[RDFS + "label"][0].value
+            code = _value(node.values[SMT + "code"][0])
+            system = _value(node.values[SMT + "system"][0]) or None
+            label = _value(node.values[RDFS + "label"][0])
             found[subject.value] = Coding(system, code, label if label != code else None)
     return found
 
 
-def _concept(nodes: dict[ox.Term, _Node], node: _Node, code: str, codes: dict[ox.Term, str],
+def _concept(nodes: dict[Term, _Node], node: _Node, code: str, codes: dict[Term, str],
              uses: dict[str, Coding], declared: dict[str, PropertyDef], rank: dict[str, int],
              prefix: str) -> Concept:
     values = node.values
@@ -123,16 +127,16 @@ def _concept(nodes: dict[ox.Term, _Node], node: _Node, code: str, codes: dict[ox
     definition = values[SKOS + "definition"]
     status = values[SMT + "conceptStatus"]
     return Concept(
-        code=code, display=display.value, definition=definition[0].value if definition else None,
+        code=code, display=display.value, definition=_value(definition[0]) if definition else None,
         designations=_designations(nodes, values, uses),
         properties=_properties(values, declared, rank, prefix),
         parents=sorted(codes[p] for p in values[SKOS + "broader"] if p in codes),
-        status=status[0].value if status else "active",  # type: ignore[arg-type]  # written from ConceptStatus
+        status=_value(status[0]) if status else "active",  # type: ignore[arg-type]  # written from a ConceptStatus
         abstract=bool(values[SMT + "notSelectable"]),
     )
 
 
-def _designations(nodes: dict[ox.Term, _Node], values: dict[str, list[ox.Term]],
+def _designations(nodes: dict[Term, _Node], values: dict[str, list[Term]],
                   uses: dict[str, Coding]) -> list[Designation]:
     """Designations with a use (use predicates, ``smt:designation`` nodes), then the other ``skos:altLabel``s."""
     found: dict[tuple[str, str | None, Coding | None], None] = {}
@@ -142,8 +146,8 @@ def _designations(nodes: dict[ox.Term, _Node], values: dict[str, list[ox.Term]],
     for holder in values[SMT + "designation"]:
         inner = nodes[holder].values
         code, system = inner[SMT + "code"], inner[SMT + "system"]
-        use = Coding(system[0].value if system else None, code[0].value) if code else None
-        found[(*_label(inner[SMT + "value"][0]), use)] = None
+        coding = Coding(_value(system[0]) if system else None, _value(code[0])) if code else None
+        found[(*_label(inner[SMT + "value"][0]), coding)] = None
     with_use = {(value, language) for value, language, _ in found}
     for term in values[SKOS + "altLabel"]:
         if _label(term) not in with_use:
@@ -152,12 +156,18 @@ def _designations(nodes: dict[ox.Term, _Node], values: dict[str, list[ox.Term]],
             sorted(found, key=lambda d: (d[1] or "", d[0], d[2].code if d[2] else ""))]
 
 
-def _label(term: ox.Term) -> tuple[str, str | None]:
+def _value(term: Term) -> str:
+    """The lexical value of an IRI, blank node or literal (the graphs hold no RDF-star triples)."""
+    assert not isinstance(term, ox.Triple)
+    return term.value
+
+
+def _label(term: Term) -> tuple[str, str | None]:
     assert isinstance(term, ox.Literal)
     return term.value, term.language or None
 
 
-def _properties(values: dict[str, list[ox.Term]], declared: dict[str, PropertyDef], rank: dict[str, int],
+def _properties(values: dict[str, list[Term]], declared: dict[str, PropertyDef], rank: dict[str, int],
                 prefix: str) -> list[ConceptProperty]:
     found = []
     for predicate, objects in values.items():
@@ -171,7 +181,7 @@ def _properties(values: dict[str, list[ox.Term]], declared: dict[str, PropertyDe
 
 
 def _property(code: str, term: ox.Literal, definition: PropertyDef | None) -> ConceptProperty:
-    kind = definition.type if definition else _TYPES.get(term.datatype.value, "string")
+    kind: PropertyType = definition.type if definition else _TYPES.get(term.datatype.value, "string")
     value: PropertyValue = term.value
     if kind == "Coding":
         system, _, code_value = term.value.rpartition("|")

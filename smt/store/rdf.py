@@ -18,8 +18,8 @@ import pyoxigraph as ox
 
 from smt.alignments.rdf import conceptmap_triples
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Release, ResourceRelease
+from smt.ntriples import blank, iri, literal, quad, typed
 from smt.progress import SILENT, Phase, Progress, counted
-from smt.store.ntriples import blank, iri, literal, quad, typed
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -449,7 +449,9 @@ class RdfStore:
 
     def graph_size(self, release_id: str) -> int:
         query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <urn:smt:release:{release_id}> {{ ?s ?p ?o }} }}"
-        return int(next(iter(self.store.query(query)))["n"].value)
+        solutions = self.store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return int(next(iter(solutions))["n"].value)
 
     def close(self) -> None:
         """Flush and release the store (its lock is released even when the flush fails, e.g. on a full disk)."""

@@ -24,6 +24,7 @@ longer listed, and its files stay for ``PURGE_AFTER`` seconds so that requests a
 
 from __future__ import annotations
 
+import builtins  # ReleaseStore.list shadows the builtin in the class's annotations
 import ctypes
 import ctypes.util
 import fcntl
@@ -226,7 +227,7 @@ class ReleaseStore:
             generation = b""
         return generation, self.releases_dir.stat().st_mtime_ns
 
-    def list(self) -> list[ReleaseInfo]:
+    def list(self) -> builtins.list[ReleaseInfo]:
         """Every complete release, ordered by URL then load time."""
         infos = [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
         return sorted(_latest_per_version(infos), key=lambda r: (r.url, r.loaded_at, r.sequence))
@@ -238,7 +239,7 @@ class ReleaseStore:
             raise NotFound(f"no release with id {release}")
         return info
 
-    def find(self, url: str, version: str | None = None) -> list[ReleaseInfo]:
+    def find(self, url: str, version: str | None = None) -> builtins.list[ReleaseInfo]:
         """Releases of ``url`` (all versions, or the one named)."""
         url = url.rstrip("/")
         return [r for r in self.list() if r.url.rstrip("/") == url and version in (None, r.version)]
@@ -275,13 +276,13 @@ class ReleaseStore:
         tmp.write_bytes(str(self._generation() + 1).encode())
         tmp.replace(target)
 
-    def reconcile(self) -> list[str]:
+    def reconcile(self) -> builtins.list[str]:
         """Remove what interrupted loads left: temp folders, unregistered graphs, entries with no folder."""
         with self._write_lock(), self._rdf() as rdf:
             return self._reconcile(rdf)
 
-    def _reconcile(self, rdf: RdfStore) -> list[str]:
-        removed: list[str] = []
+    def _reconcile(self, rdf: RdfStore) -> builtins.list[str]:
+        removed: builtins.list[str] = []
         for leftover in self.tmp_dir.iterdir():
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(f"tmp/{leftover.name}")
@@ -301,10 +302,10 @@ class ReleaseStore:
         removed += self._purge()
         return removed
 
-    def _all_manifests(self) -> list[ReleaseInfo]:
+    def _all_manifests(self) -> builtins.list[ReleaseInfo]:
         return [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
 
-    def _purge(self, older_than: float = PURGE_AFTER) -> list[str]:
+    def _purge(self, older_than: float = PURGE_AFTER) -> builtins.list[str]:
         """Delete the folders of releases removed more than ``older_than`` seconds ago, and stray folders."""
         purged = []
         now = time.time()
@@ -331,7 +332,7 @@ class ReleaseStore:
         self._record_all(action, agent, [(info, before, after)])
 
     def _record_all(self, action: str, agent: str | None,
-                    changes: list[tuple[ReleaseInfo, dict | None, dict | None]]) -> None:
+                    changes: builtins.list[tuple[ReleaseInfo, dict | None, dict | None]]) -> None:
         who = agent or local_agent()
         self.audit.append(*(
             AuditRecord(action=action, agent=who, release_id=info.id, url=info.url, version=info.version,
@@ -344,7 +345,8 @@ class ReleaseStore:
         return self.load_many([release], status=status, agent=agent, replace=replace, sample=sample)[0]
 
     def load_many(self, releases: Iterable[Release], status: str | None = None, agent: str | None = None, *,
-                  replace: bool = False, sample: bool = False, progress: Progress = SILENT) -> list[ReleaseInfo]:
+                  replace: bool = False, sample: bool = False,
+                  progress: Progress = SILENT) -> builtins.list[ReleaseInfo]:
         """Store several releases in one pass (one lock, one registry transaction), holding at most about
         ``BATCH_CONCEPTS`` concepts in memory when ``releases`` is an iterator (a loader streaming a multi-year
         file): small releases are written to the RDF store together, a large one on its own.
@@ -368,14 +370,14 @@ class ReleaseStore:
             stored = {(r.url.rstrip("/"), r.version): r for r in self.list()}
             work = self.tmp_dir / f"load.{os.getpid()}"
             work.mkdir()
-            planned: list[_Planned] = []
+            planned: builtins.list[_Planned] = []
             try:
                 # Compiled artefacts (SQLite, tantivy) are built while the RDF graphs are written: both spend
                 # most of their time in native code, so they overlap on two cores.
                 sequence = self._generation() + 1
                 with ThreadPoolExecutor(max_workers=1) as pool:
-                    batch: list[tuple[Release, _Planned]] = []
-                    compiled: list[Future[None]] = []
+                    batch: builtins.list[tuple[Release, _Planned]] = []
+                    compiled: builtins.list[Future[None]] = []
                     for release in releases:
                         item = self._plan(release, stored, planned, status=status, replace=replace,
                                           sample=sample, sequence=sequence, progress=progress)
@@ -406,7 +408,7 @@ class ReleaseStore:
             self._bump()
             return [self.get(p.id) for p in planned]
 
-    def _plan(self, release: Release, stored: dict[tuple[str, str], ReleaseInfo], planned: list[_Planned], *,
+    def _plan(self, release: Release, stored: dict[tuple[str, str], ReleaseInfo], planned: builtins.list[_Planned], *,
               status: str | None, replace: bool, sample: bool, sequence: int, progress: Progress) -> _Planned:
         """Check one release (identity, quality gate) and write down its manifest and registry entry."""
         label = _label(release)
@@ -449,8 +451,8 @@ class ReleaseStore:
         manifest = {**item.manifest, "artefacts": artefacts}
         _write_json_atomic(folder / MANIFEST, manifest, sync=False)  # synced once before the commit
 
-    def _write_graphs(self, batch: list[tuple[Release, _Planned]], compiled: list[Future[None]], work: Path,
-                      progress: Progress) -> None:
+    def _write_graphs(self, batch: builtins.list[tuple[Release, _Planned]],
+                      compiled: builtins.list[Future[None]], work: Path, progress: Progress) -> None:
         """Write the (unregistered) graphs of ``batch`` while its artefacts compile, then let it go: the RDF
         handle (RocksDB's caches go with it) and the releases' memory."""
         if not batch:
@@ -472,7 +474,7 @@ class ReleaseStore:
         if _LIBC is not None:
             _LIBC.malloc_trim(0)
 
-    def _abandon(self, work: Path, ids: list[str]) -> None:
+    def _abandon(self, work: Path, ids: builtins.list[str]) -> None:
         """Undo an interrupted load: its work folder, and the graphs of releases not committed."""
         shutil.rmtree(work, ignore_errors=True)
         try:
