@@ -30,10 +30,10 @@ import orjson
 from benchmarks.common import machine, serve, timed
 from benchmarks.valueset_bench import CIM10, MEMBERS, VS_10K, value_set
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.fhir_r4.xml_writer import to_xml
 from smt.formats.fhir_json import resource_release
 from smt.model import CodeSystemRelease
-from smt.store.releases import ReleaseStore
 
 
 def build_store(home: Path) -> None:
@@ -42,7 +42,7 @@ def build_store(home: Path) -> None:
     codes = sorted(c.code for c in cim10.concepts if not c.abstract)
     members = [codes[i * len(codes) // MEMBERS] for i in range(MEMBERS)]
     include = {"system": cim10.url, "concept": [{"code": code} for code in members]}
-    ReleaseStore(home).load_many([cim10, resource_release(value_set(VS_10K, include))])
+    writable_store(home).load_many([cim10, resource_release(value_set(VS_10K, include))])
 
 
 def median_ms(action: Callable[[], object], runs: int, repeat: int = 1) -> tuple[float, list[float]]:

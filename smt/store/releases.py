@@ -305,8 +305,8 @@ class ReleaseStore:
     def _all_manifests(self) -> builtins.list[ReleaseInfo]:
         return [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
 
-    def _purge(self, older_than: float = PURGE_AFTER) -> builtins.list[str]:
-        """Delete the folders of releases removed more than ``older_than`` seconds ago, and stray folders."""
+    def _purge(self) -> builtins.list[str]:
+        """Delete the folders of releases removed more than ``PURGE_AFTER`` seconds ago, and stray folders."""
         purged = []
         now = time.time()
         for folder in self.releases_dir.iterdir():
@@ -316,7 +316,7 @@ class ReleaseStore:
                 age = now - (folder / REMOVED).stat().st_mtime
             except FileNotFoundError:
                 age = now - folder.stat().st_mtime  # no manifest and no marker: not a release
-            if age >= older_than:
+            if age >= PURGE_AFTER:
                 shutil.rmtree(folder, ignore_errors=True)
                 purged.append(f"purged releases/{folder.name}")
         return purged

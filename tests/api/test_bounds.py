@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from smt.compile import writable_store
 from smt.formats.fhir_json import codesystem_release, resource_release
-from smt.store.releases import ReleaseStore
 from smt.terminology.parameters import MAX_CLOSURE_VERSION, MAX_LIMIT, MAX_OFFSET, MAX_SEARCH_COUNT
 from tests.terminology.test_expand import body_code_system, include, value_set
 
@@ -34,7 +34,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     home = Path(tmp_path_factory.mktemp("bounds-home"))
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(codesystem_release(body_code_system()))
     store.load(resource_release(value_set(include(("concept", "is-a", "organe")), url=ORGANS_URL)))
     port = _free_port()

@@ -133,6 +133,7 @@ NOT_THROUGH_THESE_OPERATIONS = {
     "RegexTooCostly": "needs a regex running past its time budget",
     "UnknownClosureTable": "$closure only",
     "LoadError": "loads (CLI, write API)", "QualityError": "loads", "ReleaseExists": "loads",
+    "ArtefactOutdated": "a store to recompile: tests/store/test_recompile.py ($lookup and /search answer 503)",
     "EclError": "ECL engine, reported as InvalidEcl", "EclSyntaxError": "as InvalidEcl",
     "EclEvaluationError": "as InvalidEcl", "EclUnknownConcept": "as InvalidEcl", "EclUnsupported": "as InvalidEcl",
     "DiffUnavailable": "diffs", "RdfUnavailable": "downloads and linked data",

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from smt.compile import writable_store
 from smt.fhir_r4.xml_reader import from_xml
 from smt.fhir_r4.xml_writer import to_xml
 from smt.formats.fhir_json import resource_release
-from smt.store.releases import ReleaseStore
 from tests.api.test_api_valueset import ORGANS_URL, load_organs
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
@@ -27,7 +27,7 @@ FHIR_XML = "application/fhir+xml"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("xml-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     load_organs(store)
     store.load(resource_release({
         "resourceType": "ConceptMap", "url": MAP, "version": "1", "name": "BodyToDemo", "status": "active",

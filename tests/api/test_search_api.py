@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from fhir_api.searchset import date_match
 from loaders import run_loader
-from smt.store.releases import ReleaseStore
+from smt.compile import writable_store
 from smt.terminology.expand.filters import fold
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
@@ -29,7 +29,7 @@ R213_OID = "1.2.250.1.213.3.3.13"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("nos-search")
-    ReleaseStore(home).load_many(run_loader("nos", shared_data / "nos-ror"))
+    writable_store(home).load_many(run_loader("nos", shared_data / "nos-ror"))
     with curator_client(home) as test_client:
         yield test_client
 

@@ -131,3 +131,12 @@ def test_permission_denied_ends_in_one_line(tmp_path: Path) -> None:
         assert store_state(home / "home") == before
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_an_unforeseen_error_is_one_line_and_debug_shows_the_traceback(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "home"
+    not_a_folder.write_text("a file where the store should be")
+    line = one_line_error(smt_command(not_a_folder, "releases", check=False))
+    assert str(not_a_folder) in line and line.endswith("(smt --debug … shows the traceback)")
+    debug = smt_command(not_a_folder, "--debug", "releases", check=False)
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr

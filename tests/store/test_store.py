@@ -154,3 +154,59 @@ def test_release_folder_is_relocatable(home: Path, tmp_path: Path) -> None:
     concept = index.concept("A1")
     assert concept is not None and concept.display == "Alpha un"
     assert index.subsumes(index.concept("ROOT"), concept) == "subsumes"
+
+
+def test_every_load_gets_a_new_id_and_replace_swaps_atomically(home: Path) -> None:
+    store = writable_store(home)
+    first = store.load(make_release("1"))
+    store.remove(first.id)
+    again = store.load(make_release("1"))
+    assert again.id != first.id and again.id.startswith("cs-1-")
+    with pytest.raises(ReleaseExists, match="or load with --replace"):
+        store.load(make_release("1"))
+    replacing = store.load(make_release("1", extra=[Concept("C", "Gamma", parents=["ROOT"])]), replace=True)
+    assert replacing.id != again.id and replacing.manifest["replaces"] == again.id
+    assert [(r.id, r.count) for r in store.list()] == [(replacing.id, 5)]
+    assert Registry(home).code_system("http://example.org/cs").concept("C") is not None
+    assert (again.path / "removed.json").exists() and not (again.path / "manifest.json").exists()
+    actions = [(r.action, r.release_id) for r in store.audit.records()][-2:]
+    assert actions == [("create", replacing.id), ("delete", again.id)]
+
+
+def test_a_real_load_replaces_a_sample_and_a_sample_never_replaces(home: Path) -> None:
+    store = writable_store(home)
+    sample = store.load(make_release("1"), sample=True)
+    assert sample.sample
+    with pytest.raises(ReleaseExists):
+        store.load(make_release("1"), sample=True)
+    real = store.load(make_release("1"))
+    assert not real.sample and real.manifest["replaces"] == sample.id
+    assert [r.id for r in store.list()] == [real.id]
+    with pytest.raises(ReleaseExists):
+        store.load(make_release("1"))
+
+
+def test_removed_files_stay_for_the_readers_then_a_later_write_purges_them(home: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    store = writable_store(home)
+    gone = store.load(make_release("1"))
+    index = Registry(home).index(gone)  # a reader that opened it before the removal
+    store.remove(gone.id)
+    assert gone.path.is_dir() and index.concept("A1") is not None
+    assert Registry(home).releases() == []
+    monkeypatch.setattr("smt.store.releases.PURGE_AFTER", 0.0)
+    store.load(make_release("2"))
+    assert not gone.path.exists()
+
+
+def test_every_change_bumps_the_generation_readers_check(home: Path) -> None:
+    store = writable_store(home)
+    registry = Registry(home)
+    seen = []
+    for change in (lambda: store.load(make_release("1")), lambda: store.set_status(store.list()[0].id, "retired"),
+                   lambda: store.remove(store.list()[0].id)):
+        before = store.state()
+        change()
+        assert store.state() != before
+        seen.append([(r.version, r.status) for r in registry.releases()])
+    assert seen == [[("1", "active")], [("1", "retired")], []]
