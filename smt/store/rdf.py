@@ -7,7 +7,6 @@ language tags, ``skos:broader`` and ``skos:inScheme`` (one ``skos:ConceptScheme`
 
 from __future__ import annotations
 
-import gc
 import itertools
 import re
 from collections.abc import Iterator
@@ -458,5 +457,4 @@ class RdfStore:
         try:
             self.store.flush()
         finally:
-            del self.store
-            gc.collect()  # the RocksDB handle (and its lock) goes with the last reference
+            del self.store  # the RocksDB handle (and its lock) goes with its last reference

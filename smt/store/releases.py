@@ -469,7 +469,8 @@ class ReleaseStore:
     @staticmethod
     def _release_memory() -> None:
         """Give the memory of a staged release back before the next one is built (a streaming load stays
-        within one release's peak: measured in benchmarks/README.md)."""
+        within one release's peak: measured in benchmarks/README.md): cyclic garbage is collected (≈ 90 MB less
+        at the peak of CIM-10 2015–2020), then glibc is asked to give the freed pages back."""
         gc.collect()
         if _LIBC is not None:
             _LIBC.malloc_trim(0)
