@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.config import data_dir
-from smt.store.releases import ReleaseStore
 
 SUBSET = data_dir() / "snomed-sample" / "hl7-tx-ecosystem-subset-INT-20250909"
 VERSION = "http://snomed.info/xsct/31000003106/version/20250909"
@@ -32,7 +32,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home: Path = tmp_path_factory.mktemp("native-inputs-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in run_loader("snomed", SUBSET, version=VERSION):
         store.load(release)
     with TestClient(create_app(home), raise_server_exceptions=False) as test_client:

@@ -22,11 +22,11 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders.cisp2 import load as load_cisp2
+from smt.compile import writable_store
 from smt.config import PROJECT_ROOT, data_dir
 from smt.model import CodeSystemRelease, Concept
 from smt.sparql.service import MemoryLimit, Request, Settings, SparqlService
 from smt.store.rdf import DRAFT_REGISTRY_PREFIX, REGISTRY, graph_name
-from smt.store.releases import ReleaseStore
 from tests.terminology.test_engine_codesystem import demo_release
 
 CISP2_DIR = data_dir() / "cisp2" / "chill-icpc2"
@@ -53,7 +53,7 @@ def store_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not CISP2_DIR.is_dir():
         pytest.skip("real CISP-2 files not under SMT_DATA_DIR")
     home = tmp_path_factory.mktemp("sparql-box-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in [*load_cisp2(CISP2_DIR), demo_release("1.0.0"), secret_draft("SMT tests"),
                     secret_draft("WONCA")]:
         store.load(release)
@@ -71,7 +71,7 @@ def client(store_home: Path) -> Iterator[TestClient]:
 
 def drafts(home: Path) -> dict[str, str]:
     """Publisher → release id of each draft."""
-    return {info.publisher or "": info.id for info in ReleaseStore(home).list() if info.status == "draft"}
+    return {info.publisher or "": info.id for info in writable_store(home).list() if info.status == "draft"}
 
 
 def values(client: TestClient, query: str, token: str | None = None, **params: str) -> list[str]:
@@ -113,7 +113,7 @@ def test_curators_see_their_publishers_drafts_and_admins_all(client: TestClient,
 
 
 def test_a_published_draft_joins_the_registry_graph(tmp_path: Path) -> None:
-    store = ReleaseStore(tmp_path)
+    store = writable_store(tmp_path)
     store.load(demo_release("1.0.0"))
     draft = store.load(secret_draft("SMT tests"))
     with TestClient(create_app(tmp_path), raise_server_exceptions=False) as client:

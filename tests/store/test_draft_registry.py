@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from smt.compile import writable_store
 from smt.model import SourceFile
 from smt.store.rdf import DRAFT_REGISTRY_PREFIX, REGISTRY, RdfStore
-from smt.store.releases import ReleaseStore
 from tests.factories import make_release
 
 RELEASE_ID = ox.NamedNode("https://smt.esante.gouv.fr/def/smt#releaseId")
@@ -26,7 +26,7 @@ def entry_graphs(home: Path, release_id: str) -> set[str]:
 
 
 def test_draft_entry_moves_to_the_registry_when_published_and_goes_with_the_release(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     published = store.load(make_release("1"))
     with_sources = make_release("2")
     with_sources.sources = [SourceFile("a.txt", "a" * 64, 10), SourceFile("b.txt", "b" * 64, 20)]
@@ -58,7 +58,7 @@ def test_draft_entry_moves_to_the_registry_when_published_and_goes_with_the_rele
 
 def test_reconcile_hides_draft_entries_left_in_the_registry_graph(home: Path) -> None:
     """A store written before drafts had a graph of their own: the next reconcile (every load) moves them."""
-    store = ReleaseStore(home)
+    store = writable_store(home)
     draft = store.load(make_release("2"), status="draft")
     rdf = RdfStore(store.rdf_dir)
     try:
