@@ -19,8 +19,8 @@ from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.provider import MemorySnomed, StoredSnomed
 from smt.codesystems.stored import StoredCodeSystem
+from smt.compile import writable_store
 from smt.config import SAMPLES_DIR, data_dir
-from smt.store.releases import ReleaseStore
 
 SUBSET = data_dir() / "snomed-sample" / "hl7-tx-ecosystem-subset-INT-20250909"
 SCT_VERSION = "http://snomed.info/xsct/31000003106/version/20250909"
@@ -43,7 +43,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     home: Path = tmp_path_factory.mktemp("providers-home")
-    store = ReleaseStore(home)
+    store = writable_store(home)
     for release in [*run_loader("cim10", SAMPLES_DIR / "cim10"), *run_loader("cisp2", SAMPLES_DIR / "cisp2"),
                     *run_loader("snomed", SUBSET, version=SCT_VERSION)]:
         store.load(release)
@@ -83,7 +83,7 @@ def test_the_catalogue_names_the_provider_of_a_stored_release(registry: Registry
 
 
 def test_a_provider_goes_with_its_release(tmp_path: Path) -> None:
-    store = ReleaseStore(tmp_path)
+    store = writable_store(tmp_path)
     info = store.load(run_loader("cisp2", SAMPLES_DIR / "cisp2")[0])
     registry = Registry(tmp_path)
     provider = stored_provider(registry, registry.resolve(CISP2))
