@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.model import CodeSystemRelease, ResourceRelease
-from smt.store.releases import ReleaseStore
 
 DATA = data_dir()
 NOMENSLAND = DATA / "cim10" / "nomensland"
@@ -54,7 +54,7 @@ def _build(home: Path) -> None:
     releases = [*run_loader("cim10", MULTI_YEAR), *run_loader("cim10", YEAR_2021)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SMT_HOME", str(home))
-        store = ReleaseStore(home)
+        store = writable_store(home)
         store.load_many([r for r in releases if isinstance(r, CodeSystemRelease)])
         store.load_many(run_loader("nos", NOS))
         store.load_many(run_loader("sssom", SSSOM_DEMO))

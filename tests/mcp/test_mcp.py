@@ -18,7 +18,7 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from smt.store.releases import ReleaseStore
+from smt.compile import writable_store
 from tests.factories import make_release
 from tests.stores import CIM10, TEST_VS, analytics_home
 
@@ -95,7 +95,7 @@ def test_a_client_session_searches_and_validates_against_cim10_2021(tmp_path_fac
 
 
 def test_drafts_are_not_served(home: Path) -> None:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(make_release("1"))
     store.load(make_release("2"), status="draft")
 

@@ -21,8 +21,8 @@ from lxml import etree
 
 from fhir_api.app import create_app
 from smt.catalogue.registry import Registry, normalise_system
+from smt.compile import writable_store
 from smt.model import CodeSystemRelease, Concept, ConceptStatus, ResourceRelease
-from smt.store.releases import ReleaseStore
 from smt.svs.xml import parse_xml, read_svs
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
@@ -166,7 +166,7 @@ def concept_map(url: str, groups: list[dict]) -> ResourceRelease:
 
 @pytest.fixture
 def small(home: Path) -> Iterator[TestClient]:
-    store = ReleaseStore(home)
+    store = writable_store(home)
     store.load(code_system("1", {"A": "active", "B": "active", "C": "active", "D": "retired"}))
     store.load(code_system("2", {"A": "active", "B": "retired", "D": "retired", "E": "active"}))
     store.load(concept_map("http://example.org/map-to", [{"source": OTHER, "target": CS, "element": [

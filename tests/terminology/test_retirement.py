@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loaders import run_loader
+from smt.compile import writable_store
 from smt.config import data_dir
 from smt.model import REPLACED_BY, STATUS_REASON, CodeSystemRelease, Concept, ConceptProperty, ConceptStatus
-from smt.store.releases import ReleaseStore
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir
 
@@ -58,7 +58,7 @@ def nos(home: Path) -> Iterator[TestClient]:
     """TRE_R02 from its FHIR file (2023) and its SVS file (2020), served to a curator."""
     if not R02_FHIR.is_file():
         pytest.skip("real NOS files not under SMT_DATA_DIR")
-    ReleaseStore(home).load_many([*run_loader("nos", R02_FHIR), *run_loader("nos", R02_SVS)])
+    writable_store(home).load_many([*run_loader("nos", R02_FHIR), *run_loader("nos", R02_SVS)])
     with curator_client(home) as client:
         yield client
 
@@ -131,7 +131,7 @@ def x_concept(status: ConceptStatus, *props: ConceptProperty) -> Concept:
 @pytest.fixture
 def versions(home: Path) -> Iterator[TestClient]:
     """X: active in 1, retired in 2 with a reason and a replacement, retired in 3 without them, gone in 4."""
-    ReleaseStore(home).load_many([
+    writable_store(home).load_many([
         release("1", x_concept("active")),
         release("2", x_concept("retired", ConceptProperty(STATUS_REASON, "doublon de Y"),
                                ConceptProperty(REPLACED_BY, "Y", "code"))),
@@ -180,7 +180,7 @@ def test_the_parquet_diff_carries_reason_and_replacement(versions: TestClient) -
 def test_snomed_associations_feed_the_replaced_by_map_but_not_the_messages(home: Path) -> None:
     if not SNOMED_SAMPLE.is_dir():
         pytest.skip("SNOMED CT sample not under SMT_DATA_DIR")
-    ReleaseStore(home).load_many(run_loader("snomed", SNOMED_SAMPLE))
+    writable_store(home).load_many(run_loader("snomed", SNOMED_SAMPLE))
     sct = "http://snomed.info/sct"
     with curator_client(home) as client:
         replaced_by = client.get("/fhir/ConceptMap/$export", params={"url": f"{sct}?fhir_cm=replaced-by"}).json()
