@@ -35,11 +35,11 @@ import httpx
 from benchmarks.common import machine, percentile, serve, timed
 from benchmarks.valueset_bench import value_set
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.config import data_dir
 from smt.formats.fhir_json import resource_release
 from smt.model import CodeSystemRelease, Concept, Designation
+from smt.releases.registry import Registry
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.expand import ExpandOptions, expand, resolve_value_set
 

@@ -19,9 +19,9 @@ import duckdb_extension_httpfs
 
 from benchmarks.common import machine, median_of, timed
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.config import data_dir
 from smt.publish import parquet_exports
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseStore
 
 CIM10 = "https://smt.esante.gouv.fr/terminologie-cim-10"

@@ -39,11 +39,11 @@ import orjson
 
 from benchmarks.common import machine, percentile, serve, timed
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.config import data_dir
 from smt.index import FORMAT_VERSION as INDEX_FORMAT
 from smt.index.build import build_index
 from smt.model import CodeSystemRelease, Concept, Designation, release_meta
+from smt.releases.registry import Registry
 from smt.search import FORMAT_VERSION as SEARCH_FORMAT
 from smt.search.build import META, build_search_index
 from smt.search.service import SEARCH_DIR, search

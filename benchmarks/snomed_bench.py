@@ -73,7 +73,7 @@ import json, sys, time
 start = time.perf_counter()
 from pathlib import Path
 from smt.terminology.codesystem import lookup
-from smt.catalogue.registry import Registry
+from smt.releases.registry import Registry
 imported = time.perf_counter()
 registry = Registry(Path(sys.argv[1]))
 result = lookup(registry, "http://snomed.info/sct", sys.argv[2])
@@ -95,7 +95,7 @@ def size_mb(path: Path) -> float:
 
 
 def latencies(home: Path, queries: int) -> dict[str, object]:
-    from smt.catalogue.registry import Registry
+    from smt.releases.registry import Registry
     from smt.terminology.codesystem import lookup, subsumes
 
     registry = Registry(home)

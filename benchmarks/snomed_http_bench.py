@@ -100,7 +100,7 @@ def lookup_path(code: str) -> str:
 
 def sample_pairs(home: Path, count: int) -> tuple[list[tuple[str, str]], list[str]]:
     """Seeded ``$subsumes`` pairs (half ancestor/descendant, half random) and ``$lookup`` codes."""
-    from smt.catalogue.registry import Registry
+    from smt.releases.registry import Registry
 
     index = Registry(home).code_system(SCT)
     rng = random.Random(20250801)

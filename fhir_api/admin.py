@@ -27,11 +27,11 @@ from fhir_api.openapi_fhir import answers, resource_body
 from fhir_api.responses import fhir_json
 from fhir_api.security import authorise, require_writer
 from loaders import loader_names, run_loader
-from smt.catalogue.loader_context import loader_context
-from smt.catalogue.registry import Registry
 from smt.formats.fhir_json import release_from_resource
 from smt.model import Release
 from smt.quality import enforce
+from smt.releases.loader_context import loader_context
+from smt.releases.registry import Registry
 from smt.security.auth import Principal
 from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
 

@@ -31,9 +31,9 @@ from fhir_api.search import router as search_router
 from fhir_api.security import install_security
 from fhir_api.svs import router as svs_router
 from fhir_api.transport import install_transport
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.config import smt_home
+from smt.releases.registry import Registry
 
 
 def create_app(home: Path | None = None) -> FastAPI:

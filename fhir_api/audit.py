@@ -17,7 +17,7 @@ from fhir_api.error_docs import outcome_responses
 from fhir_api.errors import FhirError
 from fhir_api.responses import fhir_json
 from fhir_api.security import require_writer
-from smt.catalogue.registry import Registry
+from smt.releases.registry import Registry
 from smt.security.audit import AuditLog, AuditRecord
 from smt.security.auth import Principal
 

@@ -17,9 +17,9 @@ from fhir_api.results import lookup_parameters, subsumes_parameters
 from fhir_api.valueset import concept_json as _concept_json
 from fhir_api.valueset import request_context, tx_parameters
 from fhir_api.valueset_json import validation_parameters
-from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.snomed.expression import written_as_expression
 from smt.errors import InvalidParameter, MissingParameter
+from smt.releases.registry import Registry, normalise_system
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodeSystemVersion, CodingInput
 from smt.terminology.retirement import with_retirement

@@ -26,8 +26,8 @@ from fhir_api.searchset import (
     searchable_fields,
     shape_of,
 )
-from smt.catalogue.registry import Registry
 from smt.publish.codesystem_json import code_system_header
+from smt.releases.registry import Registry
 from smt.terminology.codesystem import CodeSystemVersion, by_id
 
 router = APIRouter(prefix="/fhir/CodeSystem", dependencies=[Depends(negotiate)])

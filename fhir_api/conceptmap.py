@@ -33,9 +33,9 @@ from fhir_api.params import CodingValue, OperationParams, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import SP, Candidate, SearchParameter, search_bundle, search_docs, searchable_fields, shape_of
 from smt.alignments import conceptmap_to_sssom
-from smt.catalogue.oids import resolve_system_oid
-from smt.catalogue.registry import Registry, normalise_system
 from smt.errors import InvalidParameter, MissingParameter, NotFound, NotSupported
+from smt.releases.oids import resolve_system_oid
+from smt.releases.registry import Registry, normalise_system
 from smt.store.releases import ReleaseInfo
 from smt.terminology.closure import ClosureConcept, closure, closure_conceptmap
 from smt.terminology.implicit_maps import implicit_concept_map, implicit_name

@@ -14,8 +14,8 @@ from fhir_api.errors import FhirError
 from fhir_api.openapi_fhir import route_docs
 from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import choose_media_type
-from smt.catalogue.registry import Registry
 from smt.errors import AuthError
+from smt.releases.registry import Registry
 from smt.security.auth import Principal
 
 Handler = Callable[[Request, OperationParams, Registry, Any], Response | Awaitable[Response]]

@@ -22,10 +22,10 @@ from fhir_api.error_docs import detail_responses
 from fhir_api.params import OperationParams
 from fhir_api.releases import MAX_NAME, Name
 from fhir_api.responses import fhir_json
-from smt.catalogue.registry import Registry
 from smt.errors import InvalidParameter, SmtError
 from smt.publish.impact import impact_of
 from smt.publish.impact_render import report_html, report_json, report_parameters
+from smt.releases.registry import Registry
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodeSystemVersion
 from smt.terminology.parameters import IMPACT_PARAMETERS, impact_query

@@ -19,13 +19,13 @@ from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
 from fhir_api.error_docs import detail_responses
 from fhir_api.releases import conditional
-from smt.catalogue.registry import Registry
 from smt.errors import RdfUnavailable
 from smt.publish.concept_html import concept_href, render
 from smt.publish.conneg import negotiate
 from smt.publish.http_cache import Validators, file_time
 from smt.publish.linked_data import View, id_base, view
 from smt.publish.rdf_read import DATASET_SYNTAXES, RDF_SYNTAXES, serialize
+from smt.releases.registry import Registry
 from smt.store.releases import MANIFEST
 
 router = APIRouter(tags=["linked data"])

@@ -21,8 +21,8 @@ from fhir_api.openapi_fhir import route_docs
 from fhir_api.responses import FORMATS, fhir_base, fhir_json
 from fhir_api.searchset import SEARCH_PARAMETERS
 from fhir_api.valueset import EXPANSION_CAPABILITIES
-from smt.catalogue.registry import Registry
 from smt.errors import InvalidParameter
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 router = APIRouter(prefix="/fhir", dependencies=[Depends(negotiate)])

@@ -23,7 +23,6 @@ from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
 from fhir_api.error_docs import detail_responses
 from fhir_api.ranges import RANGE_RESPONSES, RangeFileResponse
-from smt.catalogue.registry import Registry
 from smt.errors import SmtError
 from smt.publish.changes import DiffReport, changes_since, diff_releases, previous_release
 from smt.publish.diff_render import release_ref, report_csv, report_html, report_json
@@ -33,6 +32,7 @@ from smt.publish.http_cache import Validators, not_modified, release_validators
 from smt.publish.impact import feed_impact, impact, state_tag
 from smt.publish.impact_render import report_html as impact_report_html
 from smt.publish.links import changes_path, diff_path, download_path, release_path
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 from smt.terminology.parameters import MAX_OFFSET
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from fhir_api.deps import get_registry
 from fhir_api.error_docs import outcome_responses
-from smt.catalogue.registry import Registry
+from smt.releases.registry import Registry
 from smt.search.service import MAX_COUNT, MAX_OFFSET, MAX_TEXT, search
 
 router = APIRouter(tags=["Search"])

@@ -32,9 +32,9 @@ from fastapi.responses import Response
 
 from fhir_api.openapi_fhir import route_docs
 from fhir_api.responses import fhir_base, fhir_json
-from smt.catalogue.registry import normalise_system
 from smt.errors import InvalidParameter, NotSupported
 from smt.fhir_r4.elements import SUMMARY_MODES, only_elements, summary
+from smt.releases.registry import normalise_system
 from smt.terminology.expand.filters import fold
 from smt.terminology.parameters import MAX_OFFSET, MAX_SEARCH_COUNT, OperationParams
 

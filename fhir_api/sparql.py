@@ -20,8 +20,8 @@ from starlette.datastructures import MultiDict
 from fhir_api.answers import status_of
 from fhir_api.deps import reader
 from fhir_api.error_docs import plain_text_responses
-from smt.catalogue.registry import Registry
 from smt.errors import SparqlError, UpdateRefused
+from smt.releases.registry import Registry
 from smt.sparql.dataset import visible_graphs
 from smt.sparql.service import FORMAT_NAMES, MAX_DATASET_GRAPHS, MAX_QUERY_CHARS, Result, SparqlService
 from smt.sparql.service import Request as SparqlRequest

@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from fhir_api.answers import status_of
 from fhir_api.deps import get_registry, visible_registry
 from fhir_api.error_docs import svs_fault_responses
-from smt.catalogue.registry import Registry
 from smt.errors import LoadError, NotFound, SmtError, SvsError
+from smt.releases.registry import Registry
 from smt.svs.repository import CRITERIA, described, find_value_set, normalise_criteria, search
 from smt.svs.xml import (
     SVS_NS,

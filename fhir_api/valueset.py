@@ -18,8 +18,8 @@ from fhir_api.params import from_parameters, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import Candidate, Shape, search_bundle, search_docs, searchable_fields, shape_of
 from fhir_api.valueset_json import expansion_value_set, validation_parameters
-from smt.catalogue.registry import Registry
 from smt.errors import MissingParameter, NotFound, SmtError
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import CodingInput
 from smt.terminology.context import ResourceContext

@@ -7,7 +7,7 @@ time, so that a multi-version source is stored without holding every version in 
 
 Anything a loader needs from the store (the codes of a stored code system, the code systems stored under an
 OID) is a keyword argument it declares (``code_table``, ``stored_system_for_oid``), given as plain values or
-callables by the composition root through ``run_loader(..., context=…)`` (``smt.catalogue.loader_context``).
+callables by the composition root through ``run_loader(..., context=…)`` (``smt.releases.loader_context``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The ``smt`` command: load, list, publish, remove and recompile releases, and serve the API.
 
 The CLI is a composition root: it gives the store its compile step (``smt.compile``) and the loaders what they
-need from the store (``smt.catalogue.loader_context``). Every failure ends in one line on stderr and exit code
+need from the store (``smt.releases.loader_context``). Every failure ends in one line on stderr and exit code
 1; ``smt --debug …`` shows the traceback instead.
 """
 
@@ -63,8 +63,8 @@ def _store() -> ReleaseStore:
 
 def _context() -> dict[str, object]:
     """What loaders may need from the store (read only), as plain values and callables."""
-    from smt.catalogue.loader_context import loader_context
-    from smt.catalogue.registry import Registry
+    from smt.releases.loader_context import loader_context
+    from smt.releases.registry import Registry
 
     return loader_context(Registry(smt_home()))
 
@@ -194,9 +194,9 @@ def diff(
     """What changed between two loaded versions (drafts included): the check before publishing a release."""
     import orjson
 
-    from smt.catalogue.registry import Registry
     from smt.publish.changes import diff_releases
     from smt.publish.diff_render import report_csv, report_json
+    from smt.releases.registry import Registry
 
     if fmt not in ("summary", "csv", "json"):
         _fail("--format must be summary, csv or json")

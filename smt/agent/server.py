@@ -18,8 +18,8 @@ from mcp_types import ToolAnnotations
 
 import smt
 from smt.agent import tools
-from smt.catalogue.registry import Registry
 from smt.errors import SmtError
+from smt.releases.registry import Registry
 
 INSTRUCTIONS = (
     "Terminologies of French health software (CIM-10 FR, CISP-2, ANS NOS, SNOMED CT…), published releases only. "

@@ -8,8 +8,8 @@ expansion limit, the search page size, ``offset`` ≤ 1,000,000, text lengths); 
 
 from __future__ import annotations
 
-from smt.catalogue.registry import Registry
 from smt.errors import InvalidParameter, MissingParameter, NotFound
+from smt.releases.registry import Registry
 from smt.search.service import MAX_COUNT, search
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodingInput, ValidationResult

@@ -1,2 +1,2 @@
-"""What terminologies exist: the declarative catalogue (``terminologies``), OIDs (``oids``) and the registry of
-stored releases with version resolution (``registry``)."""
+"""What terminologies exist, as declared: the catalogue of ``terminologies/*.toml`` (canonical URLs, aliases, OIDs,
+providers, concept IRI bases). It reads configuration only, so every layer may consult it."""

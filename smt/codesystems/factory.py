@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from smt.catalogue.registry import Registry, normalise_system
 from smt.catalogue.terminologies import load_catalogue
 from smt.codesystems.cim10 import Cim10Rules, MemoryCim10, StoredCim10
 from smt.codesystems.memory import MemoryCodeSystem
@@ -24,6 +23,7 @@ from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.snomed.provider import MemorySnomed, SnomedRules, StoredSnomed
 from smt.codesystems.stored import StoredCodeSystem
 from smt.formats.fhir_json import codesystem_release, standing
+from smt.releases.registry import Registry, normalise_system
 from smt.search.service import search_path
 from smt.store.releases import ReleaseInfo
 

@@ -34,7 +34,7 @@ from smt.codesystems.lookup import (
 from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord, SubsumptionOutcome, subsumption
 
 if TYPE_CHECKING:
-    from smt.catalogue.registry import Registry
+    from smt.releases.registry import Registry
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from smt.catalogue.registry import Registry, version_key
 from smt.errors import DiffUnavailable, NotFound
 from smt.publish.diff import Change, diff_code_system_files, diff_members, summary
 from smt.publish.members import value_set_members
+from smt.releases.registry import Registry, version_key
 from smt.store.releases import ReleaseInfo
 
 DIFFABLE = ("CodeSystem", "ValueSet")

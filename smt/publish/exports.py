@@ -20,13 +20,13 @@ from typing import BinaryIO
 
 import orjson
 
-from smt.catalogue.registry import Registry
 from smt.errors import NotFound
 from smt.publish import fhir_export, parquet_exports
 from smt.publish.changes import previous_release
 from smt.publish.npm import package_name, package_version, resource_filename, write_package
 from smt.publish.owl import write_owl
 from smt.publish.rdf_read import RDF_SYNTAXES, dump_graph
+from smt.releases.registry import Registry
 from smt.store.rdf import graph_name
 from smt.store.releases import ReleaseInfo
 from smt.svs.repository import Found, described, value_set_oids

@@ -14,10 +14,10 @@ from typing import BinaryIO
 
 import orjson
 
-from smt.catalogue.registry import Registry
 from smt.index.reader import CodeSystemIndex
 from smt.publish import codesystem_json as fhir_json
 from smt.publish.members import value_set_members
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 FHIR_VERSION = "4.0.1"

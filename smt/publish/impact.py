@@ -24,9 +24,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from smt.catalogue.registry import Registry, normalise_system
 from smt.errors import MissingParameter, SmtError
 from smt.publish.changes import find_version, previous_release
+from smt.releases.registry import Registry, normalise_system
 from smt.store.releases import ReleaseInfo
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.compose import Compose

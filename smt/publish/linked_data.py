@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from smt.catalogue.registry import Registry, version_key
 from smt.publish.rdf_read import reading
+from smt.releases.registry import Registry, version_key
 from smt.store.rdf import RDF, RELEASE_PREFIX, SKOS
 from smt.store.releases import ReleaseInfo
 

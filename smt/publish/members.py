@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smt.catalogue.registry import Registry
 from smt.publish.diff import Member, Members
+from smt.releases.registry import Registry
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.expand import ExpandOptions, expand, iter_entries
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import polars as pl
 
-from smt.catalogue.registry import Registry
 from smt.errors import NotFound
 from smt.publish import parquet
 from smt.publish.changes import diff_releases, previous_release
 from smt.publish.diff import Change
 from smt.publish.members import value_set_members
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 from smt.terminology.retirement import RetirementNotes
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smt.catalogue.registry import Registry, normalise_system, version_key
 from smt.index.reader import CodeSystemIndex
+from smt.releases.registry import Registry, normalise_system, version_key
 from smt.search import FORMAT_VERSION, SEARCH_DIR
 from smt.search.highlight import Highlighter
 from smt.search.query import Filters, QueryBuilder

@@ -4,7 +4,7 @@ A value set is found by its OID identifier (``urn:oid:<id>``). Without a version
 is served (latest release when none is active); a version selects that release, or the latest one starting
 with it (``20230127`` selects ``20230127120000``). Concepts are the value set's enumerated compose concepts
 (minus enumerated excludes); an intensional value set is expanded with ``smt.terminology.expand.expand``. Code systems
-are written with their OID (``smt.catalogue.oids``).
+are written with their OID (``smt.releases.oids``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from smt.catalogue.oids import oid_index, plain_oid, system_name, system_oid
-from smt.catalogue.registry import Registry, version_key
 from smt.errors import SvsCannotExpand, SvsError, SvsUnknownValueSet, SvsUnknownVersion, ValueSetError
+from smt.releases.oids import oid_index, plain_oid, system_name, system_oid
+from smt.releases.registry import Registry, version_key
 from smt.store.releases import ReleaseInfo
 from smt.svs.xml import DescribedValueSet, OutConcept, is_oid
 from smt.terminology.context import ResourceContext

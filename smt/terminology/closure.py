@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from smt.catalogue.registry import Registry
 from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import UnknownClosureTable
+from smt.releases.registry import Registry
 from smt.terminology.codesystem import require_concept, stored
 
 SCHEMA = """

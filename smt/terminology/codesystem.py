@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.factory import stored_provider
 from smt.codesystems.lookup import LookupResult
 from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import NotFound, UnknownCode, UnknownCodeSystem
 from smt.index.reader import CodeSystemIndex, ConceptRecord, SubsumptionOutcome
+from smt.releases.registry import Registry, normalise_system
 from smt.store.releases import ReleaseInfo
 
 # -- resolution ---------------------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.factory import implicit_value_set, memory_provider, stored_provider
 from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import SupplementNotFound, UnknownCodeSystem, UnknownValueSet
+from smt.releases.registry import Registry, normalise_system
 from smt.terminology.supplements import apply as apply_supplements
 from smt.terminology.supplements import is_supplement
 from smt.terminology.versions import VersionRules, select_version, split_canonical

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from smt.catalogue.registry import Registry
 from smt.codesystems import factory
+from smt.releases.registry import Registry
 from smt.terminology.replaced_by import replaced_by_map
 
 

@@ -15,11 +15,11 @@ import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs, quote
 
-from smt.catalogue.registry import Registry, normalise_system
 from smt.codesystems.factory import stored_provider
 from smt.codesystems.provider import Replacement
 from smt.errors import NotFound
 from smt.model import REPLACED_BY, STATUS_REASON
+from smt.releases.registry import Registry, normalise_system
 from smt.store.releases import ReleaseInfo
 from smt.terminology.retirement import curated_notes, curated_state
 

@@ -33,13 +33,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from smt.alignments.extensions import GENERATED_COMMENT, slot_url
-from smt.catalogue.registry import Registry, normalise_system, version_key
 from smt.codesystems.factory import stored_provider
 from smt.codesystems.lookup import LookupProperty, LookupResult, property_filter
 from smt.codesystems.provider import CodeSystemProvider, Replacement
 from smt.errors import NotFound
 from smt.index.reader import ConceptRecord
 from smt.model import REPLACED_BY, RETIREMENT_DATE, STATUS_REASON, Coding
+from smt.releases.registry import Registry, normalise_system, version_key
 from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import Issue
 

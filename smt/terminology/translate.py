@@ -28,8 +28,8 @@ import orjson
 from smt.alignments.curies import canonical_system
 from smt.alignments.model import MapRow, canonical, map_rows, scope_uri
 from smt.alignments.vocab import NEGATIVE, R5_RELATIONSHIP_TO_EQUIVALENCE, inverse_equivalence
-from smt.catalogue.registry import Registry
 from smt.codesystems.factory import implicit_map_urls, provider_class
+from smt.releases.registry import Registry
 from smt.store.releases import RESOURCE, ReleaseInfo
 from smt.terminology.implicit_maps import implicit_concept_map
 

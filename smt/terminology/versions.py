@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from smt.catalogue.registry import version_key
 from smt.errors import VersionNotAllowed
+from smt.releases.registry import version_key
 
 
 def split_canonical(value: str) -> tuple[str, str | None]:

@@ -127,8 +127,8 @@ def test_without_cim10_codes_are_kept_as_written_with_a_warning() -> None:
 
 def test_ranges_expand_against_cim10(home: Path, tmp_path: Path) -> None:
     from loaders.cisp2_cim10 import CodeSet
-    from smt.catalogue.loader_context import code_table
-    from smt.catalogue.registry import Registry
+    from smt.releases.loader_context import code_table
+    from smt.releases.registry import Registry
 
     table = tmp_path / "ranges.csv"
     table.write_text("cod,nome,icd10\nD70,Infecção,A00-A03; A09\nX99,Outra,Z99.9-Z99.9\n", encoding="utf-8")

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.codesystems.cim10 import MemoryCim10, StoredCim10
 from smt.codesystems.factory import memory_provider, provider_class, stored_provider
 from smt.codesystems.memory import MemoryCodeSystem
@@ -21,6 +20,7 @@ from smt.codesystems.snomed.provider import MemorySnomed, StoredSnomed
 from smt.codesystems.stored import StoredCodeSystem
 from smt.compile import writable_store
 from smt.config import SAMPLES_DIR, data_dir
+from smt.releases.registry import Registry
 
 SUBSET = data_dir() / "snomed-sample" / "hl7-tx-ecosystem-subset-INT-20250909"
 SCT_VERSION = "http://snomed.info/xsct/31000003106/version/20250909"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.config import data_dir
 from smt.errors import TooCostly, UnknownCode
+from smt.releases.registry import Registry
 from smt.terminology.codesystem import lookup
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.expand import ExpandOptions, expand

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders.snomed import load
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.index.reader import CodeSystemIndex
+from smt.releases.registry import Registry
 from smt.terminology.codesystem import resolve
 from tests.loaders.test_loader_snomed import SUBSET
 

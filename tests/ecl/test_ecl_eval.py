@@ -11,12 +11,12 @@ import orjson
 import pytest
 
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.config import data_dir
 from smt.ecl import EclError, EclSyntaxError, EclUnknownConcept, EclUnsupported, evaluate, parse
 from smt.ecl.index_backend import IndexBackend, backend_for
 from smt.index.reader import CodeSystemIndex
+from smt.releases.registry import Registry
 
 SUBSET = data_dir() / "snomed-sample" / "hl7-tx-ecosystem-subset-INT-20250909"
 SUITE = data_dir() / "fhir-tx-tests" / "hl7-tx-ecosystem-ig" / "tests"

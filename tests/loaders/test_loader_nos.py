@@ -16,14 +16,14 @@ from typer.testing import CliRunner
 
 from loaders import loader_names
 from loaders.nos import load, scan
-from smt.catalogue.loader_context import loader_context
-from smt.catalogue.registry import Registry
 from smt.catalogue.terminologies import load_catalogue, url_for_oid
 from smt.cli import app
 from smt.compile import writable_store
 from smt.errors import LoadError, ReleaseExists
 from smt.model import CodeSystemRelease, Concept, ResourceRelease
 from smt.quality import enforce
+from smt.releases.loader_context import loader_context
+from smt.releases.registry import Registry
 from tests.fhir_validation import assert_valid_fhir
 from tests.store.test_store import snapshot
 

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 from loaders import run_loader
 from loaders.snomed import load
 from loaders.snomed_sctid import invalid_sctids, verhoeff_ok, with_check_digits
-from smt.catalogue.registry import Registry, equivalent_version
 from smt.cli import app
 from smt.compile import writable_store
 from smt.errors import LoadError, NotFound
 from smt.index.reader import CodeSystemIndex
+from smt.releases.registry import Registry, equivalent_version
 from tests.factories import write_rf2
 from tests.store.test_store import snapshot
 

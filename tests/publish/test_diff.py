@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from loaders.cim10 import load as load_cim10
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.config import data_dir
 from smt.index.build import build_index
@@ -22,6 +21,7 @@ from smt.model import CodeSystemRelease, Concept, ConceptProperty, Designation, 
 from smt.publish.changes import diff_releases
 from smt.publish.diff import CHANGE_TYPES, Change, Member, diff_code_system_files, diff_members, summary
 from smt.publish.members import value_set_members
+from smt.releases.registry import Registry
 
 NOMENSLAND = data_dir() / "cim10" / "nomensland"
 MULTI_YEAR = NOMENSLAND / "cim10_fr_pmsi_2015-2020.json.gz"

@@ -11,12 +11,12 @@ import pytest
 
 from fhir_api import results
 from fhir_api.codesystem_resource import code_system
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.index.reader import CodeSystemIndex, DesignationRecord
 from smt.model import Coding
 from smt.publish import codesystem_json as fhir_json
 from smt.publish import fhir_export
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import CodeSystemVersion
 from tests.terminology.test_engine_codesystem import demo_release

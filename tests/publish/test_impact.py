@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from fhir_api.app import create_app
-from smt.catalogue.registry import Registry, normalise_system
 from smt.compile import writable_store
 from smt.model import CodeSystemRelease, Concept, ConceptStatus, ResourceRelease
+from smt.releases.registry import Registry, normalise_system
 from smt.svs.xml import parse_xml, read_svs
 from tests.clients import curator_client
 from tests.fhir_validation import assert_valid_fhir

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from fhir_api.app import create_app
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.model import Concept, Designation
+from smt.releases.registry import Registry
 from smt.search import abbreviations, analysis
 from smt.search.build import code_key
 from smt.search.highlight import edit_distance, highlight

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
+from smt.releases.registry import Registry
 from smt.store.rdf import RdfStore
 from tests.factories import make_release
 

@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from fhir_api.app import create_app
 from loaders import run_loader
-from smt.catalogue.registry import Registry
 from smt.cli import app
 from smt.compile import writable_store
 from smt.config import SAMPLES_DIR
 from smt.errors import ArtefactOutdated
 from smt.model import Designation
+from smt.releases.registry import Registry
 from smt.store.releases import MANIFEST, ReleaseInfo
 from tests.factories import make_release
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from smt.catalogue.registry import Registry
 from smt.compile import writable_store
 from smt.errors import QualityError, ReleaseExists
 from smt.model import Concept
+from smt.releases.registry import Registry
 from smt.store.rdf import RdfStore
 from tests.factories import make_release
 

@@ -19,10 +19,10 @@ from lxml import etree
 
 from fhir_api.app import create_app
 from loaders.nos import load
-from smt.catalogue.loader_context import loader_context
-from smt.catalogue.registry import Registry
 from smt.catalogue.terminologies import load_catalogue
 from smt.compile import writable_store
+from smt.releases.loader_context import loader_context
+from smt.releases.registry import Registry
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "nos"
 NS = {"svs": "urn:ihe:iti:svs:2008", "env": "http://www.w3.org/2003/05/soap-envelope"}

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from smt.catalogue.registry import Registry
 from smt.catalogue.terminologies import CatalogueEntry, load_catalogue
 from smt.codesystems import factory
 from smt.codesystems.languages import language_preferences
@@ -18,6 +17,7 @@ from smt.compile import writable_store
 from smt.errors import UnknownCode, UnknownCodeSystem
 from smt.formats.cim10_codes import dotted_code
 from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef
+from smt.releases.registry import Registry
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodingInput, ValidationResult
 from smt.terminology.context import ResourceContext

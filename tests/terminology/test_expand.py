@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from smt.catalogue.registry import Registry
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
 from smt.compile import writable_store
@@ -20,6 +19,7 @@ from smt.errors import (
     VersionNotAllowed,
 )
 from smt.formats.fhir_json import codesystem_release, resource_release
+from smt.releases.registry import Registry
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand import filters
 from smt.terminology.expand.expand import Compose, ExpandOptions, expand, iter_entries, listed_codes

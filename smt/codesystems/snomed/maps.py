@@ -18,10 +18,10 @@ import sqlite3
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
-from smt.catalogue.registry import Registry
 from smt.codesystems.snomed import SNOMED_URL
 from smt.errors import NotFound
 from smt.index.reader import CodeSystemIndex, RefsetRecord
+from smt.releases.registry import Registry
 
 SNOMED_MAP_EXT = "https://smt.esante.gouv.fr/fhir/StructureDefinition/snomed-map-"
 MAP_FIELDS = ("mapGroup", "mapPriority", "mapRule", "mapAdvice", "correlationId", "mapCategoryId")

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from smt.catalogue.registry import Registry
 from smt.codesystems.lookup import LookupResult
 from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider, ExpressionCheck, Replacement
@@ -31,6 +30,7 @@ from smt.ecl import EclError, evaluate
 from smt.ecl.index_backend import IndexBackend, backend_for
 from smt.errors import SmtError
 from smt.index.reader import ConceptRecord, DesignationRecord, SubsumptionOutcome
+from smt.releases.registry import Registry
 
 
 class SnomedRules(CodeSystemProvider):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from smt.catalogue.oids import resolve_system_oid
-from smt.catalogue.registry import Registry
 from smt.errors import NotFound
 from smt.model import CodeTable
+from smt.releases.oids import resolve_system_oid
+from smt.releases.registry import Registry
 
 
 def code_table(registry: Registry, url: str) -> CodeTable | None:

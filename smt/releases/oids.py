@@ -11,8 +11,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 
-from smt.catalogue.registry import Registry, version_key
 from smt.catalogue.terminologies import load_catalogue, oid_for_url, plain_oid, url_for_oid
+from smt.releases.registry import Registry, version_key
 from smt.store.releases import ReleaseInfo
 
 _INDEXES: weakref.WeakKeyDictionary[Registry, tuple[list[ReleaseInfo], OidIndex]] = weakref.WeakKeyDictionary()
