@@ -135,9 +135,10 @@ async def _subsumes(request: Request, params: OperationParams, registry: Registr
     code_b = tx.code_b or coding_b.code
     system, version = _target(registry, instance, tx.system or coding_a.system or coding_b.system,
                               tx.version or coding_a.version or coding_b.version)
-    for name, value in (("codeA", code_a), ("codeB", code_b)):
-        if not value:
-            raise MissingParameter(f"$subsumes needs {name} (or coding{name[-1]})", name)
+    if not code_a:
+        raise MissingParameter("$subsumes needs codeA (or codingA)", "codeA")
+    if not code_b:
+        raise MissingParameter("$subsumes needs codeB (or codingB)", "codeB")
     if not system:
         raise MissingParameter("$subsumes needs the code system (parameter 'system' or the codings')", "system")
     if written_as_expression(code_a) or written_as_expression(code_b):  # normal forms: a few ms at scale

@@ -81,15 +81,18 @@ def _endpoint(handler: Handler, resolve: Resolver, instance_id: Callable[..., An
         async def endpoint_on_loop(request: Request, params: OperationParams = Depends(read_params),
                                    registry: Registry = Depends(get_registry),
                                    resource_id: str | None = Depends(instance_id)) -> Response:
-            return await handler(request, params, registry, None if resource_id is None
-                                 else resolve(registry, resource_id))
+            answer = handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
+            return await answer if inspect.isawaitable(answer) else answer
 
         return endpoint_on_loop
 
     def endpoint(request: Request, params: OperationParams = Depends(read_params),
                  registry: Registry = Depends(get_registry),
                  resource_id: str | None = Depends(instance_id)) -> Response:
-        return handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
+        answer = handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
+        if inspect.isawaitable(answer):  # a coroutine function takes the branch above
+            raise TypeError(f"{handler!r} returned an awaitable from a plain function")
+        return answer
 
     return endpoint
 

@@ -93,7 +93,8 @@ def install_error_handlers(app: FastAPI) -> None:
             text = f"Method {request.method} is not supported on {request.url.path}"
         else:
             text = str(exc.detail)
-        return outcome_response(request, exc.status_code, code, text, headers=exc.headers)
+        return outcome_response(request, exc.status_code, code, text,
+                                headers=dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -70,8 +71,10 @@ SEARCH_PARAMETERS = [
 """The parameters every terminology resource type answers (R4 "conformance" search parameters)."""
 
 RESULT_PARAMETERS = frozenset({"_count", "_offset", "_sort", "_summary", "_elements", "_format", "_pretty"})
-_MODIFIERS = {"string": {None, "contains", "exact"}, "token": {None, "not"}, "uri": {None, "below", "above"},
-              "date": {None}, "text": {None}, "special": {None}}
+_MODIFIERS: dict[str, set[str | None]] = {
+    "string": {None, "contains", "exact"}, "token": {None, "not"}, "uri": {None, "below", "above"},
+    "date": {None}, "text": {None}, "special": {None},
+}
 _TEXT_FIELDS = ("name", "title", "description")
 _SORTABLE = frozenset({"_id", "url", "version", "name", "title", "status", "publisher", "date"})
 
@@ -253,12 +256,16 @@ def sort_keys(params: OperationParams) -> tuple[list[str], list[str]]:
     return known, [f"_sort={k}" for k in keys if k.lstrip("-") not in _SORTABLE]
 
 
+def _sort_key(name: str, candidate: Candidate) -> str:
+    return fold(candidate.fields[name][0])
+
+
 def _sorted(found: list[Candidate], keys: list[str]) -> list[Candidate]:
     for key in reversed(keys):
         name = key.lstrip("-")
         present = [c for c in found if c.fields.get(name)]
         absent = [c for c in found if not c.fields.get(name)]
-        present.sort(key=lambda c, n=name: fold(c.fields[n][0]), reverse=key.startswith("-"))
+        present.sort(key=partial(_sort_key, name), reverse=key.startswith("-"))
         found = present + absent  # missing values last, whatever the direction
     return found
 

@@ -6,6 +6,8 @@ cross-version extensions, so the JSON stays valid R4 and R5 clients read them ba
 
 from __future__ import annotations
 
+from typing import Any
+
 from fhir_api.answers import MESSAGE_ID_EXTENSION
 from fhir_api.results import coding_json, typed_value
 from smt.errors import TX_ISSUE_TYPE
@@ -95,7 +97,7 @@ def expansion_value_set(expansion: Expansion, tx: TxParameters, resource_id: str
         body["offset"] = expansion.offset
     if parameter:
         body["parameter"] = parameter
-    extensions = [{"url": EXT_EXPANSION_PROPERTY, "extension": [
+    extensions: list[dict[str, Any]] = [{"url": EXT_EXPANSION_PROPERTY, "extension": [
         {"url": "code", "valueCode": code}, *([{"url": "uri", "valueUri": uri}] if uri else [])]}
         for code, uri in expansion.properties]
     if expansion.used_fragments:

@@ -116,7 +116,7 @@ def _split_years(table: Table, version: str | None) -> dict[str, list[Entry]]:
     if table.entries and table.entries[0].year is not None:
         years: dict[str, list[Entry]] = {}
         for item in table.entries:
-            years.setdefault(item.year, []).append(item)
+            years.setdefault(item.year or "", []).append(item)
         if version is None:
             return dict(sorted(years.items()))
         if version not in years:

@@ -133,7 +133,8 @@ def _json_rows(path: Path, data: bytes) -> dict[Row, int]:
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             raise LoadError(f"record {number}: expected a JSON object", file=str(path))
-        values = tuple(str(record.get(key) or "").strip() for key in _KEYS)
+        chapter, chapter_label, block, block_label, anseqta = (str(record.get(key) or "").strip() for key in _KEYS)
+        values: Row = (chapter, chapter_label, block, block_label, anseqta)
         for key, value in zip(_KEYS, values, strict=True):
             if not value:
                 raise LoadError(f"record {number}: missing value", file=str(path), field=key)

@@ -247,6 +247,8 @@ def _component_concept(chapter: str, component: str, row: Row) -> Concept:
 def _rubric_concept(row: Row) -> Concept:
     code, chapter, component = (row.fields[k] for k in ("code", "chapter", "component"))
     number = _process_number(code) if component == PROCESS_COMPONENT else COMPONENT_NUMBERS[component]
+    if number is None:  # refused when the rows were checked; kept for the type
+        raise row.error(f"process code '{code}' outside -30…-69", field="code")
     return Concept(
         code=code, display=row.fields["label_fr"], designations=_labels(row, ("fr", "nl")),
         properties=[

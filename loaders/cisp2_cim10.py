@@ -42,6 +42,7 @@ from smt.formats.cim10_codes import dotted_code
 from smt.model import CodeTable, ResourceRelease
 
 MAP_URL = "https://smt.esante.gouv.fr/fhir/ConceptMap/cisp2-cim10"
+PUBLISHER = "SMT (d'après WONCA ICPC-2e v4.4)"
 DEFAULT_VERSION = "2015-03-27"
 REQUIRED_COLUMNS = ("cod", "icd10")
 LISTED = "semapv:ManualMappingCuration"
@@ -231,14 +232,14 @@ def build_release(links: list[Link], cim10: CodeSet | None, cisp2: CodeSet | Non
                    "ICPC-2e v4.4 (WONCA ; version ACSS du 2015-03-27), alignés sur la CIM-10 FR.")
     resource = {
         "resourceType": "ConceptMap", "url": MAP_URL, "version": version, "name": "Cisp2Cim10", "title": title,
-        "status": "active", "date": "2015-03-27", "publisher": "SMT (d'après WONCA ICPC-2e v4.4)",
+        "status": "active", "date": "2015-03-27", "publisher": PUBLISHER,
         "description": description, "copyright": source.copyright, "group": [group],
     }
     targets = sum(len(t) for t in plan.targets.values())
     unknown = sum(not t.known for ts in plan.targets.values() for t in ts.values())
     return ResourceRelease(
         kind="ConceptMap", url=MAP_URL, version=version, name="Cisp2Cim10", title=title, resource=resource,
-        publisher=resource["publisher"], copyright=source.copyright, date="2015-03-27", description=description,
+        publisher=PUBLISHER, copyright=source.copyright, date="2015-03-27", description=description,
         warnings=plan.warnings,
         stats={"rubrics": len(links), "targets": targets, "derived": derived, "unknown_targets": unknown},
     )

@@ -36,7 +36,7 @@ from loaders.snomed_tables import release_tables
 from loaders.sources import source_file
 from smt.catalogue.terminologies import catalogue_section, entry
 from smt.errors import LoadError
-from smt.model import CodeSystemRelease, Concept, PropertyDef, Release
+from smt.model import CodeSystemRelease, Concept, PropertyDef, PropertyType, Release
 
 CATALOGUE_KEY = "snomed"
 FIELD = "http://snomed.info/field/"
@@ -144,7 +144,7 @@ def build_release(path: Path, files: list[Rf2File], concepts: pl.DataFrame, vers
 
 def attribute_properties(concepts: list[Concept], displays: dict[str, str]) -> list[PropertyDef]:
     """One property per attribute used in a relationship or concrete value (code = attribute SCTID)."""
-    kinds: dict[str, str] = {}
+    kinds: dict[str, PropertyType] = {}
     for concept in concepts:
         for prop in concept.properties:
             if prop.code[0].isdigit():

@@ -28,7 +28,16 @@ from loaders.nos_names import (
 )
 from loaders.nos_retirement import add_retirement, retirement_declarations
 from smt.errors import LoadError
-from smt.model import CodeSystemRelease, Coding, Concept, ConceptProperty, Designation, PropertyDef, ResourceRelease
+from smt.model import (
+    CodeSystemRelease,
+    Coding,
+    Concept,
+    ConceptProperty,
+    Designation,
+    PropertyDef,
+    ReleaseStatus,
+    ResourceRelease,
+)
 from smt.svs.xml import SvsConcept, SvsValueSet, is_oid
 
 PUBLISHER = "ANS"
@@ -104,7 +113,8 @@ def _tre_concept(concept: SvsConcept, code: str, where: str) -> Concept:
 
 def code_system_release(vs: SvsValueSet, file: Path, version: str | None) -> SvsResult:
     """A TRE as a CodeSystem release (URL and version per ``loaders.nos_names``)."""
-    where, warnings = str(file), []
+    where = str(file)
+    warnings: list[str] = []
     url_fichier = vs.attrs.get("urlFichier", "").strip()
     name = table_name(url_fichier, vs.display_name, file)
     if not url_fichier:
@@ -190,7 +200,8 @@ def _effective_period(vs: SvsValueSet) -> list[dict]:
 
 def value_set_release(vs: SvsValueSet, file: Path, version: str | None) -> SvsResult:
     """A JDV as a ValueSet release whose includes name their systems ``urn:oid:<oid>`` (resolved later)."""
-    where, warnings = str(file), []
+    where = str(file)
+    warnings: list[str] = []
     url, resource_id, name = _value_set_identity(vs, file, warnings)
     includes = _includes(vs, where, warnings)
     if not includes:
@@ -198,7 +209,7 @@ def value_set_release(vs: SvsValueSet, file: Path, version: str | None) -> SvsRe
     release_version = _version(vs, where, version)
     description = vs.attrs.get("description", "").strip() or None
     title = description or vs.display_name.strip().removesuffix(".tabs") or name
-    status = "retired" if ended(vs.attrs.get("dateFin")) else "active"
+    status: ReleaseStatus = "retired" if ended(vs.attrs.get("dateFin")) else "active"
     date = fhir_datetime(vs.attrs.get("dateMaj")) or vs.attrs.get("revisionDate", "").strip() or None
     resource: dict = {"resourceType": "ValueSet", "id": resource_id, "language": "fr-FR"}
     if extension := _effective_period(vs):

@@ -81,7 +81,7 @@ def _extension_key(url: str) -> str:
 
 def _row(item: MapRow, curies: _Curies, sssom_born: bool) -> dict[str, str]:
     slots = {slot: "|".join(str(v) for v in values) for slot, values in item.slots.items()}
-    row: dict[str, str] = {"subject_id": slots.pop("subject_id", None)
+    row: dict[str, str] = {"subject_id": slots.pop("subject_id", "")
                            or curies.curie(item.source_system, item.source_code)}
     if "subject_label" in slots:
         row["subject_label"] = slots.pop("subject_label")

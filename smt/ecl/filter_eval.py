@@ -62,10 +62,10 @@ class FilterEvaluator:
             return {c.id for c in facts if all(t(c) for t in tests)}
         if block.kind == "description":
             rows = self.ev.optional("descriptions", "description filters")(ids)
-            tests = [self.description_test(f) for f in block.filters]
+            description_tests = [self.description_test(f) for f in block.filters]
             if not any(isinstance(f, ast.ActiveFilter) for f in block.filters):
-                tests.append(lambda d: d.active)
-            return {d.concept for d in rows if all(t(d) for t in tests)}
+                description_tests.append(lambda d: d.active)
+            return {d.concept for d in rows if all(t(d) for t in description_tests)}
         raise EclEvaluationError("member filters apply to '^' only")
 
     # -- shared -------------------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ class FilterEvaluator:
         common = self._common(item)
         if common is not None:
             return common
-        equal = item.op == "="  # type: ignore[union-attr]
+        equal = item.op == "="
         if isinstance(item, ast.TermFilter):
             match = term_matcher(item.terms)
             return lambda d: match(d.term) == equal

@@ -80,7 +80,7 @@ class FilterParser:
             c.pos += 1
             for suffix in ("MIN", "MOD", "MAX"):
                 if c.accept_keyword(suffix):
-                    profile = suffix  # type: ignore[assignment]
+                    profile = suffix
                     break
             else:
                 raise c.error("MIN", "MOD", "MAX")

@@ -125,7 +125,8 @@ class IndexBackend:
 
     def _where(self, types: Collection[int] | None, column: str | None = None,
                ids: Collection[int] | None = None) -> tuple[str, list[object]]:
-        clauses, args = ["characteristic = ?"], [self.characteristic]
+        clauses: list[str] = ["characteristic = ?"]
+        args: list[object] = [self.characteristic]
         if types is None:
             clauses.append("type != ?")
             args.append(self.is_a)

@@ -87,7 +87,7 @@ class Parser:
         for word in ("AND", "OR", "MINUS"):
             if c.keyword_ahead(word):
                 c.pos += len(word)
-                return word  # type: ignore[return-value]
+                return word
         return None
 
     def dotted(self, subject: ast.SubExpression) -> ast.Dotted:
@@ -330,7 +330,7 @@ class Parser:
                 if operator in ("<", ">") and c.char(1) in "<>!":
                     break
                 c.pos += len(operator)
-                return operator  # type: ignore[return-value]
+                return operator
         raise c.error("'='", "'!='", "'<'", "'<='", "'>'", "'>='")
 
     def attribute_value(self) -> ast.SubExpression | ast.ConcreteValue:

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from smt.ecl import ast
 
@@ -37,16 +38,23 @@ def wild_regex(raw: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
+def _matches_wild(pattern: re.Pattern[str], text: str) -> bool:
+    return pattern.fullmatch(fold(text)) is not None
+
+
+def _prefixes_match_text(wanted: list[str], text: str) -> bool:
+    return _prefixes_match(wanted, _words(text))
+
+
 def term_matcher(terms: tuple[ast.SearchTerm, ...]) -> Callable[[str], bool]:
     """A predicate true for a description term that matches any of ``terms``."""
     checks: list[Callable[[str], bool]] = []
     for term in terms:
         if term.kind == "wild":
             pattern = wild_regex(term.text)
-            checks.append(lambda text, p=pattern: p.fullmatch(fold(text)) is not None)
+            checks.append(partial(_matches_wild, pattern))
         else:
-            wanted = _words(term.text)
-            checks.append(lambda text, w=wanted: _prefixes_match(w, _words(text)))
+            checks.append(partial(_prefixes_match_text, _words(term.text)))
     return lambda text: any(check(text) for check in checks)
 
 

@@ -79,9 +79,9 @@ class XmlReader:
     def _fill(self, target: dict, element: etree._Element, type_name: str, where: str) -> None:
         slots = self.definitions.slots(type_name)
         for name in self.definitions.attributes.get(type_name, ()):
-            value = element.get(name)
-            if value is not None:
-                target[name] = value
+            attribute = element.get(name)
+            if attribute is not None:
+                target[name] = attribute
         for child in element:
             name = "div" if child.tag == _XHTML_DIV else _local(child, where)
             slot = slots.get(name)
@@ -95,7 +95,7 @@ class XmlReader:
                 inner = list(child)
                 if len(inner) != 1:
                     raise XmlReadError(f"{path}: must hold exactly one resource")
-                value: dict = self._resource(inner[0], path)
+                value = self._resource(inner[0], path)
             else:
                 value = {}
                 self._fill(value, child, slot.type, path)

@@ -44,7 +44,8 @@ class Publication:
     impact: ImpactReport | None = None
 
 
-def _el(parent: etree._Element, tag: str, text: str | None = None, ns: str = ATOM, **attrs: str) -> etree._Element:
+def _el(parent: etree._Element, tag: str, text: str | None = None, ns: str = ATOM, **attrs: str | None
+        ) -> etree._Element:
     element = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         element.text = text

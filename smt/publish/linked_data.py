@@ -45,7 +45,7 @@ class View:
         """The statements without their graphs (merged across versions, duplicates removed)."""
         return list(dict.fromkeys(q.triple for q in self.quads))
 
-    def values(self, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    def values(self, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
         subject = ox.NamedNode(self.iri)
         found = [q.object for q in self.quads if q.subject == subject and q.predicate.value == predicate]
         return list(dict.fromkeys(found))
@@ -54,7 +54,7 @@ class View:
 def _describe(store: ox.Store, subject: ox.NamedNode, graph: ox.NamedNode, into: list[ox.Quad]) -> None:
     """The concise bounded description of ``subject`` in ``graph``: its statements, and blank nodes' ones."""
     pending: list[ox.NamedNode | ox.BlankNode] = [subject]
-    seen = {subject}
+    seen: set[ox.NamedNode | ox.BlankNode] = {subject}
     while pending:
         for statement in store.quads_for_pattern(pending.pop(), None, None, graph):
             into.append(statement)
@@ -97,6 +97,9 @@ def view(rdf_path: Path, registry: Registry, iri: str, version: str | None = Non
             _describe(store, subject, graph, quads)
             for link in store.quads_for_pattern(None, _BROADER, subject, graph):
                 child = link.subject
+                if not isinstance(child, ox.NamedNode):
+                    continue
                 label = next(store.quads_for_pattern(child, ox.NamedNode(SKOS + "prefLabel"), None, graph), None)
-                narrower.setdefault(child.value, label.object.value if label else None)
+                text = label.object.value if label and isinstance(label.object, ox.Literal) else None
+                narrower.setdefault(child.value, text)
     return View(iri, releases, chosen, quads, sorted(narrower.items()))

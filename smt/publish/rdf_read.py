@@ -75,4 +75,4 @@ def dump_graph(path: Path, graph: str, syntax: RdfSyntax, target: Path) -> None:
 def serialize(triples: list[ox.Triple] | list[ox.Quad], syntax: RdfSyntax) -> bytes:
     """Triples (or quads, for a dataset syntax) in ``syntax``."""
     prefixes = PREFIXES if syntax.format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else None
-    return ox.serialize(triples, format=syntax.format, prefixes=prefixes)
+    return ox.serialize(triples, format=syntax.format, prefixes=prefixes) or b""  # no output file: the bytes

@@ -239,7 +239,7 @@ class QueryBuilder:
             bonuses.append(self._const(Query.term_set_query(self.schema, "key", expanded), EXPANDED_TERM))
         if cheap[0] and len(self.words) >= 2:
             first = self.words[0].position
-            words = [(w.position - first, w.text) for w in self.words]
+            words: list[str | tuple[int, str]] = [(w.position - first, w.text) for w in self.words]
             bonuses.append(self._const(Query.phrase_query(self.schema, "plain", words, PHRASE_SLOP), PHRASE))
         for expansion, ok in zip(self.expansion_phrases(), cheap[1:], strict=True):
             if ok:

@@ -15,7 +15,7 @@ PREFIX = f"{SNOMED_URL}?fhir_vs"
 
 def is_implicit(url: str | None) -> bool:
     """Whether ``url`` (possibly with a trailing ``|version``) is a SNOMED CT implicit value set URL."""
-    return bool(url) and (url == PREFIX or url.startswith(PREFIX + "="))
+    return url is not None and (url == PREFIX or url.startswith(PREFIX + "="))
 
 
 def _filter(query: str) -> tuple[dict | None, str, str]:

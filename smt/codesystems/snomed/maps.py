@@ -77,9 +77,9 @@ def _target(index: CodeSystemIndex, fields: dict, kind: str, refset: str) -> dic
                   for name in MAP_FIELDS if fields.get(name) not in (None, "")]
     if extensions:
         item["extension"] = extensions
-    code = fields.get("mapTarget")
-    if code:
-        item["code"] = code
+    target = fields.get("mapTarget")
+    if target:
+        item["code"] = target
         item["equivalence"] = CORRELATION_EQUIVALENCE.get(str(fields.get("correlationId")), "relatedto")
     else:
         item["equivalence"] = "unmatched"

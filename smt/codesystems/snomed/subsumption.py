@@ -86,7 +86,8 @@ class _Subsumption:
         """The concept's inferred attributes (is-a aside): ungrouped ones, then each role group."""
         if concept_id not in self._inferred:
             _, grouped = inferred_definition(self.index, concept_id)
-            self._inferred[concept_id] = (grouped.pop(0, []), [grouped[n] for n in sorted(grouped)])
+            ungrouped: list[Pair] = list(grouped.pop(0, []))
+            self._inferred[concept_id] = (ungrouped, [list[Pair](grouped[n]) for n in sorted(grouped)])
         return self._inferred[concept_id]
 
     # -- normal forms ---------------------------------------------------------------------------------------

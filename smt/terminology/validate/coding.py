@@ -143,9 +143,9 @@ def _concept_status(provider: CodeSystemProvider, concept: ConceptRecord, result
             text = f"The concept '{concept.code}' is valid but is not active"
             issues.append(Issue("error", "business-rule", "code-rule", text, issue_path(where, "code")))
             member = False
-    status = next((str(p.value) for p in provider.properties(concept) if p.code == "status"), None)
-    if concept.active and status in ("deprecated", "withdrawn"):
-        result.status = status
-        text = f"The concept '{concept.code}' is {status} and its use should be reviewed"
+    declared = next((str(p.value) for p in provider.properties(concept) if p.code == "status"), None)
+    if concept.active and declared in ("deprecated", "withdrawn"):
+        result.status = declared
+        text = f"The concept '{concept.code}' is {declared} and its use should be reviewed"
         issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code"))
     return member

@@ -60,7 +60,7 @@ def _display_issue(given: str, valid: list[str], provider: CodeSystemProvider, c
     if requested and in_language:
         pairs = in_language
     else:
-        pairs = [(concept.display, own or "")] + [(d.value, d.language or "")
+        pairs = [(concept.display or "", own or "")] + [(d.value, d.language or "")
                                                   for d in provider.designations(concept)]
         pairs = [(v, lang) for v, lang in pairs if v in valid]
     choices = list(dict.fromkeys(pairs))
