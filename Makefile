@@ -22,15 +22,17 @@ run: install
 	$(BIN)/smt load-samples
 	$(BIN)/smt serve --host $(HOST) --port $(PORT)
 
-## Lint, check the layers, then run the whole test suite (real data read from SMT_DATA_DIR).
+## Lint, check the layers and the types, then run the whole test suite (real data read from SMT_DATA_DIR).
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install
 	@echo "Benchmarks are separate scripts, each documented in benchmarks/README.md, e.g.:"; echo "  $(BIN)/python -m benchmarks.load_cim10"; $(BIN)/python -m benchmarks.load_cim10

@@ -32,6 +32,16 @@ STATIC_CANDIDATES = 200
 TYPO_LENGTH = 6
 
 
+def concept_ordinals(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[int]:
+    """The ``concept`` fast field (every document has one) of the documents at ``addresses``, in order."""
+    return [int(value or 0) for value in searcher.fast_field_values("concept", addresses)]
+
+
+def hit_count(result: tantivy.SearchResult) -> int:
+    """How many documents matched (tantivy counts them by default)."""
+    return int(result.count)  # type: ignore[attr-defined]  # tantivy's stub omits SearchResult.count
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Best-scoring term of one concept (``concept`` is the concept's ordinal in its release)."""
@@ -65,7 +75,7 @@ class SearchIndex:
     def concept_of(self, code: str) -> int | None:
         """Ordinal of the concept with this code ("E11.9", "e119"), or None."""
         hits = self.searcher.search(Query.term_query(self.index.schema, "code_key", code_key(code)), 1).hits
-        return self.searcher.fast_field_values("concept", [hits[0][1]])[0] if hits else None
+        return concept_ordinals(self.searcher, [hits[0][1]])[0] if hits else None
 
     def subtree(self, code: str, concepts: CodeSystemIndex) -> tantivy.Query:
         """Restriction to a concept and its descendants (from the compiled index's closure table)."""
@@ -104,7 +114,7 @@ class SearchIndex:
         return self._collect(query, limit, within, mode) if query is not None else Matches([], 0, mode)
 
     def _by_static_rank(self, builder: QueryBuilder, mode: str, limit: int, within: tantivy.Query | None,
-                        phrase: bool) -> Matches:
+                        phrase: bool | tuple[bool, ...]) -> Matches:
         """Broad query: take the matching terms with the best static weight (displays, short terms), then rank
         their concepts with the full query. Scoring every match would cost far more."""
         matching, query = builder.build(mode, bonuses=False), builder.build(mode, None, phrase)
@@ -115,12 +125,12 @@ class SearchIndex:
         fetch = self._bounded(max(STATIC_CANDIDATES, 4 * limit))
         result = self.searcher.search(matching, fetch, order_by_field="weight")
         addresses = [address for _, address in result.hits]
-        concepts = list(dict.fromkeys(self.searcher.fast_field_values("concept", addresses))) if addresses else []
+        concepts = list(dict.fromkeys(concept_ordinals(self.searcher, addresses))) if addresses else []
         if not concepts:
             return Matches([], 0, mode)
         found = self._collect(query, limit, self.concepts_query(concepts), mode)
-        if result.count > len(result.hits):
-            found.total = max(found.total, round(result.count * len(concepts) / len(result.hits)))
+        if hit_count(result) > len(result.hits):
+            found.total = max(found.total, round(hit_count(result) * len(concepts) / len(result.hits)))
         return found
 
     def _collect(self, query: tantivy.Query, limit: int, within: tantivy.Query | None, mode: str) -> Matches:
@@ -130,17 +140,17 @@ class SearchIndex:
         while True:
             result = self.searcher.search(query, fetch, weight_by_field="weight")
             addresses = [address for _, address in result.hits]
-            concepts = self.searcher.fast_field_values("concept", addresses) if addresses else []
+            concepts = concept_ordinals(self.searcher, addresses) if addresses else []
             best: dict[int, Match] = {}
             for (score, address), concept in zip(result.hits, concepts, strict=True):
                 if concept not in best:
                     best[concept] = Match(score, concept, address)
-            complete = result.count <= fetch
+            complete = hit_count(result) <= fetch
             if complete or len(best) >= limit:
                 break
             fetch = self._bounded(fetch * 4)
         # beyond what was fetched, the number of concepts is estimated from the documents fetched
-        total = len(best) if complete else max(len(best), round(result.count * len(best) / len(result.hits)))
+        total = len(best) if complete else max(len(best), round(hit_count(result) * len(best) / len(result.hits)))
         return Matches(list(best.values())[:limit], total, mode)
 
     def _bounded(self, fetch: int) -> int:
@@ -163,7 +173,7 @@ class SearchIndex:
     def stored_term(self, address: tantivy.DocAddress) -> tuple[str, str]:
         """The matched term and its language."""
         doc = self.searcher.doc(address)
-        return doc.get_first("plain"), doc.get_first("lang")
+        return str(doc.get_first("plain") or ""), str(doc.get_first("lang") or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,10 +261,10 @@ def matching_concept_ids(search_dir: Path, text: str) -> set[int] | None:
     if index is None or query is None:
         return None
     result = index.searcher.search(query, 1000)
-    if result.count > len(result.hits):
-        result = index.searcher.search(query, result.count)
+    if hit_count(result) > len(result.hits):
+        result = index.searcher.search(query, hit_count(result))
     addresses = [address for _, address in result.hits]
-    return set(index.searcher.fast_field_values("concept", addresses)) if addresses else set()
+    return set(concept_ordinals(index.searcher, addresses)) if addresses else set()
 
 
 def forget_except(live: set[Path]) -> None:
