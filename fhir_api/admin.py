@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -44,13 +45,24 @@ def _report(info: ReleaseInfo) -> dict:
             "status": info.status, "count": info.count, "warnings": info.warnings}
 
 
-def _store_all(request: Request, principal: Principal, releases: list[Release], status: str) -> list[ReleaseInfo]:
+Progress = Callable[[str], None]
+"""Told each stage of a load: ``reading`` (the loader runs), ``checking`` (quality gate), ``storing``."""
+
+
+def _no_progress(stage: str) -> None:
+    return None
+
+
+def _store_all(request: Request, principal: Principal, releases: list[Release],
+               status: str, progress: Progress = _no_progress) -> list[ReleaseInfo]:
     """Authorise, quality-check every release, then store them (all checks pass before anything is written)."""
+    progress("checking")
     for release in releases:
         authorise(request, principal, release.publisher)
         enforce(release)
+    progress("storing")
     writer: ReleaseStore = request.app.state.writer  # the store with this SMT's compile step (create_app)
-    return [writer.load(r, status=status, agent=principal.subject) for r in releases]
+    return writer.load_many(releases, status=status, agent=principal.subject)
 
 
 @router.post("/releases", status_code=201)
@@ -59,22 +71,37 @@ def upload_release(request: Request, file: UploadFile = File(...), loader: str =
                    principal: Principal = Depends(require_writer),
                    registry: Registry = Depends(get_registry)) -> Response:
     """Load an uploaded source file as draft release(s); answers each release's quality report."""
+    folder = Path(tempfile.mkdtemp(prefix="smt-upload-"))
+    try:
+        target = save_upload(file, folder)
+        stored = load_source(request, registry, principal, target, loader, version, status)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return fhir_json(request, {"releases": [_report(info) for info in stored]}, status=201)
+
+
+def save_upload(file: UploadFile, folder: Path) -> Path:
+    """The uploaded file written into ``folder`` (413 when over ``SMT_MAX_REQUEST_BYTES``)."""
+    target = folder / Path(file.filename or "upload").name
+    with target.open("wb") as out:
+        shutil.copyfileobj(file.file, out, length=1 << 20)
+    if target.stat().st_size > max_request_bytes():
+        raise FhirError(413, "too-costly", "uploaded file over the size limit")
+    return target
+
+
+def load_source(request: Request, registry: Registry, principal: Principal, source: Path, loader: str,
+                version: str | None, status: str, progress: Progress = _no_progress) -> list[ReleaseInfo]:
+    """Run ``loader`` on an uploaded source file (a zip is unpacked) and store what it yields, after the quality
+    gate: the write path of ``POST /releases`` and of the curator console. Raises ``FhirError`` or the SMT error
+    of the loader, the quality gate or the store (``fhir_api.answers`` gives their status)."""
     if loader not in loader_names():
         raise FhirError(400, "invalid", f"unknown loader '{loader}'; known loaders: {', '.join(loader_names())}")
     if status not in STATUSES:
         raise FhirError(400, "invalid", f"status must be one of {', '.join(STATUSES)}")
-    folder = Path(tempfile.mkdtemp(prefix="smt-upload-"))
-    try:
-        target = folder / Path(file.filename or "upload").name
-        with target.open("wb") as out:
-            shutil.copyfileobj(file.file, out, length=1 << 20)
-        if target.stat().st_size > max_request_bytes():
-            raise FhirError(413, "too-costly", "uploaded file over the size limit")
-        releases = list(run_loader(loader, _unpacked(target), version=version, context=loader_context(registry)))
-        stored = _store_all(request, principal, releases, status)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return fhir_json(request, {"releases": [_report(info) for info in stored]}, status=201)
+    progress("reading")
+    releases = list(run_loader(loader, _unpacked(source), version=version, context=loader_context(registry)))
+    return _store_all(request, principal, releases, status, progress)
 
 
 def _unpacked(upload: Path) -> Path:
@@ -115,14 +142,20 @@ async def create_resource(request: Request, principal: Principal = Depends(requi
                           registry: Registry = Depends(get_registry)) -> Response:
     """A CodeSystem, ValueSet or ConceptMap resource becomes a new draft release."""
     resource_type = _resource_type(request)
-    resource = _body(request, await request.body(), resource_type)
-    if not resource.get("version"):
-        raise FhirError(422, "required", f"{resource_type}.version is required: each release is one version")
-    release = release_from_resource(resource, f"{resource_type} in request")
-    info = _store_all(request, principal, [release], "draft")[0]
+    info = store_resource(request, registry, principal, _body(request, await request.body(), resource_type))
     location = f"{str(request.base_url).rstrip('/')}/fhir/{resource_type}/{info.id}"
     body = operation_outcome(issue("informational", f"created draft release {info.id}", severity="information"))
     return fhir_json(request, body, status=201, headers={"Location": location})
+
+
+def store_resource(request: Request, registry: Registry, principal: Principal, resource: dict) -> ReleaseInfo:
+    """A CodeSystem, ValueSet or ConceptMap resource stored as a new draft release (authorised, quality-checked):
+    the write path of ``POST /fhir/{type}`` and of the value-set composer. Raises ``FhirError`` or an SMT error."""
+    resource_type = str(resource.get("resourceType"))
+    if not resource.get("version"):
+        raise FhirError(422, "required", f"{resource_type}.version is required: each release is one version")
+    release = release_from_resource(resource, f"{resource_type} in request")
+    return _store_all(request, principal, [release], "draft")[0]
 
 
 async def update_status(request: Request, release_id: str,

@@ -31,6 +31,7 @@ from fhir_api.search import router as search_router
 from fhir_api.security import install_security
 from fhir_api.svs import router as svs_router
 from fhir_api.transport import install_transport
+from fhir_api.ui import install_ui
 from smt.compile import writable_store
 from smt.config import smt_home
 from smt.releases.registry import Registry
@@ -38,7 +39,7 @@ from smt.releases.registry import Registry
 
 def create_app(home: Path | None = None) -> FastAPI:
     """A FHIR R4 terminology API over the store at ``home`` (default ``smt_home()``)."""
-    app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__)
+    app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__, docs_url=None, redoc_url=None)
     app.state.registry = Registry(home or smt_home())
     app.state.writer = writable_store(home or smt_home())  # the write routes' store, with this SMT's compile step
     install_error_handlers(app)
@@ -60,6 +61,7 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.include_router(sparql.router)  # read-only SPARQL 1.1 endpoint /sparql
     app.include_router(linked_data.router)  # /concept?iri=, /id/{path}
     app.include_router(health.router)  # GET /health
+    install_ui(app)  # the web interface: /, /find, /terminologies, /valuesets, /composer, /console, /docs
     app.include_router(admin.router)  # writes (bearer token): last, so that reads and operations match first
     install_error_docs(app)  # no FastAPI 422 where the app answers 400
     return app

@@ -96,13 +96,20 @@ def _value_set(registry: Registry, ctx: ResourceContext, tx: TxParameters,
 # -- $expand ------------------------------------------------------------------------------------------------
 
 
-def _expand(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
+def expansion_answer(request: Request, params: OperationParams, registry: Registry,
+                     resource_id: str | None = None) -> dict:
+    """The expanded ValueSet of one ``$expand`` call (raises engine errors); the web interface's value set pages
+    and composer answer with exactly this."""
     tx = tx_parameters(params)
     tx.refuse_unsupported("expand")
     ctx = request_context(registry, tx)
     vs, rid = _value_set(registry, ctx, tx, resource_id)
     options = tx.expand_options(vs, max_expansion(request, tx.limit), request.headers.get("accept-language"))
-    return fhir_json(request, expansion_value_set(expand(vs, ctx, options), tx, rid))
+    return expansion_value_set(expand(vs, ctx, options), tx, rid)
+
+
+def _expand(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
+    return fhir_json(request, expansion_answer(request, params, registry, resource_id))
 
 
 operation_routes(router, "/$expand", _expand, names=("expand_type", "expand_instance"), result="ValueSet",

@@ -1,0 +1,74 @@
+"""Comparing two versions of a code system or value set (``smt.publish.changes.diff_releases``): the report
+filtered by change type and text, paged, with links to its CSV and JSON exports (``GET /releases/diff``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fhir_api.ui import resources
+from fhir_api.ui.concept_links import concept_path
+from smt.releases.registry import Registry
+from smt.publish.changes import DiffReport, diff_releases
+from smt.publish.diff import CHANGE_TYPES, Change
+from smt.publish.links import diff_path
+from smt.search import analysis
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    change: Change
+    href: str | None
+    """The concept's page in the version where it exists (the newer one unless it was removed)."""
+
+    @property
+    def before(self) -> str:
+        return _text(self.change.old)
+
+    @property
+    def after(self) -> str:
+        return _text(self.change.new)
+
+
+def _text(value: str | list[str] | None) -> str:
+    if value is None:
+        return ""
+    return ", ".join(value) if isinstance(value, list) else value
+
+
+@dataclass(slots=True)
+class Comparison:
+    report: DiffReport
+    rows: list[ChangeRow]
+    matching: int
+    exports: dict[str, str]
+
+
+def _matches(change: Change, kind: str | None, words: list[str]) -> bool:
+    if kind and change.type != kind:
+        return False
+    if not words:
+        return True
+    text = " ".join(analysis.fold(w) for w in " ".join(
+        [change.code, change.display or "", _text(change.old), _text(change.new)]).split())
+    return all(word in text for word in words)
+
+
+def compare(registry: Registry, resource: resources.Resource, old: str, new: str, kind: str | None = None,
+            text: str = "", page: int = 1) -> Comparison:
+    """The changes from version ``old`` to ``new`` (``SmtError`` when a version is unknown), one page of them
+    after the filters."""
+    report = diff_releases(registry, resource.url, old, new)
+    words = [analysis.fold(w) for w in text.split()]
+    kept = [c for c in report.changes if _matches(c, kind if kind in CHANGE_TYPES else None, words)]
+    start = (page - 1) * PAGE_SIZE
+    rows = [ChangeRow(c, _href(resource, c, old, new)) for c in kept[start:start + PAGE_SIZE]]
+    exports = {fmt: diff_path(resource.url, old, new, fmt) for fmt in ("csv", "json")}
+    return Comparison(report, rows, len(kept), exports)
+
+
+def _href(resource: resources.Resource, change: Change, old: str, new: str) -> str | None:
+    if resource.kind != "CodeSystem":
+        return None
+    return concept_path(resource, change.code, old if change.type == "removed" else new)
