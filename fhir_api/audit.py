@@ -48,6 +48,7 @@ def audit_event(record: AuditRecord) -> dict:
         "recorded": record.recorded,
         "outcome": "0",
         "agent": [{"who": {"display": record.agent}, "requestor": True}],
+        **({"purposeOfEvent": [{"text": record.reason}]} if record.reason else {}),
         "source": {"observer": {"display": "SMT terminology server"}},
         "entity": [entity],
     }

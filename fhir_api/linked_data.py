@@ -2,9 +2,11 @@
 
 ``GET /concept?iri=<IRI>[&version=<v>|all][&format=…]`` answers the IRI's description: Turtle, JSON-LD,
 N-Triples, RDF/XML (the default version's statements, one version's, or all versions' merged), TriG and
-N-Quads (named graphs kept), or an HTML page. ``GET /id/{path}`` serves IRIs under the configured base
-(``SMT_LINKED_DATA_BASE``, default ``http://data.esante.gouv.fr/``): the IRI names a concept, not a
-document, so it answers ``303 See Other`` to its description at ``/concept``.
+N-Quads (named graphs kept), or HTML: for a concept of a served code system, ``303 See Other`` to its page in
+the web interface (``/terminologies/{key}/concepts/{code}``), else a small page. ``GET /id/{path}`` serves
+IRIs under the configured base (``SMT_LINKED_DATA_BASE``, default ``http://data.esante.gouv.fr/``): the IRI
+names a concept, not a document, so it answers ``303 See Other`` to its description at ``/concept`` (to the
+concept's page directly when a browser asks for HTML).
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
 from fhir_api.error_docs import detail_responses
 from fhir_api.releases import conditional
+<<<<<<< HEAD
+=======
+from fhir_api.ui.concept_links import page_for_iri
+from smt.releases.registry import Registry
+>>>>>>> ade9b9c (Curator console (sign-in with the write API's tokens, upload with progress, quality report, comparison with the active version, publish/retire with a reason, audit trail); concept IRIs answered in HTML with the concept page; audit records keep a reason)
 from smt.errors import RdfUnavailable
 from smt.publish.concept_html import concept_href, render
 from smt.publish.conneg import negotiate
 from smt.publish.http_cache import Validators, file_time
-from smt.publish.linked_data import View, id_base, view
+from smt.publish.linked_data import ALL_VERSIONS, View, id_base, view
 from smt.publish.rdf_read import DATASET_SYNTAXES, RDF_SYNTAXES, serialize
 from smt.releases.registry import Registry
 from smt.store.releases import MANIFEST
@@ -64,13 +71,21 @@ def _validators(found: View, media_type: str) -> Validators:
     return Validators(f'"{hashlib.sha256(tag.encode()).hexdigest()[:32]}"', modified)
 
 
+def _concept_page(registry: Registry, iri: str, version: str | None) -> Response | None:
+    """A browser asking for a concept IRI in HTML gets the concept's page of the web interface."""
+    page = page_for_iri(registry, iri, version) if version != ALL_VERSIONS else None
+    return RedirectResponse(page, status_code=303, headers={"Vary": "Accept"}) if page else None
+
+
 @router.get("/concept", responses=detail_responses(404, 406, 503))
 def concept(request: Request, iri: Annotated[str, Query(max_length=MAX_IRI)],
             version: Annotated[str | None, Query(max_length=MAX_IRI)] = None,
             fmt: Annotated[str | None, Query(alias="format", max_length=MAX_IRI)] = None) -> Response:
-    """The description of ``iri`` in the negotiated format."""
+    """The description of ``iri`` in the negotiated format (HTML: the concept's page when it is a concept)."""
     media_type = _media_type(request, fmt)
     registry = visible_registry(request)
+    if media_type == HTML and (page := _concept_page(registry, iri, version)) is not None:
+        return page
     found = _view(registry, iri, version)
     if found is None:
         suffix = f" in version {version}" if version else ""
@@ -93,6 +108,10 @@ def dereference(path: str, request: Request) -> Response:
     """An IRI under the linked-data base: 303 to its description (404 when nothing describes it)."""
     iri = id_base() + path
     registry = visible_registry(request)
+    fmt = request.query_params.get("format")
+    if _media_type(request, fmt) == HTML and (page := _concept_page(registry, iri, request.query_params.get(
+            "version"))) is not None:
+        return page
     found = _view(registry, iri, request.query_params.get("version"))
     if found is None:
         raise HTTPException(404, f"no release served here describes <{iri}>")

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from fhir_api.ui import composer, concepts, docs, home, search, terminologies, valuesets
+from fhir_api.ui import composer, concepts, console, docs, home, search, terminologies, valuesets
 from fhir_api.ui.pages import install_page_errors
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -22,5 +22,5 @@ def install_ui(app: FastAPI) -> None:
     """Mount the static files and the page routes (before the API's catch-all write routes)."""
     install_page_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (composer, concepts, docs, home, search, terminologies, valuesets):
+    for module in (composer, concepts, console, docs, home, search, terminologies, valuesets):
         app.include_router(module.router)

@@ -3,11 +3,17 @@ filtered by change type and text, paged, with links to its CSV and JSON exports 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from fhir_api.ui import resources
 from fhir_api.ui.concept_links import concept_path
+<<<<<<< HEAD
 from smt.releases.registry import Registry
+=======
+from smt.releases.registry import Registry
+from smt.errors import SmtError
+>>>>>>> ade9b9c (Curator console (sign-in with the write API's tokens, upload with progress, quality report, comparison with the active version, publish/retire with a reason, audit trail); concept IRIs answered in HTML with the concept page; audit records keep a reason)
 from smt.publish.changes import DiffReport, diff_releases
 from smt.publish.diff import CHANGE_TYPES, Change
 from smt.publish.links import diff_path
@@ -72,3 +78,28 @@ def _href(resource: resources.Resource, change: Change, old: str, new: str) -> s
     if resource.kind != "CodeSystem":
         return None
     return concept_path(resource, change.code, old if change.type == "removed" else new)
+
+
+_warming: set[tuple[str, str, str]] = set()
+_warming_lock = threading.Lock()
+
+
+def warm(registry: Registry, url: str, old: str, new: str) -> None:
+    """Compute the diff of two versions in the background (kept by ``smt.publish.changes``' cache), so that the
+    comparison a page offers by default is ready when the visitor asks for it."""
+    key = (url, old, new)
+    with _warming_lock:
+        if key in _warming:
+            return
+        _warming.add(key)
+
+    def run() -> None:
+        try:
+            diff_releases(registry, url, old, new)
+        except SmtError:
+            pass
+        finally:
+            with _warming_lock:
+                _warming.discard(key)
+
+    threading.Thread(target=run, name="smt-diff-warm", daemon=True).start()

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from starlette.requests import Request
 
 from fhir_api.ui import resources
-from fhir_api.ui.compare import PAGE_SIZE, compare
+from fhir_api.ui.compare import PAGE_SIZE, compare, warm
 from fhir_api.ui.concept_view import children_nodes
 from fhir_api.ui.concepts import code_system
 from fhir_api.ui.errors import PageError
@@ -39,6 +39,8 @@ def terminology(request: Request, key: str) -> HTMLResponse:
     resource, release = code_system(registry, key, None)
     meta = registry.index(release).meta
     roots = children_nodes(registry, resource, release, None)
+    if len(resource.releases) > 1:
+        warm(registry, resource.url, resource.releases[-2].version, resource.releases[-1].version)
     return render(request, "terminology.html", {
         "resource": resource, "meta": meta, "rows": release_rows(resource), "roots": roots[:MAX_ROOTS],
         "more_roots": max(0, len(roots) - MAX_ROOTS),

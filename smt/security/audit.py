@@ -16,7 +16,8 @@ AUDIT_FILE = "audit.jsonl"
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
-    """One write: ``action`` is create, update or delete; ``before``/``after`` summarise the release."""
+    """One write: ``action`` is create, update or delete; ``before``/``after`` summarise the release;
+    ``reason`` is the curator's (publish or retire with a reason)."""
 
     action: str
     agent: str
@@ -26,6 +27,7 @@ class AuditRecord:
     kind: str
     before: dict | None = None
     after: dict | None = None
+    reason: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     recorded: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 

@@ -328,15 +328,16 @@ class ReleaseStore:
         rdf.drop_release(info.id)
 
     def _record(self, action: str, agent: str | None, info: ReleaseInfo, before: dict | None,
-                after: dict | None) -> None:
-        self._record_all(action, agent, [(info, before, after)])
+                after: dict | None, reason: str | None = None) -> None:
+        self._record_all(action, agent, [(info, before, after)], reason)
 
     def _record_all(self, action: str, agent: str | None,
-                    changes: builtins.list[tuple[ReleaseInfo, dict | None, dict | None]]) -> None:
+                    changes: builtins.list[tuple[ReleaseInfo, dict | None, dict | None]],
+                    reason: str | None = None) -> None:
         who = agent or local_agent()
         self.audit.append(*(
             AuditRecord(action=action, agent=who, release_id=info.id, url=info.url, version=info.version,
-                        kind=info.kind, before=before, after=after)
+                        kind=info.kind, before=before, after=after, reason=reason)
             for info, before, after in changes))
 
     def load(self, release: Release, status: str | None = None, agent: str | None = None, *,
@@ -486,8 +487,10 @@ class ReleaseStore:
         except Exception:  # the original error is the one to report; the next write's reconcile finishes this
             log.debug("could not drop the graphs of an interrupted load yet", exc_info=True)
 
-    def set_status(self, release: str, status: str, agent: str | None = None) -> ReleaseInfo:
-        """Change a release's status (draft → active → retired) in the registry and its manifest."""
+    def set_status(self, release: str, status: str, agent: str | None = None,
+                   reason: str | None = None) -> ReleaseInfo:
+        """Change a release's status (draft → active → retired) in the registry and its manifest; ``reason``
+        is kept in the audit record."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         with self._write_lock():
@@ -499,7 +502,7 @@ class ReleaseStore:
             _write_json_atomic(info.path / MANIFEST, manifest)
             self._bump()
             after = self.get(release)
-            self._record("update", agent, after, _summary(info), _summary(after))
+            self._record("update", agent, after, _summary(info), _summary(after), reason)
         return after
 
     def remove(self, release: str, agent: str | None = None) -> ReleaseInfo:
