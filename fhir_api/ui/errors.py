@@ -7,12 +7,12 @@ from __future__ import annotations
 class PageError(Exception):
     """A page that cannot be shown: ``status`` and a message key of the catalogue (with its values)."""
 
-    def __init__(self, status: int, key: str, **values: object) -> None:
-        super().__init__(key)
+    def __init__(self, status: int, message: str, /, **values: object) -> None:
+        super().__init__(message)
         self.status = status
-        self.key = key
+        self.message = message
         self.values = values
 
 
-def not_found(key: str = "error.not_found", **values: object) -> PageError:
-    return PageError(404, key, **values)
+def not_found(message: str = "error.not_found", /, **values: object) -> PageError:
+    return PageError(404, message, **values)

@@ -57,13 +57,13 @@ class Translator:
         self.language = language
         self._messages = catalogue(language)
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         text = self._messages.get(key)
         if text is None:
             return key
         return text.format(**values) if values else text
 
-    def has(self, key: str) -> bool:
+    def has(self, key: str, /) -> bool:
         return key in self._messages
 
     def number(self, value: int | float) -> str:

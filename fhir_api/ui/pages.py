@@ -79,7 +79,7 @@ def install_page_errors(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def page_error(request: Request, exc: PageError) -> Response:
-        return render(request, "error.html", {"status": exc.status, "key": exc.key, "values": exc.values},
+        return render(request, "error.html", {"status": exc.status, "message": exc.message, "values": exc.values},
                       status=exc.status)
 
 

@@ -6,7 +6,7 @@
     url: target.getAttribute("data-openapi-url"),
     dom_id: "#swagger-ui",
     validatorUrl: null,
-    deepLinking: true,
+    deepLinking: false,
     layout: "BaseLayout",
     presets: [SwaggerUIBundle.presets.apis],
     showExtensions: true,

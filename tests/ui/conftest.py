@@ -1,0 +1,45 @@
+"""Fixtures of the browser tests: the CIM-10 store (built once per session), a server over it, Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.ui.browser import Server, Visit, chromium_path, launch
+from tests.ui.stores import build_cim10_store, shared_store
+
+
+@pytest.fixture(scope="session")
+def cim10_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """CIM-10 2015–2021, NOS, CISP-2 and the CISP-2 → CIM-10 map (shared by the xdist workers)."""
+    root = tmp_path_factory.getbasetemp().parent / "ui-stores"
+    return shared_store(root, "cim10", lambda home: build_cim10_store(shared_data, home))
+
+
+@pytest.fixture(scope="session")
+def cim10_server(cim10_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(cim10_home, tmp_path_factory.mktemp("server") / "uvicorn.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if chromium_path() is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def visit(browser: Browser, cim10_server: Server) -> Iterator[Visit]:
+    """A fresh browser context on the CIM-10 server; fails the test if a page asked another host."""
+    opened = Visit.open(browser, cim10_server.base)
+    yield opened
+    opened.close()
+    assert opened.foreign == [], f"requests to other hosts: {opened.foreign}"
