@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.ui.browser import Server, Visit, chromium_path, launch
 from tests.ui.stores import build_cim10_store, shared_store
+
+
+expect.set_options(timeout=20_000)  # a loaded CI machine: pages stay well under a second when it is not
 
 
 @pytest.fixture(scope="session")

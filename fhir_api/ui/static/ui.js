@@ -17,6 +17,15 @@
       .finally(function () { holder.removeAttribute("aria-busy"); });
   }, true);
 
+  // A choice that changes the rest of the form (the composer's terminology) reloads the whole page.
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field && field.matches && field.matches("[data-smt-submit]") && field.form) {
+      event.stopPropagation();
+      field.form.requestSubmit();
+    }
+  }, true);
+
   // Keep the address bar in step with live-updated forms (htmx swaps), so the URL stays pasteable.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-smt-live]");
