@@ -8,19 +8,32 @@ and every request a page makes stays on this server.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from fhir_api.ui import composer, concepts, console, docs, home, search, terminologies, valuesets
 from fhir_api.ui.pages import install_page_errors
 
 STATIC_DIR = Path(__file__).parent / "static"
+STATIC_MAX_AGE = 86400
+"""Seconds a browser keeps a static file before revalidating it (``ETag``/``Last-Modified`` then apply)."""
+
+
+class CachedStaticFiles(StaticFiles):
+    """``StaticFiles`` whose answers say how long a browser may reuse them without asking."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.setdefault("Cache-Control", f"public, max-age={STATIC_MAX_AGE}")
+        return response
 
 
 def install_ui(app: FastAPI) -> None:
     """Mount the static files and the page routes (before the API's catch-all write routes)."""
     install_page_errors(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     for module in (composer, concepts, console, docs, home, search, terminologies, valuesets):
         app.include_router(module.router)

@@ -85,21 +85,18 @@ _warming_lock = threading.Lock()
 
 
 def warm(registry: Registry, url: str, old: str, new: str) -> None:
-    """Compute the diff of two versions in the background (kept by ``smt.publish.changes``' cache), so that the
-    comparison a page offers by default is ready when the visitor asks for it."""
+    """Compute the diff of two versions (kept by ``smt.publish.changes``' cache), so that the comparison a page
+    offers by default is ready when the visitor asks for it: run it as the page's background task (after the
+    answer is sent). Concurrent calls for the same pair compute it once."""
     key = (url, old, new)
     with _warming_lock:
         if key in _warming:
             return
         _warming.add(key)
-
-    def run() -> None:
-        try:
-            diff_releases(registry, url, old, new)
-        except SmtError:
-            pass
-        finally:
-            with _warming_lock:
-                _warming.discard(key)
-
-    threading.Thread(target=run, name="smt-diff-warm", daemon=True).start()
+    try:
+        diff_releases(registry, url, old, new)
+    except SmtError:
+        pass
+    finally:
+        with _warming_lock:
+            _warming.discard(key)

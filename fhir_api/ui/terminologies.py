@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 
 from fhir_api.ui import resources
@@ -39,14 +40,16 @@ def terminology(request: Request, key: str) -> HTMLResponse:
     resource, release = code_system(registry, key, None)
     meta = registry.index(release).meta
     roots = children_nodes(registry, resource, release, None)
-    if len(resource.releases) > 1:
-        warm(registry, resource.url, resource.releases[-2].version, resource.releases[-1].version)
-    return render(request, "terminology.html", {
+    response = render(request, "terminology.html", {
         "resource": resource, "meta": meta, "rows": release_rows(resource), "roots": roots[:MAX_ROOTS],
         "more_roots": max(0, len(roots) - MAX_ROOTS),
         "changes_links": [(info.version, changes_path(resource.url, info.version, 0, 1000))
                           for info in reversed(resource.releases[:-1])],
     })
+    if len(resource.releases) > 1:  # the comparison the page offers by default, computed once it is sent
+        response.background = BackgroundTask(warm, registry, resource.url, resource.releases[-2].version,
+                                             resource.releases[-1].version)
+    return response
 
 
 @router.get("/terminologies/{key}/compare", response_class=HTMLResponse)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,14 +12,14 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from tests.ui.browser import Server, Visit, chromium_path, launch
 from tests.ui.stores import build_cim10_store, shared_store
 
-
 expect.set_options(timeout=20_000)  # a loaded CI machine: pages stay well under a second when it is not
 
 
 @pytest.fixture(scope="session")
 def cim10_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """CIM-10 2015–2021, NOS, CISP-2 and the CISP-2 → CIM-10 map (shared by the xdist workers)."""
-    root = tmp_path_factory.getbasetemp().parent / "ui-stores"
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "ui-stores"  # this session's
     return shared_store(root, "cim10", lambda home: build_cim10_store(shared_data, home))
 
 
