@@ -13,11 +13,6 @@ from fhir_api.params import OperationParams, Value
 from fhir_api.valueset import expansion_answer, validation_answer
 from smt.releases.registry import Registry
 from smt.errors import SmtError
-from smt.terminology.context import UnknownValueSet
-from smt.terminology.errors import ValueSetError
-from smt.terminology.versions import VersionNotAllowed
-
-ENGINE_ERRORS = (ValueSetError, UnknownValueSet, VersionNotAllowed, SmtError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +62,7 @@ def expansion_page(request: Request, registry: Registry, *, resource_id: str | N
         items.append(("filter", text))
     try:
         body = expansion_answer(request, OperationParams(items), registry, resource_id)
-    except (*ENGINE_ERRORS, FhirError) as exc:
+    except (SmtError, FhirError) as exc:
         return ExpansionPage(error=_error_text(exc))
     expansion = body.get("expansion", {})
     return ExpansionPage(expansion.get("total", 0), expansion.get("offset", offset),
@@ -87,7 +82,7 @@ def check_code(request: Request, registry: Registry, value_set: dict, system: st
     params = OperationParams([("valueSet", {"resource": value_set}), ("system", system), ("code", code)])
     try:
         answer = validation_answer(request, params, registry)
-    except (*ENGINE_ERRORS, FhirError) as exc:
+    except (SmtError, FhirError) as exc:
         return CodeCheck(code, None, _error_text(exc), None)
     values = {p["name"]: next((v for k, v in p.items() if k.startswith("value")), None)
               for p in answer.get("parameter", [])}

@@ -16,7 +16,8 @@ from starlette.requests import Request
 
 from fhir_api.ui.errors import PageError
 from smt.releases.registry import Registry
-from smt.security.auth import Authenticator, AuthError, Principal
+from smt.errors import AuthError
+from smt.security.auth import Authenticator, Principal
 
 TOKEN_COOKIE = "smt_session"
 CSRF_COOKIE = "smt_csrf"
