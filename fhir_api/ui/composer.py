@@ -85,8 +85,8 @@ def composer(request: Request, check: Annotated[str, Query(max_length=100)] = ""
         "checked": checked, "check": check, "find": find, "found": found, "saved": saved,
         "code_systems": resources.resources(registry, "CodeSystem"), "kinds": composition.KINDS,
         "rules": [*state.rules, composition.Rule("include", "codes", "")],
-        "properties": [p["code"] for p in registry.index(chosen.release(state.version)).meta.get("properties", [])]
-        if chosen else [],
+        "properties": [p["code"] for p in registry.index(chosen.release(state.version) or chosen.default).meta.get(
+            "properties", [])] if chosen else [],
         "downloads": {name: f"/composer/{name}?{urlencode(base)}" for name in
                       ("valueset.json", "expansion.json", "svs.xml")},
         "page": page, "pages": -(-expansion.total // PAGE_SIZE) if expansion else 0,

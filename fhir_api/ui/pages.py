@@ -40,7 +40,7 @@ def query(params: Mapping[str, object] | None = None, **more: object) -> str:
     return "?" + urlencode(items) if items else ""
 
 
-def _switch_links(request: Request, language: str) -> list[dict[str, str]]:
+def _switch_links(request: Request, language: str) -> list[dict[str, object]]:
     """The language switch: the same page in each language."""
     links = []
     for other in LANGUAGES:

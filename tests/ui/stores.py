@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +25,7 @@ READY = "store-ready"
 
 
 @contextmanager
-def _home(home: Path) -> object:
+def _home(home: Path) -> Iterator[None]:
     """``SMT_HOME`` set to ``home`` (the CISP-2 → CIM-10 loader reads the CIM-10 release from the store)."""
     before = os.environ.get("SMT_HOME")
     os.environ["SMT_HOME"] = str(home)

@@ -16,6 +16,7 @@ from fhir_api.ui.composition import Composition, Rule, parse, value_set
 from fhir_api.ui.i18n import catalogue
 from fhir_api.ui.pages import TEMPLATES_DIR
 from fhir_api.ui.resources import resources
+from smt.catalogue.registry import Registry
 from smt.model import ResourceRelease
 from smt.store.releases import ReleaseStore
 from tests.terminology.test_engine_codesystem import DEMO, demo_releases
@@ -50,6 +51,10 @@ def client(home: Path) -> Iterator[TestClient]:
         app = create_app(home)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def registry_of(client: TestClient) -> Registry:
+    return client.app.state.registry  # type: ignore[attr-defined]  # the TestClient's app is our FastAPI app
 
 
 def signed_in(client: TestClient, token: str) -> TestClient:
@@ -141,7 +146,7 @@ def test_concept_iri_answers_a_browser_with_the_concept_page(client: TestClient)
 
 
 def test_resource_keys_are_unique_and_stable(client: TestClient) -> None:
-    registry = client.app.state.registry
+    registry = registry_of(client)
     keys = [r.key for r in resources(registry, "CodeSystem")] + [r.key for r in resources(registry, "ValueSet")]
     assert keys == ["Demo", "DemoAlpha"]
 
@@ -162,7 +167,7 @@ def test_session_cookie_is_http_only_and_strict(client: TestClient) -> None:
 
 
 def test_console_actions_need_a_session_and_a_csrf_token(client: TestClient) -> None:
-    draft = next(r for r in client.app.state.registry.releases() if r.version == "3.0.0")
+    draft = next(r for r in registry_of(client).releases() if r.version == "3.0.0")
     anonymous = client.post(f"/console/releases/{draft.id}/status", data={"status": "active", "reason": "x"})
     assert anonymous.status_code == 401
     admin = signed_in(client, ADMIN)
@@ -171,11 +176,11 @@ def test_console_actions_need_a_session_and_a_csrf_token(client: TestClient) -> 
     no_reason = admin.post(f"/console/releases/{draft.id}/status",
                            data={"status": "active", "reason": " ", "csrf": csrf(admin)})
     assert no_reason.status_code == 400
-    assert client.app.state.registry.store.get(draft.id).status == "draft"
+    assert registry_of(client).store.get(draft.id).status == "draft"
 
 
 def test_a_curator_of_another_publisher_sees_no_button_and_is_refused(client: TestClient) -> None:
-    draft = next(r for r in client.app.state.registry.releases() if r.version == "3.0.0")
+    draft = next(r for r in registry_of(client).releases() if r.version == "3.0.0")
     other = signed_in(client, OTHER_CURATOR)
     page = other.get(f"/console/releases/{draft.id}")
     assert page.status_code == 200
@@ -183,17 +188,17 @@ def test_a_curator_of_another_publisher_sees_no_button_and_is_refused(client: Te
     refused = other.post(f"/console/releases/{draft.id}/status",
                          data={"status": "active", "reason": "forged", "csrf": csrf(other)})
     assert refused.status_code == 403
-    assert client.app.state.registry.store.get(draft.id).status == "draft"
+    assert registry_of(client).store.get(draft.id).status == "draft"
 
 
 def test_retiring_keeps_the_reason_in_the_audit_trail(client: TestClient) -> None:
-    old = next(r for r in client.app.state.registry.releases() if r.version == "1.0.0" and r.url == DEMO)
+    old = next(r for r in registry_of(client).releases() if r.version == "1.0.0" and r.url == DEMO)
     admin = signed_in(client, ADMIN)
     done = admin.post(f"/console/releases/{old.id}/status",
                       data={"status": "retired", "reason": "remplacée par la 2.0.0", "csrf": csrf(admin)},
                       follow_redirects=False)
     assert done.status_code == 303
-    assert client.app.state.registry.store.get(old.id).status == "retired"
+    assert registry_of(client).store.get(old.id).status == "retired"
     assert "remplacée par la 2.0.0" in admin.get("/console/audit").text
     events = admin.get("/fhir/AuditEvent", params={"entity": old.id},
                        headers={"Authorization": f"Bearer {ADMIN}"}).json()
@@ -239,7 +244,7 @@ def test_composer_edits_redirect_to_the_new_address(client: TestClient) -> None:
 
 
 def test_composer_value_set_rule_includes_another_value_set(client: TestClient) -> None:
-    registry = client.app.state.registry
+    registry = registry_of(client)
     vs = value_set(registry, Composition("Demo", "2.0.0", [Rule("include", "valueset", "DemoAlpha")]), None)
     assert vs["compose"] == {"include": [{"valueSet": [VS_URL]}]}
 
@@ -251,5 +256,5 @@ def test_composer_save_needs_a_curator(client: TestClient) -> None:
     admin = signed_in(client, ADMIN)
     saved = admin.post("/composer/save", data={**form, "csrf": csrf(admin)}, follow_redirects=False)
     assert saved.status_code == 303 and saved.headers["location"].startswith("/valuesets/")
-    stored = [r for r in client.app.state.registry.releases() if r.url == form["url"]]
+    stored = [r for r in registry_of(client).releases() if r.url == form["url"]]
     assert [(r.status, r.count) for r in stored] == [("draft", 2)]
