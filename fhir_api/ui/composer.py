@@ -101,20 +101,23 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
     return Response(body, media_type=media_type, headers=headers)
 
 
-@router.get("/composer/valueset.json")
-def download_value_set(request: Request) -> Response:
+def _composed(request: Request) -> tuple[Registry, composition.Composition, dict]:
+    """The registry, the composition of the address and its ValueSet."""
     registry = visible_registry(request)
     state, chosen = _state(registry, request.query_params)
-    vs = composition.value_set(registry, state, chosen)
+    return registry, state, composition.value_set(registry, state, chosen)
+
+
+@router.get("/composer/valueset.json")
+def download_value_set(request: Request) -> Response:
+    _, _, vs = _composed(request)
     return _download(orjson.dumps(vs, option=orjson.OPT_INDENT_2), "application/fhir+json",
                      f"ValueSet-{vs['name']}.json")
 
 
 @router.get("/composer/expansion.json")
 def download_expansion(request: Request) -> Response:
-    registry = visible_registry(request)
-    state, chosen = _state(registry, request.query_params)
-    vs = composition.value_set(registry, state, chosen)
+    registry, _, vs = _composed(request)
     expansion = expansion_page(request, registry, value_set=vs)
     if expansion.body is None:
         raise FhirError(422, "processing", expansion.error or "no expansion")
@@ -124,9 +127,7 @@ def download_expansion(request: Request) -> Response:
 
 @router.get("/composer/svs.xml")
 def download_svs(request: Request) -> Response:
-    registry = visible_registry(request)
-    state, chosen = _state(registry, request.query_params)
-    vs = composition.value_set(registry, state, chosen)
+    registry, state, vs = _composed(request)
     described = DescribedValueSet(
         id=composition.svs_oid(state, vs), display_name=vs["title"], version=vs["version"],
         concepts=svs_concepts(registry, vs), source_uri=vs["url"], status="Draft", type="Expanded")

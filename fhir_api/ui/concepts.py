@@ -19,35 +19,26 @@ from smt.store.releases import ReleaseInfo
 router = APIRouter(include_in_schema=False)
 
 
-def code_system(registry: Registry, key: str, version: str | None) -> tuple[resources.Resource, ReleaseInfo]:
-    """The code system of a page address and the release asked for (a ``PageError`` when unknown)."""
-    resource = resources.find(registry, "CodeSystem", key)
-    if resource is None:
-        raise not_found("error.no_terminology", key=key)
-    release = resource.release(version)
-    if release is None:
-        raise not_found("error.no_version", title=resource.title, version=version)
-    return resource, release
-
-
-def _concept(registry: Registry, resource: resources.Resource, release: ReleaseInfo, code: str) -> ConceptRecord:
+def _located(request: Request, key: str, code: str, version: str | None
+             ) -> tuple[Registry, resources.Resource, ReleaseInfo, ConceptRecord]:
+    """The concept of a page address in the release asked for (``PageError`` 404 when unknown)."""
+    registry = visible_registry(request)
+    resource, release = resources.located(registry, "CodeSystem", key, version)
     concept = registry.index(release).concept(code)
     if concept is None:
         raise not_found("error.no_concept", code=code, title=resource.title, version=release.version)
-    return concept
+    return registry, resource, release, concept
 
 
 @router.get("/terminologies/{key}/concepts/{code}", response_class=HTMLResponse)
 def concept(request: Request, key: str, code: str, version: str | None = None) -> HTMLResponse:
-    registry = visible_registry(request)
-    resource, release = code_system(registry, key, version)
-    page = concept_page(registry, resource, release, _concept(registry, resource, release, code))
+    registry, resource, release, found = _located(request, key, code, version)
+    page = concept_page(registry, resource, release, found)
     return render(request, "concept.html", {"page": page, "resource": resource, "release": release})
 
 
 @router.get("/terminologies/{key}/concepts/{code}/children", response_class=HTMLResponse)
 def children(request: Request, key: str, code: str, version: str | None = None) -> HTMLResponse:
-    registry = visible_registry(request)
-    resource, release = code_system(registry, key, version)
-    nodes = children_nodes(registry, resource, release, _concept(registry, resource, release, code))
+    registry, resource, release, found = _located(request, key, code, version)
+    nodes = children_nodes(registry, resource, release, found)
     return render(request, "fragments/tree.html", {"nodes": nodes, "resource": resource, "release": release})

@@ -108,22 +108,15 @@ def upload(request: Request, file: Annotated[UploadFile, File()], loader: Annota
 
 
 @router.get("/console/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: str) -> HTMLResponse:
-    require_curator(request)
-    job = _jobs(request).get(job_id)
-    if job is None:
-        raise not_found("console.no_job")
-    return render(request, "console/job.html", {"section": "console", "job": job, "stages": STAGES},
-                  private=True)
-
-
 @router.get("/console/jobs/{job_id}/progress", response_class=HTMLResponse)
-def job_progress(request: Request, job_id: str) -> HTMLResponse:
+def job_page(request: Request, job_id: str) -> HTMLResponse:
+    """A load's page, or (``…/progress``) the part of it that polling refreshes."""
     require_curator(request)
     job = _jobs(request).get(job_id)
     if job is None:
         raise not_found("console.no_job")
-    return render(request, "console/progress.html", {"job": job, "stages": STAGES}, private=True)
+    template = "console/progress.html" if request.url.path.endswith("/progress") else "console/job.html"
+    return render(request, template, {"section": "console", "job": job, "stages": STAGES}, private=True)
 
 
 def _release(registry: Registry, release_id: str) -> ReleaseInfo:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from fhir_api.ui.errors import not_found
 from smt.releases.registry import Registry, normalise_system, version_key
 from smt.catalogue.terminologies import CatalogueEntry, load_catalogue
 from smt.search import analysis
@@ -111,6 +112,21 @@ def find(registry: Registry, kind: str, key: str) -> Resource | None:
     return next((r for r in listed if r.key.lower() == wanted), None) or next(
         (r for r in listed if r.url == key.rstrip("/") or (kind == "CodeSystem" and r.url == normalise_system(key))),
         None)
+
+
+MISSING = {"CodeSystem": "error.no_terminology", "ValueSet": "error.no_value_set"}
+
+
+def located(registry: Registry, kind: str, key: str, version: str | None) -> tuple[Resource, ReleaseInfo]:
+    """The code system or value set of a page address and the release asked for (``PageError`` 404 when
+    either is unknown)."""
+    resource = find(registry, kind, key)
+    if resource is None:
+        raise not_found(MISSING[kind], key=key)
+    release = resource.release(version)
+    if release is None:
+        raise not_found("error.no_version", title=resource.title, version=version)
+    return resource, release
 
 
 def for_url(registry: Registry, kind: str, url: str) -> Resource | None:

@@ -13,7 +13,6 @@ from starlette.requests import Request
 from fhir_api.ui import resources
 from fhir_api.ui.compare import PAGE_SIZE, compare, warm
 from fhir_api.ui.concept_view import children_nodes
-from fhir_api.ui.concepts import code_system
 from fhir_api.ui.errors import PageError
 from fhir_api.ui.pages import query, render
 from fhir_api.ui.session import visible_registry
@@ -37,7 +36,7 @@ def release_rows(resource: resources.Resource) -> list[dict[str, object]]:
 @router.get("/terminologies/{key}", response_class=HTMLResponse)
 def terminology(request: Request, key: str) -> HTMLResponse:
     registry = visible_registry(request)
-    resource, release = code_system(registry, key, None)
+    resource, release = resources.located(registry, "CodeSystem", key, None)
     meta = registry.index(release).meta
     roots = children_nodes(registry, resource, release, None)
     response = render(request, "terminology.html", {
@@ -53,11 +52,14 @@ def terminology(request: Request, key: str) -> HTMLResponse:
 
 
 @router.get("/terminologies/{key}/compare", response_class=HTMLResponse)
+@router.get("/valuesets/{key}/compare", response_class=HTMLResponse)
 def compare_versions(request: Request, key: str, old: Annotated[str, Query(alias="from")] = "",
                      new: Annotated[str, Query(alias="to")] = "", change: str = "", q: str = "",
                      page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    """The comparison of two versions of a code system or (``/valuesets/…``) of a value set."""
     registry = visible_registry(request)
-    resource, _ = code_system(registry, key, None)
+    kind = "ValueSet" if request.url.path.startswith("/valuesets/") else "CodeSystem"
+    resource, _ = resources.located(registry, kind, key, None)
     return comparison_page(request, registry, resource, old, new, change, q, page)
 
 

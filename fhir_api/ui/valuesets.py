@@ -11,11 +11,10 @@ from starlette.requests import Request
 
 from fhir_api.ui import resources
 from fhir_api.ui.definition import clauses
-from fhir_api.ui.errors import not_found
 from fhir_api.ui.expansions import expansion_page
 from fhir_api.ui.pages import query, render
 from fhir_api.ui.session import visible_registry
-from fhir_api.ui.terminologies import comparison_page, release_rows
+from fhir_api.ui.terminologies import release_rows
 from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 
@@ -48,16 +47,6 @@ def value_sets(request: Request, q: Annotated[str, Query(max_length=200)] = "") 
                                               "total": len(listed)})
 
 
-def value_set(registry: Registry, key: str, version: str | None) -> tuple[resources.Resource, ReleaseInfo]:
-    resource = resources.find(registry, "ValueSet", key)
-    if resource is None:
-        raise not_found("error.no_value_set", key=key)
-    release = resource.release(version)
-    if release is None:
-        raise not_found("error.no_version", title=resource.title, version=version)
-    return resource, release
-
-
 def users_of(registry: Registry, resource: resources.Resource) -> list[resources.Resource]:
     """The value sets whose default version includes or excludes ``resource`` (any of its versions)."""
     found = []
@@ -74,7 +63,7 @@ def users_of(registry: Registry, resource: resources.Resource) -> list[resources
 def value_set_page(request: Request, key: str, version: str | None = None, filter: str = "",
                    page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     registry = visible_registry(request)
-    resource, release = value_set(registry, key, version)
+    resource, release = resources.located(registry, "ValueSet", key, version)
     definition = release.resource()
     expansion = expansion_page(request, registry, resource_id=release.id, count=PAGE_SIZE,
                                offset=(page - 1) * PAGE_SIZE, text=filter.strip() or None)
@@ -96,12 +85,3 @@ def value_set_page(request: Request, key: str, version: str | None = None, filte
             if release_oids else None,
         },
     })
-
-
-@router.get("/valuesets/{key}/compare", response_class=HTMLResponse)
-def compare_versions(request: Request, key: str, old: Annotated[str, Query(alias="from")] = "",
-                     new: Annotated[str, Query(alias="to")] = "", change: str = "", q: str = "",
-                     page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
-    registry = visible_registry(request)
-    resource, _ = value_set(registry, key, None)
-    return comparison_page(request, registry, resource, old, new, change, q, page)

@@ -16,7 +16,7 @@ from fhir_api.ui.composition import Composition, Rule, parse, value_set
 from fhir_api.ui.i18n import catalogue
 from fhir_api.ui.pages import TEMPLATES_DIR
 from fhir_api.ui.resources import resources
-from smt.catalogue.registry import Registry
+from smt.releases.registry import Registry
 from smt.model import ResourceRelease
 from smt.store.releases import ReleaseStore
 from tests.terminology.test_engine_codesystem import DEMO, demo_releases
