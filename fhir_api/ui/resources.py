@@ -9,6 +9,7 @@ share its key.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -139,17 +140,19 @@ def _folded(text: str) -> str:
     return " ".join(analysis.fold(word) for word in _WORDS.findall(text))
 
 
-def matching(listed: list[Resource], text: str) -> list[Resource]:
-    """The resources whose key, name, title, description, OIDs, URL or included code systems contain every
-    word of ``text`` (case and accents ignored)."""
+def matching(listed: list[Resource], text: str, system_titles: Mapping[str, str] | None = None) -> list[Resource]:
+    """The resources whose key, name, title, OIDs, URL or included code systems (URL, and title when
+    ``system_titles`` gives it) contain every word of ``text`` (case and accents ignored)."""
     words = [analysis.fold(w) for w in _WORDS.findall(text)]
     if not words:
         return []
     found = []
     for item in listed:
         info = item.default
+        systems = _included_systems(info)
+        titles = [system_titles[u] for u in systems if system_titles and u in system_titles]
         haystack = _folded(" ".join([item.key, item.url, info.name, info.title, item.title, *_oids(info),
-                                     *_included_systems(info)]))
+                                     *systems, *titles]))
         if all(word in haystack for word in words):
             found.append(item)
     return found
@@ -166,5 +169,5 @@ def _included_systems(info: ReleaseInfo) -> list[str]:
     if info.kind != "ValueSet":
         return []
     compose = info.resource().get("compose") or {}
-    return [str(part.get("system", "")) for key in ("include", "exclude") for part in compose.get(key, [])
-            if isinstance(part, dict)]
+    return [str(part.get("system", "")).rstrip("/") for key in ("include", "exclude")
+            for part in compose.get(key, []) if isinstance(part, dict)]

@@ -65,6 +65,7 @@ def find(request: Request, q: Annotated[str, Query(max_length=500)] = "", system
             context.update(rows=rows, total=found.total, pages=-(-found.total // PAGE_SIZE),
                            expanded=found.expanded)
         if page == 1 and not system:
-            context["matching"] = resources.matching(code_systems + resources.resources(registry, "ValueSet"), q)
+            context["matching"] = resources.matching(code_systems + resources.resources(registry, "ValueSet"), q,
+                                                     {r.url: r.title for r in code_systems})
     context["page_href"] = lambda number: "/find" + query(filters, page=number if number > 1 else None)
     return render(request, "search.html", context)

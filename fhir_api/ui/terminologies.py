@@ -21,14 +21,21 @@ from smt.errors import SmtError
 from smt.publish.diff import CHANGE_TYPES
 from smt.publish.exports import formats_for
 from smt.publish.links import changes_path, download_path, release_path
+from smt.store.releases import ReleaseInfo
 
 router = APIRouter(include_in_schema=False)
 MAX_ROOTS = 200
 
 
-def release_rows(resource: resources.Resource) -> list[dict[str, object]]:
-    """Each version, newest first, with its downloads (every format the server offers for it)."""
-    return [{"info": info, "manifest": release_path(info.id),
+def release_date(registry: Registry, info: ReleaseInfo) -> str | None:
+    """The date a release gives itself (its code system's or value set's ``date``), as ``YYYY-MM-DD``."""
+    date = registry.index(info).meta.get("date") if info.kind == "CodeSystem" else info.resource().get("date")
+    return str(date)[:10] if date else None
+
+
+def release_rows(registry: Registry, resource: resources.Resource) -> list[dict[str, object]]:
+    """Each version, newest first, with its date and downloads (every format the server offers for it)."""
+    return [{"info": info, "date": release_date(registry, info), "manifest": release_path(info.id),
              "downloads": [(fmt.name, fmt.label, download_path(info.id, fmt.name)) for fmt in formats_for(info)]}
             for info in reversed(resource.releases)]
 
@@ -40,7 +47,7 @@ def terminology(request: Request, key: str) -> HTMLResponse:
     meta = registry.index(release).meta
     roots = children_nodes(registry, resource, release, None)
     response = render(request, "terminology.html", {
-        "resource": resource, "meta": meta, "rows": release_rows(resource), "roots": roots[:MAX_ROOTS],
+        "resource": resource, "meta": meta, "rows": release_rows(registry, resource), "roots": roots[:MAX_ROOTS],
         "more_roots": max(0, len(roots) - MAX_ROOTS),
         "changes_links": [(info.version, changes_path(resource.url, info.version, 0, 1000))
                           for info in reversed(resource.releases[:-1])],

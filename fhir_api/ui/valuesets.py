@@ -39,8 +39,9 @@ def _systems(info: ReleaseInfo, code_systems: dict[str, resources.Resource]) -> 
 def value_sets(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
     registry = visible_registry(request)
     listed = resources.resources(registry, "ValueSet")
-    shown = resources.matching(listed, q) if q.strip() else listed
     code_systems = {r.url: r for r in resources.resources(registry, "CodeSystem")}
+    shown = resources.matching(listed, q, {url: r.title for url, r in code_systems.items()}) if q.strip() \
+        else listed
     rows = [{"item": item, "oids": oids(item.default), "systems": _systems(item.default, code_systems)}
             for item in sorted(shown, key=lambda r: r.title.lower())]
     return render(request, "valuesets.html", {"section": "valuesets", "q": q, "rows": rows,
@@ -77,7 +78,7 @@ def value_set_page(request: Request, key: str, version: str | None = None, filte
                                                   resources.resources(registry, "ValueSet")),
         "expansion": expansion, "filter": filter, "page": page, "pages": -(-expansion.total // PAGE_SIZE),
         "page_href": lambda number: resource.path + query(params, page=number if number > 1 else None),
-        "systems": by_url, "rows": release_rows(resource), "users": users_of(registry, resource),
+        "systems": by_url, "rows": release_rows(registry, resource), "users": users_of(registry, resource),
         "links": {
             "fhir": f"/fhir/ValueSet/{release.id}",
             "expand": f"/fhir/ValueSet/{release.id}/$expand",

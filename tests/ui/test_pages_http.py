@@ -258,3 +258,10 @@ def test_composer_save_needs_a_curator(client: TestClient) -> None:
     assert saved.status_code == 303 and saved.headers["location"].startswith("/valuesets/")
     stored = [r for r in registry_of(client).releases() if r.url == form["url"]]
     assert [(r.status, r.count) for r in stored] == [("draft", 2)]
+
+
+def test_value_sets_are_found_by_name_oid_and_terminology(client: TestClient) -> None:
+    for words in ("DemoAlpha", "1.2.250.1.999.2", "Démo SMT", "smt.example.org CodeSystem demo"):
+        page = client.get("/valuesets", params={"q": words}).text
+        assert 'href="/valuesets/DemoAlpha"' in page, words
+    assert 'href="/valuesets/DemoAlpha"' not in client.get("/valuesets", params={"q": "cisp"}).text
