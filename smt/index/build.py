@@ -4,6 +4,10 @@ Tables: ``concept`` (code, display, status, …), ``designation``, ``property``,
 ``closure`` (every ancestor → descendant pair, self excluded) for subsumption and descendant queries.
 The file holds no absolute paths, so a release folder can be copied to another machine and served.
 
+``concept_digest`` holds, per concept, a digest of what a diff compares beyond the concept row (designations,
+properties, parent codes): two versions of a concept with the same digest need no detailed comparison
+(``smt.publish.diff``). Indexes compiled before it was added are compared in full.
+
 ``designation`` also keeps, where the source has them (SNOMED CT), the term's id in the source (``ref``),
 ``active`` (0 = an inactive term) and ``acceptability`` ("en-GB:preferred|en-US:acceptable"), and (FHIR
 code systems) the term's ``extensions`` (JSON); ``concept_extension`` holds a concept's FHIR extensions (JSON),
@@ -28,6 +32,7 @@ ECL engine. Concept columns hold ``concept.id`` values:
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +40,7 @@ from pathlib import Path
 import orjson
 
 from smt.index import FORMAT_VERSION
-from smt.model import CodeSystemRelease, Coding, PropertyValue, ReleaseTables, release_meta
+from smt.model import CodeSystemRelease, Coding, Concept, PropertyValue, ReleaseTables, release_meta
 from smt.progress import NO_PHASE, Phase, counted
 
 SCHEMA = """
@@ -54,6 +59,7 @@ CREATE TABLE designation (
     ref TEXT, active INTEGER NOT NULL DEFAULT 1, acceptability TEXT, extensions TEXT
 );
 CREATE TABLE concept_extension (concept INTEGER PRIMARY KEY, extensions TEXT NOT NULL);
+CREATE TABLE concept_digest (concept INTEGER PRIMARY KEY, digest BLOB NOT NULL);
 CREATE TABLE property (concept INTEGER NOT NULL, code TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
 CREATE TABLE edge (child INTEGER NOT NULL, parent INTEGER NOT NULL, PRIMARY KEY (child, parent)) WITHOUT ROWID;
 CREATE TABLE closure (
@@ -160,6 +166,16 @@ def write_closure(db: sqlite3.Connection, parents: list[list[int]]) -> None:
     )
 
 
+def concept_digest(concept: Concept) -> bytes:
+    """A digest of the concept's designations (language, use, value), properties (code, type, value) and
+    parent codes, each set sorted: equal digests mean no designation, property or parent change."""
+    designations = sorted((d.language or "", (d.use.system or "") if d.use else "", d.use.code if d.use else "",
+                           d.value) for d in concept.designations)
+    properties = sorted((p.code, p.type, encode_value(p.value)) for p in concept.properties)
+    data = orjson.dumps([designations, properties, sorted(set(concept.parents))])
+    return hashlib.blake2b(data, digest_size=12).digest()
+
+
 def build_index(release: CodeSystemRelease, target: Path, phase: Phase | None = None) -> None:
     """Write the compiled index of ``release`` to ``target`` (a new SQLite file); ``phase`` counts the concept,
     designation and property rows as they are written (hierarchy closure and indexes follow)."""
@@ -197,6 +213,8 @@ def build_index(release: CodeSystemRelease, target: Path, phase: Phase | None = 
                 for i, c in enumerate(release.concepts) for d in c.designations
             ), rows, finish=False),
         )
+        db.executemany("INSERT INTO concept_digest VALUES (?, ?)",
+                       ((i, concept_digest(c)) for i, c in enumerate(release.concepts)))
         db.executemany(
             "INSERT INTO concept_extension VALUES (?, ?)",
             ((i, orjson.dumps(c.extensions).decode()) for i, c in enumerate(release.concepts) if c.extensions),

@@ -84,29 +84,49 @@ _ONLY_IN = """
 SELECT x.code, x.display FROM {x}.concept x WHERE NOT EXISTS (SELECT 1 FROM {y}.concept y WHERE y.code = x.code)
 ORDER BY x.code
 """
-# Rows of concepts present in both versions, keyed by code, tagged with their side (0 old, 1 new).
+# Rows of concepts present in both versions, keyed by code, tagged with their side (0 old, 1 new). ``{scope}``
+# keeps the concepts to compare: all those in both versions, or only those whose digests differ (``_scope``).
 _DESIGNATIONS = """
 SELECT {side} AS side, c.code AS code, t.language AS language, t.use_system AS use_system, t.use_code AS use_code,
        t.value AS value
 FROM {x}.designation t JOIN {x}.concept c ON c.id = t.concept
-WHERE EXISTS (SELECT 1 FROM {y}.concept o WHERE o.code = c.code)
+WHERE {scope}
 """
 _PROPERTIES = """
 SELECT {side} AS side, c.code AS code, t.code AS prop, t.type AS type, t.value AS value
 FROM {x}.property t JOIN {x}.concept c ON c.id = t.concept
-WHERE EXISTS (SELECT 1 FROM {y}.concept o WHERE o.code = c.code)
+WHERE {scope}
 """
 _EDGES = """
 SELECT {side} AS side, c.code AS code, p.code AS parent
 FROM {x}.edge e JOIN {x}.concept c ON c.id = e.child JOIN {x}.concept p ON p.id = e.parent
-WHERE EXISTS (SELECT 1 FROM {y}.concept o WHERE o.code = c.code)
+WHERE {scope}
+"""
+_IN_BOTH = "EXISTS (SELECT 1 FROM {y}.concept o WHERE o.code = c.code)"
+_CHANGED = """
+CREATE TEMP TABLE changed AS
+SELECT o.code AS code FROM a.concept o JOIN b.concept n ON n.code = o.code
+JOIN a.concept_digest od ON od.concept = o.id JOIN b.concept_digest nd ON nd.concept = n.id
+WHERE od.digest <> nd.digest
 """
 
 
-def _one_sided(db: sqlite3.Connection, template: str, keys: str) -> tuple[list[tuple], list[tuple]]:
+def _scope(db: sqlite3.Connection) -> str:
+    """Which concepts the detailed comparisons read: when both indexes hold concept digests, only the concepts
+    whose digests differ (a temporary table); else every concept present in both versions."""
+    with_digests = all(db.execute(f"SELECT 1 FROM {alias}.sqlite_master WHERE name = 'concept_digest'").fetchone()
+                       for alias in ("a", "b"))
+    if not with_digests:
+        return _IN_BOTH
+    db.execute(_CHANGED)
+    db.execute("CREATE UNIQUE INDEX temp.changed_code ON changed(code)")
+    return "c.code IN (SELECT code FROM temp.changed)"
+
+
+def _one_sided(db: sqlite3.Connection, template: str, keys: str, scope: str) -> tuple[list[tuple], list[tuple]]:
     """Rows only in the old version, rows only in the new one (one scan of each side, then a GROUP BY)."""
-    old = template.format(side=0, x="a", y="b")
-    new = template.format(side=1, x="b", y="a")
+    old = template.format(side=0, x="a", y="b", scope=scope.format(y="b"))
+    new = template.format(side=1, x="b", y="a", scope=scope.format(y="a"))
     rows = db.execute(f"SELECT MIN(side), {keys} FROM ({old} UNION ALL {new}) GROUP BY {keys} "
                       "HAVING MIN(side) = MAX(side)")
     removed: list[tuple] = []
@@ -136,8 +156,8 @@ def _status_changes(db: sqlite3.Connection) -> list[Change]:
     return changes
 
 
-def _designation_changes(db: sqlite3.Connection) -> list[Change]:
-    removed, added = _one_sided(db, _DESIGNATIONS, "code, language, use_system, use_code, value")
+def _designation_changes(db: sqlite3.Connection, scope: str) -> list[Change]:
+    removed, added = _one_sided(db, _DESIGNATIONS, "code, language, use_system, use_code, value", scope)
     groups: dict[tuple, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for side, rows in ((0, removed), (1, added)):
         for code, language, use_system, use_code, value in rows:
@@ -154,8 +174,8 @@ def _property_text(kind: str, value: str) -> str:
     return value
 
 
-def _property_changes(db: sqlite3.Connection) -> list[Change]:
-    removed, added = _one_sided(db, _PROPERTIES, "code, prop, type, value")
+def _property_changes(db: sqlite3.Connection, scope: str) -> list[Change]:
+    removed, added = _one_sided(db, _PROPERTIES, "code, prop, type, value", scope)
     groups: dict[tuple, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for side, rows in ((0, removed), (1, added)):
         for code, prop, kind, value in rows:
@@ -177,8 +197,8 @@ def _parents(db: sqlite3.Connection, alias: str, codes: list[str]) -> dict[str, 
     return {code: sorted(parents) for code, parents in found.items()}
 
 
-def _moved(db: sqlite3.Connection) -> list[Change]:
-    removed, added = _one_sided(db, _EDGES, "code, parent")
+def _moved(db: sqlite3.Connection, scope: str) -> list[Change]:
+    removed, added = _one_sided(db, _EDGES, "code, parent", scope)
     codes = sorted({child for child, _ in removed + added})
     before, after = _parents(db, "a", codes), _parents(db, "b", codes)
     return [Change("moved", code, old=before[code], new=after[code]) for code in codes]
@@ -193,7 +213,8 @@ def diff_code_system_files(old_index: Path, new_index: Path) -> list[Change]:
         changes += _status_changes(db)
         changes += [Change("display", code, after, old=before, new=after)
                     for code, before, after in db.execute(_DISPLAY)]
-        details = _designation_changes(db) + _property_changes(db) + _moved(db)
+        scope = _scope(db)
+        details = _designation_changes(db, scope) + _property_changes(db, scope) + _moved(db, scope)
         displays = _displays(db, {c.code for c in details})
         changes += [Change(**{**c.as_dict(), "display": displays.get(c.code)}) for c in details]
     finally:
