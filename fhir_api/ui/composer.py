@@ -148,6 +148,8 @@ def _save(request: Request, form: ImmutableMultiDict) -> Response:
     registry: Registry = request.app.state.registry
     state, chosen = _state(registry, form)
     vs = composition.value_set(registry, state, chosen)
+    if principal.publisher:  # a curator composes for its publisher (and may then write the release)
+        vs["publisher"] = principal.publisher
     try:
         info = store_resource(request, registry, principal, vs)
     except FhirError as exc:

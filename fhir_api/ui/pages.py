@@ -81,8 +81,3 @@ def install_page_errors(app: FastAPI) -> None:
     async def page_error(request: Request, exc: PageError) -> Response:
         return render(request, "error.html", {"status": exc.status, "message": exc.message, "values": exc.values},
                       status=exc.status)
-
-
-def fragment(request: Request, template: str, context: Mapping[str, object] | None = None) -> HTMLResponse:
-    """A piece of a page (htmx swaps it in): same context as ``render``."""
-    return render(request, template, context)

@@ -265,3 +265,13 @@ def test_value_sets_are_found_by_name_oid_and_terminology(client: TestClient) ->
         page = client.get("/valuesets", params={"q": words}).text
         assert 'href="/valuesets/DemoAlpha"' in page, words
     assert 'href="/valuesets/DemoAlpha"' not in client.get("/valuesets", params={"q": "cisp"}).text
+
+
+def test_a_curator_saves_a_composition_for_its_publisher(client: TestClient) -> None:
+    form = {"system": "Demo", "version": "2.0.0", "op": "include", "kind": "codes", "prop": "", "value": "A1",
+            "url": "http://smt.example.org/ValueSet/composed-by-curator", "vs_version": "1"}
+    curator = signed_in(client, OTHER_CURATOR)
+    saved = curator.post("/composer/save", data={**form, "csrf": csrf(curator)}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].startswith("/valuesets/")
+    (stored,) = [r for r in registry_of(client).releases() if r.url == form["url"]]
+    assert (stored.status, stored.publisher) == ("draft", "Another publisher")
