@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
-from tests.ui.browser import Visit
+from tests.ui.browser import Server, Visit
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
@@ -99,3 +99,28 @@ def test_mappings_both_ways(visit: Visit) -> None:
     page = visit.goto("/terminologies/cim10/concepts/E11")
     reverse = page.locator("#correspondances-titre + div table tbody tr").filter(has_text="T90")
     expect(reverse.first).to_contain_text("depuis")
+
+
+def test_keyboard_skip_link_reaches_the_content(visit: Visit) -> None:
+    page = visit.goto("/terminologies/cim10/concepts/E11")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Contenu"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#contenu")
+
+
+def test_pages_work_without_javascript(browser: Browser, cim10_server: Server) -> None:
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(cim10_server.base + "/")
+        page.locator("#recherche-accueil-q").fill("diabete type 2")
+        page.locator("#recherche-accueil").get_by_role("button", name="Rechercher").click()
+        page.get_by_role("link", name="E11", exact=True).click()
+        expect(page.locator("h1")).to_contain_text("Diabète sucré de type 2")
+        child = page.locator("h3#enfants + ul > li").filter(has_text="E11.0 Diabète").locator("details")
+        child.locator("summary").click()
+        expect(child.get_by_role("link", name="Voir les sous-concepts de E11.0 sur sa page")).to_be_visible()
+    finally:
+        context.close()
