@@ -21,10 +21,11 @@ from starlette.requests import Request
 from fhir_api.admin import store_resource
 from fhir_api.errors import FhirError
 from fhir_api.ui import composition, resources
-from fhir_api.ui.expansions import check_code, expansion_page
+from fhir_api.ui.expansions import check_code, error_text, expansion_page
 from fhir_api.ui.pages import html_headers, query, render
 from fhir_api.ui.session import CSRF_FIELD, check_csrf, require_curator, visible_registry
 from smt.releases.registry import Registry
+from smt.errors import SmtError
 from smt.search.service import search
 from smt.svs.repository import concepts as svs_concepts
 from smt.svs.xml import DescribedValueSet, retrieve_value_set_response
@@ -152,8 +153,8 @@ def _save(request: Request, form: ImmutableMultiDict) -> Response:
         vs["publisher"] = principal.publisher
     try:
         info = store_resource(request, registry, principal, vs)
-    except FhirError as exc:
-        return RedirectResponse("/composer?" + urlencode([*state.params(), ("saved", f"error:{exc.text}")]),
+    except (FhirError, SmtError) as exc:
+        return RedirectResponse("/composer?" + urlencode([*state.params(), ("saved", f"error:{error_text(exc)}")]),
                                 status_code=303)
     found = resources.for_url(registry, "ValueSet", info.url)
     target = found.path + query(version=info.version) if found else "/valuesets"

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from fhir_api.errors import FhirError
-from fhir_api.params import OperationParams, Value
 from fhir_api.valueset import expansion_answer, validation_answer
 from smt.releases.registry import Registry
 from smt.errors import SmtError
+from smt.terminology.parameters import OperationParams, Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,8 @@ def _members(contains: list[dict], depth: int = 0) -> Iterator[Member]:
         yield from _members(item.get("contains", []), depth + 1)
 
 
-def _error_text(exc: Exception) -> str:
+def error_text(exc: Exception) -> str:
+    """What an API error or an SMT error says, for a page."""
     return exc.text if isinstance(exc, FhirError) else str(exc)
 
 
@@ -63,7 +64,7 @@ def expansion_page(request: Request, registry: Registry, *, resource_id: str | N
     try:
         body = expansion_answer(request, OperationParams(items), registry, resource_id)
     except (SmtError, FhirError) as exc:
-        return ExpansionPage(error=_error_text(exc))
+        return ExpansionPage(error=error_text(exc))
     expansion = body.get("expansion", {})
     return ExpansionPage(expansion.get("total", 0), expansion.get("offset", offset),
                          list(_members(expansion.get("contains", []))), body)
@@ -83,7 +84,7 @@ def check_code(request: Request, registry: Registry, value_set: dict, system: st
     try:
         answer = validation_answer(request, params, registry)
     except (SmtError, FhirError) as exc:
-        return CodeCheck(code, None, _error_text(exc), None)
+        return CodeCheck(code, None, error_text(exc), None)
     values = {p["name"]: next((v for k, v in p.items() if k.startswith("value")), None)
               for p in answer.get("parameter", [])}
     return CodeCheck(code, bool(values.get("result")), values.get("message"), values.get("display"))

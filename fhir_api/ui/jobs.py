@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fhir_api.errors import FhirError
+from fhir_api.ui.expansions import error_text
+from smt.errors import SmtError
 from smt.store.releases import ReleaseInfo
 
 log = logging.getLogger("fhir_api.ui")
@@ -79,8 +81,8 @@ class Jobs:
             try:
                 job.releases = work(progress)
                 job.stage, job.status = "done", "done"
-            except FhirError as exc:
-                job.status, job.message = "failed", exc.text
+            except (FhirError, SmtError) as exc:  # the loader's, the quality gate's, the store's, a role's
+                job.status, job.message = "failed", error_text(exc)
             except Exception:  # a loader bug must not kill the server: the job reports it
                 log.exception("load of %s with loader %s failed", filename, loader)
                 job.status, job.message = "failed", "unexpected error (see the server log)"

@@ -4,6 +4,7 @@ console's sign-in, roles and CSRF checks, the composer's ValueSet — on a small
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -275,3 +276,27 @@ def test_a_curator_saves_a_composition_for_its_publisher(client: TestClient) -> 
     assert saved.status_code == 303 and saved.headers["location"].startswith("/valuesets/")
     (stored,) = [r for r in registry_of(client).releases() if r.url == form["url"]]
     assert (stored.status, stored.publisher) == ("draft", "Another publisher")
+
+
+def test_saving_a_composition_twice_tells_why_it_failed(client: TestClient) -> None:
+    form = {"system": "Demo", "version": "2.0.0", "op": "include", "kind": "codes", "prop": "", "value": "B",
+            "url": "http://smt.example.org/ValueSet/twice", "vs_version": "1"}
+    admin = signed_in(client, ADMIN)
+    assert admin.post("/composer/save", data={**form, "csrf": csrf(admin)}, follow_redirects=False).status_code == 303
+    again = admin.post("/composer/save", data={**form, "csrf": csrf(admin)})
+    assert again.status_code == 200 and "Enregistrement impossible" in again.text and "already loaded" in again.text
+
+
+def test_a_failed_upload_reports_the_loader_error(client: TestClient, tmp_path: Path) -> None:
+    admin = signed_in(client, ADMIN)
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(b"not gzip at all")
+    started = admin.post("/console/upload", data={"loader": "cim10", "csrf": csrf(admin)},
+                         files={"file": ("broken.json.gz", broken.read_bytes())}, follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].startswith("/console/jobs/")
+    for _ in range(100):
+        page = admin.get(started.headers["location"] + "/progress").text
+        if 'id="echec"' in page:
+            break
+        time.sleep(0.1)
+    assert 'id="echec"' in page and "broken.json.gz" in page and "unexpected error" not in page
