@@ -70,7 +70,6 @@ def main() -> None:
     if not (args.home / READY).exists():
         args.home.mkdir(parents=True, exist_ok=True)
         build_cim10_store(data_dir(), args.home)
-        (args.home / READY).touch()
     print(machine(), f"load average {os.getloadavg()[0]:.2f}")
     server = Server(args.home, args.home.parent / "smt-ui-bench-uvicorn.log")
     try:

@@ -142,13 +142,13 @@ async def create_resource(request: Request, principal: Principal = Depends(requi
                           registry: Registry = Depends(get_registry)) -> Response:
     """A CodeSystem, ValueSet or ConceptMap resource becomes a new draft release."""
     resource_type = _resource_type(request)
-    info = store_resource(request, registry, principal, _body(request, await request.body(), resource_type))
+    info = store_resource(request, principal, _body(request, await request.body(), resource_type))
     location = f"{str(request.base_url).rstrip('/')}/fhir/{resource_type}/{info.id}"
     body = operation_outcome(issue("informational", f"created draft release {info.id}", severity="information"))
     return fhir_json(request, body, status=201, headers={"Location": location})
 
 
-def store_resource(request: Request, registry: Registry, principal: Principal, resource: dict) -> ReleaseInfo:
+def store_resource(request: Request, principal: Principal, resource: dict) -> ReleaseInfo:
     """A CodeSystem, ValueSet or ConceptMap resource stored as a new draft release (authorised, quality-checked):
     the write path of ``POST /fhir/{type}`` and of the value-set composer. Raises ``FhirError`` or an SMT error."""
     resource_type = str(resource.get("resourceType"))

@@ -21,11 +21,7 @@ from fhir_api.answers import status_of
 from fhir_api.deps import visible_registry
 from fhir_api.error_docs import detail_responses
 from fhir_api.releases import conditional
-<<<<<<< HEAD
-=======
 from fhir_api.ui.concept_links import page_for_iri
-from smt.releases.registry import Registry
->>>>>>> ade9b9c (Curator console (sign-in with the write API's tokens, upload with progress, quality report, comparison with the active version, publish/retire with a reason, audit trail); concept IRIs answered in HTML with the concept page; audit records keep a reason)
 from smt.errors import RdfUnavailable
 from smt.publish.concept_html import concept_href, render
 from smt.publish.conneg import negotiate

@@ -1,4 +1,5 @@
-"""One store of real data shared by the analytics tests (Parquet, impact, MCP): loaded once per test run.
+"""One store of real data shared by the analytics tests (Parquet, impact, MCP): loaded once per test run
+(``shared_home``, which the browser tests' stores use too).
 
 Every CIM-10 version (2015–2020 from the nomensland multi-year file, 2021), every NOS file of
 ``nos-ror/`` (TRE code systems, JDV value sets, 38 of which use CIM-10), the demo SSSOM concept map, and the
@@ -11,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,20 +63,26 @@ def _build(home: Path) -> None:
         store.load_many([_value_set(name, include) for name, include in IMPACT_VALUE_SETS.items()])
 
 
-def analytics_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shared store (built on first use; skipped when the real data is absent)."""
-    if not (NOMENSLAND.is_dir() and NOS.is_dir()):
-        pytest.skip("real CIM-10 and NOS files not under SMT_DATA_DIR")
+def shared_home(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The store ``name`` of this test run, built by ``build(home)`` by the first process that asks: the
+    pytest-xdist workers of a run share it (the others wait on a file lock), then only read it."""
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # shared by the workers of this run
-    home = base / "analytics-store"
-    done = base / "analytics-store.complete"
-    with (base / "analytics-store.lock").open("w") as lock:
+    home = base / name
+    done = base / f"{name}.complete"
+    with (base / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
             shutil.rmtree(home, ignore_errors=True)  # what a failed build left
             home.mkdir()
-            _build(home)
+            build(home)
             done.touch()
     return home
+
+
+def analytics_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared store (built on first use; skipped when the real data is absent)."""
+    if not (NOMENSLAND.is_dir() and NOS.is_dir()):
+        pytest.skip("real CIM-10 and NOS files not under SMT_DATA_DIR")
+    return shared_home(tmp_path_factory, "analytics-store", _build)

@@ -1,5 +1,6 @@
 """Comparing two versions of a code system or value set (``smt.publish.changes.diff_releases``): the report
-filtered by change type and text, paged, with links to its CSV and JSON exports (``GET /releases/diff``)."""
+filtered by change type and text, paged, with links to its CSV and JSON exports (``GET /releases/diff``) and,
+for code systems, to the impact report (``GET /releases/impact``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,11 @@ from dataclasses import dataclass
 
 from fhir_api.ui import resources
 from fhir_api.ui.concept_links import concept_path
-<<<<<<< HEAD
-from smt.releases.registry import Registry
-=======
-from smt.releases.registry import Registry
 from smt.errors import SmtError
->>>>>>> ade9b9c (Curator console (sign-in with the write API's tokens, upload with progress, quality report, comparison with the active version, publish/retire with a reason, audit trail); concept IRIs answered in HTML with the concept page; audit records keep a reason)
 from smt.publish.changes import DiffReport, diff_releases
 from smt.publish.diff import CHANGE_TYPES, Change
-from smt.publish.links import diff_path
+from smt.publish.links import diff_path, impact_path
+from smt.releases.registry import Registry
 from smt.search import analysis
 
 PAGE_SIZE = 50
@@ -49,6 +46,9 @@ class Comparison:
     rows: list[ChangeRow]
     matching: int
     exports: dict[str, str]
+    impact: str | None
+    """For code systems, the impact report of the new version on value sets and concept maps (computed when the
+    visitor follows the link, not with the page)."""
 
 
 def _matches(change: Change, kind: str | None, words: list[str]) -> bool:
@@ -71,7 +71,8 @@ def compare(registry: Registry, resource: resources.Resource, old: str, new: str
     start = (page - 1) * PAGE_SIZE
     rows = [ChangeRow(c, _href(resource, c, old, new)) for c in kept[start:start + PAGE_SIZE]]
     exports = {fmt: diff_path(resource.url, old, new, fmt) for fmt in ("csv", "json")}
-    return Comparison(report, rows, len(kept), exports)
+    impact = impact_path(resource.url, old, new) if resource.kind == "CodeSystem" else None
+    return Comparison(report, rows, len(kept), exports, impact)
 
 
 def _href(resource: resources.Resource, change: Change, old: str, new: str) -> str | None:

@@ -24,8 +24,8 @@ from fhir_api.ui import composition, resources
 from fhir_api.ui.expansions import check_code, error_text, expansion_page
 from fhir_api.ui.pages import html_headers, query, render
 from fhir_api.ui.session import CSRF_FIELD, check_csrf, require_curator, visible_registry
-from smt.releases.registry import Registry
 from smt.errors import SmtError
+from smt.releases.registry import Registry
 from smt.search.service import search
 from smt.svs.repository import concepts as svs_concepts
 from smt.svs.xml import DescribedValueSet, retrieve_value_set_response
@@ -152,7 +152,7 @@ def _save(request: Request, form: ImmutableMultiDict) -> Response:
     if principal.publisher:  # a curator composes for its publisher (and may then write the release)
         vs["publisher"] = principal.publisher
     try:
-        info = store_resource(request, registry, principal, vs)
+        info = store_resource(request, principal, vs)
     except (FhirError, SmtError) as exc:
         return RedirectResponse("/composer?" + urlencode([*state.params(), ("saved", f"error:{error_text(exc)}")]),
                                 status_code=303)

@@ -10,11 +10,11 @@ from urllib.parse import quote
 from fhir_api.ui import resources
 from fhir_api.ui.concept_links import concept_path
 from fhir_api.ui.pages import query
-from smt.releases.registry import Registry
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, PropertyRecord
 from smt.model import Coding
 from smt.publish.concept_history import ConceptVersion, concept_history
 from smt.publish.concept_html import concept_href
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 from smt.terminology.translate import Concept, Match, TranslateQuery, candidate_maps, translate
 

@@ -12,8 +12,8 @@ from fhir_api.ui.concept_view import children_nodes, concept_page
 from fhir_api.ui.errors import not_found
 from fhir_api.ui.pages import render
 from fhir_api.ui.session import visible_registry
-from smt.releases.registry import Registry
 from smt.index.reader import ConceptRecord
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 router = APIRouter(include_in_schema=False)

@@ -25,9 +25,9 @@ from fhir_api.ui.jobs import STAGES, Jobs
 from fhir_api.ui.pages import render
 from fhir_api.ui.session import check_csrf, check_token, require_curator, sign_in, sign_out
 from loaders import loader_names
-from smt.releases.registry import Registry
 from smt.errors import AuthError, SmtError
 from smt.publish.changes import DiffReport, diff_releases
+from smt.releases.registry import Registry
 from smt.security.audit import AuditRecord
 from smt.security.auth import Principal
 from smt.store.releases import STATUSES, ReleaseInfo

@@ -10,8 +10,8 @@ from starlette.requests import Request
 
 from fhir_api.errors import FhirError
 from fhir_api.valueset import expansion_answer, validation_answer
-from smt.releases.registry import Registry
 from smt.errors import SmtError
+from smt.releases.registry import Registry
 from smt.terminology.parameters import OperationParams, Value
 
 

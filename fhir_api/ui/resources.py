@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from fhir_api.ui.errors import not_found
-from smt.releases.registry import Registry, normalise_system, version_key
 from smt.catalogue.terminologies import CatalogueEntry, load_catalogue
+from smt.releases.registry import Registry, normalise_system, version_key
 from smt.search import analysis
 from smt.store.releases import ReleaseInfo
 

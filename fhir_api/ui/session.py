@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from starlette.requests import Request
 
 from fhir_api.ui.errors import PageError
-from smt.releases.registry import Registry
 from smt.errors import AuthError
+from smt.releases.registry import Registry
 from smt.security.auth import Authenticator, Principal
 
 TOKEN_COOKIE = "smt_session"

@@ -16,11 +16,11 @@ from fhir_api.ui.concept_view import children_nodes
 from fhir_api.ui.errors import PageError
 from fhir_api.ui.pages import query, render
 from fhir_api.ui.session import visible_registry
-from smt.releases.registry import Registry
 from smt.errors import SmtError
 from smt.publish.diff import CHANGE_TYPES
 from smt.publish.exports import formats_for
 from smt.publish.links import changes_path, download_path, release_path
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 router = APIRouter(include_in_schema=False)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smt.releases.registry import Registry
 from smt.publish.diff import Change
+from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
+from tests.stores import shared_home
 from tests.ui.browser import Server, Visit, chromium_path, launch
-from tests.ui.stores import build_cim10_store, shared_store
+from tests.ui.stores import build_cim10_store
 
 expect.set_options(timeout=20_000)  # a loaded CI machine: pages stay well under a second when it is not
 
@@ -18,9 +18,7 @@ expect.set_options(timeout=20_000)  # a loaded CI machine: pages stay well under
 @pytest.fixture(scope="session")
 def cim10_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """CIM-10 2015–2021, NOS, CISP-2 and the CISP-2 → CIM-10 map (shared by the xdist workers)."""
-    base = tmp_path_factory.getbasetemp()
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "ui-stores"  # this session's
-    return shared_store(root, "cim10", lambda home: build_cim10_store(shared_data, home))
+    return shared_home(tmp_path_factory, "ui-cim10-store", lambda home: build_cim10_store(shared_data, home))
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,6 @@ def main() -> None:
     if not (args.home / READY).exists():
         args.home.mkdir(parents=True, exist_ok=True)
         build_cim10_store(data_dir(), args.home)
-        (args.home / READY).touch()
     IMAGES.mkdir(parents=True, exist_ok=True)
     server = Server(args.home, args.home.parent / "smt-ui-screenshots-uvicorn.log")
     try:

@@ -69,6 +69,9 @@ def test_upload_review_and_publish_cim10_2021(console: Visit, console_server: Se
     page.locator("#reussite").get_by_role("link", name=re.compile("CIM-10 FR à usage PMSI 2021")).click()
 
     expect(page.locator("h1")).to_have_text("CIM-10 FR à usage PMSI 2021")
+    draft = release_id(console_server, "2021")  # the store gives each load a new release id
+    assert draft != release_id(console_server, "2020")
+    expect(page).to_have_url(re.compile(f"/console/releases/{draft}$"))
     expect(page.locator("main .fr-badge").first).to_have_text("brouillon")
     expect(page.locator("#rapport-qualite")).to_contain_text("Contrôle qualité réussi")
     expect(page.locator("#rapport-qualite")).to_contain_text("43\u202f138 concept(s)")

@@ -3,6 +3,7 @@ console's sign-in, roles and CSRF checks, the composer's ValueSet — on a small
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Iterator
@@ -17,9 +18,9 @@ from fhir_api.ui.composition import Composition, Rule, parse, value_set
 from fhir_api.ui.i18n import catalogue
 from fhir_api.ui.pages import TEMPLATES_DIR
 from fhir_api.ui.resources import resources
-from smt.releases.registry import Registry
+from smt.compile import writable_store
 from smt.model import ResourceRelease
-from smt.store.releases import ReleaseStore
+from smt.releases.registry import Registry
 from tests.terminology.test_engine_codesystem import DEMO, demo_releases
 
 ADMIN = "http-admin-token"
@@ -40,7 +41,7 @@ def alpha_value_set() -> ResourceRelease:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ui-http")
-    store = ReleaseStore(path)
+    store = writable_store(path)
     store.load_many([*demo_releases(), alpha_value_set()])
     return path
 
@@ -106,6 +107,18 @@ def test_pages_name_no_other_host(client: TestClient) -> None:
     for path in ("/", "/docs", "/terminologies/Demo/concepts/A"):
         sources = re.findall(r'(?:src|href)="([^"]+)"', client.get(path).text)
         assert [s for s in sources if s.startswith(("http:", "https:", "//"))] == [], path
+
+
+def test_code_system_comparison_links_to_the_impact_report(client: TestClient) -> None:
+    page = client.get("/terminologies/Demo/compare", params={"from": "1.0.0", "to": "2.0.0"})
+    section = re.search(r'<p id="impact">.*?</p>', page.text)
+    assert section is not None, page.text
+    links = re.findall(r'href="(/releases/impact\?[^"]+)"', section.group(0))
+    assert len(links) == 2  # HTML and JSON
+    report = client.get(html.unescape(links[1])).json()
+    assert (report["from"]["version"], report["to"]["version"]) == ("1.0.0", "2.0.0")
+    assert VS_URL in {v["url"] for v in report["value_sets"]}  # is-a A changes between the versions
+    assert client.get(html.unescape(links[0])).headers["content-type"].startswith("text/html")
 
 
 def test_english_is_chosen_with_lang_and_remembered(client: TestClient) -> None:
@@ -218,8 +231,9 @@ def test_composition_round_trips_through_its_address() -> None:
 
 
 def test_composer_value_set_and_expansion_are_those_of_expand(client: TestClient) -> None:
-    params = [("system", "Demo"), ("version", "2.0.0"), ("op", "include"), ("kind", "is-a"), ("prop", ""),
-              ("value", "ROOT"), ("op", "exclude"), ("kind", "codes"), ("prop", ""), ("value", "A2 B")]
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        ("system", "Demo"), ("version", "2.0.0"), ("op", "include"), ("kind", "is-a"), ("prop", ""),
+        ("value", "ROOT"), ("op", "exclude"), ("kind", "codes"), ("prop", ""), ("value", "A2 B")]
     definition = client.get("/composer/valueset.json", params=params).json()
     assert definition["compose"] == {
         "include": [{"system": DEMO, "version": "2.0.0", "filter": [
