@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -136,3 +137,11 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
+
+
+def visiting(browser: Browser, base: str) -> Iterator[Visit]:
+    """A fixture's fresh browser context on ``base``; fails the test if a page asked another host."""
+    opened = Visit.open(browser, base)
+    yield opened
+    opened.close()
+    assert opened.foreign == [], f"requests to other hosts: {opened.foreign}"

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.stores import shared_home
-from tests.ui.browser import Server, Visit, chromium_path, launch
+from tests.ui.browser import Server, Visit, chromium_path, launch, visiting
 from tests.ui.stores import build_cim10_store
 
 expect.set_options(timeout=20_000)  # a loaded CI machine: pages stay well under a second when it is not
@@ -41,7 +41,4 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def visit(browser: Browser, cim10_server: Server) -> Iterator[Visit]:
     """A fresh browser context on the CIM-10 server; fails the test if a page asked another host."""
-    opened = Visit.open(browser, cim10_server.base)
-    yield opened
-    opened.close()
-    assert opened.foreign == [], f"requests to other hosts: {opened.foreign}"
+    yield from visiting(browser, cim10_server.base)

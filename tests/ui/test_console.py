@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.ui.browser import ADMIN_TOKEN, ANS_CURATOR_TOKEN, Server, Visit
+from tests.ui.browser import ADMIN_TOKEN, ANS_CURATOR_TOKEN, Server, Visit, visiting
 from tests.ui.stores import CIM10_2021, build_console_store
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
@@ -32,10 +32,7 @@ def console_server(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 def console(browser: Browser, console_server: Server) -> Iterator[Visit]:
-    opened = Visit.open(browser, console_server.base)
-    yield opened
-    opened.close()
-    assert opened.foreign == [], f"requests to other hosts: {opened.foreign}"
+    yield from visiting(browser, console_server.base)
 
 
 def sign_in(visit: Visit, token: str) -> None:
