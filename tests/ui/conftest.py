@@ -28,8 +28,10 @@ def cim10_server(cim10_home: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Chromium for the tests of this package only: Playwright's sync API keeps an event loop running in the
+    thread while it is open, which the asyncio tests of other packages run by the same worker cannot share."""
     if chromium_path() is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
