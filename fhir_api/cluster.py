@@ -54,8 +54,8 @@ def refusing(router: APIRouter, status: int, text: str) -> APIRouter:
 
     for route in router.routes:
         if isinstance(route, APIRoute):
-            refusals.add_api_route(route.path, refuse, methods=sorted(route.methods or ()), name=f"replica_{route.name}",
-                                   include_in_schema=False)
+            refusals.add_api_route(route.path, refuse, methods=sorted(route.methods or ()),
+                                   name=f"replica_{route.name}", include_in_schema=False)
     return refusals
 
 

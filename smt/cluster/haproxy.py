@@ -46,6 +46,7 @@ frontend smt
 {WRITER_ONLY}    http-request deny deny_status 404 if internal
     use_backend writer if write_method || post create_paths || writer_paths || writer_prefix || rdf_download
     default_backend replicas
+    http-response set-header X-SMT-Server %s   # the server that answered (tests, debugging)
 
 backend replicas
     balance leastconn

@@ -69,13 +69,13 @@ class Cluster:
                 "pids": [p.pid for p in self.processes], "env": self.env}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
 
 
-def _start_time(pid: int) -> int | None:
+def start_time(pid: int) -> int | None:
     """The start time of process ``pid``, or None when there is no such live process (a zombie is dead)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -134,7 +134,7 @@ def _spawn(process: Process) -> None:
     finally:
         log.close()
     process.pid = child.pid
-    process.started = _start_time(child.pid) or 0
+    process.started = start_time(child.pid) or 0
 
 
 def start(process: Process) -> None:
@@ -144,7 +144,7 @@ def start(process: Process) -> None:
 
 def _wait(url: str, process: Process, deadline: float) -> None:
     while True:
-        if _start_time(process.pid) is None:
+        if start_time(process.pid) is None:
             raise SmtError(f"{process.name} stopped while starting: see {process.log}")
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:
@@ -159,7 +159,7 @@ def _wait(url: str, process: Process, deadline: float) -> None:
 
 def _wait_postgres(url: str, process: Process, deadline: float) -> None:
     while True:
-        if _start_time(process.pid) is None:
+        if start_time(process.pid) is None:
             raise SmtError(f"PostgreSQL stopped while starting: see {process.log}")
         try:
             with database.connect(url):
@@ -203,8 +203,8 @@ def up(folder: Path, replicas: int) -> Cluster:
     logs = folder / "logs"
     logs.mkdir(exist_ok=True)
     user = _postgres_user()
-    pg_port, writer_port, lb_port = _free_port(), _free_port(), _free_port()
-    replica_ports = [_free_port() for _ in range(replicas)]
+    pg_port, writer_port, lb_port = free_port(), free_port(), free_port()
+    replica_ports = [free_port() for _ in range(replicas)]
     _initdb(folder / "postgres", user, logs / "postgres.log")
     url = f"postgresql://smt@{HOST}:{pg_port}/smt"
     base_env = {key: value for key, value in os.environ.items() if key not in OWN_SETTINGS}
@@ -272,7 +272,7 @@ def save(folder: Path, cluster: Cluster) -> None:
 
 
 def _alive(process: Process) -> bool:
-    return process.pid > 0 and _start_time(process.pid) == process.started
+    return process.pid > 0 and start_time(process.pid) == process.started
 
 
 def stop(process: Process, sig: int = signal.SIGTERM) -> bool:
