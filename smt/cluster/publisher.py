@@ -128,7 +128,6 @@ class Publisher:
         self._thread = threading.Thread(target=self._run, name="smt-publisher", daemon=True)
 
     def start(self) -> None:
-        database.migrate(self.url)
         self._thread.start()
 
     def stop(self) -> None:
@@ -141,10 +140,14 @@ class Publisher:
 
     def _run(self) -> None:
         published_state: tuple[bytes, int] | None = None
+        migrated = False
         while not self._stop.is_set():
             state = self.store.state()
             if state != published_state:
                 try:
+                    if not migrated:  # PostgreSQL may come up after the writer
+                        database.migrate(self.url)
+                        migrated = True
                     number = publish(self.store, self.url)
                     if number is not None or self.generation is None:
                         with database.connect(self.url) as conn:

@@ -61,6 +61,8 @@ class SyncState:
     behind_since: float | None = None
     registry_reachable: bool | None = None
     """None until the registry was reached once since the replica started."""
+    writer_reachable: bool = True
+    """False while the writer does not answer: every replica is then equally behind."""
     error: str | None = None
     checked_at: float = 0.0
 
@@ -70,10 +72,11 @@ class SyncState:
 
     def healthy(self, now: float) -> bool:
         """Serving: the registry was read since the start and a sync completed, and the replica is in sync or not
-        behind for long (or cannot know: with the registry unreachable since, it serves what it has)."""
+        behind for long. With the registry unreachable, or the writer (every replica is then as far behind), it
+        serves the last generation it applied: better than no answer at all."""
         if self.generation is None or self.registry_reachable is None:
             return False
-        if self.in_sync or not self.registry_reachable:
+        if self.in_sync or not self.registry_reachable or not self.writer_reachable:
             return True
         return self.behind_since is None or now - self.behind_since < MAX_LAG
 
@@ -159,12 +162,16 @@ class ReplicaSync:
         try:
             self.apply(rows)
         except (ArchiveError, OSError, urllib.error.URLError) as exc:  # the writer away, a bad archive: retry
-            self._record(registry_generation=number, error=f"fetch: {type(exc).__name__}: {exc}")
+            away = isinstance(exc, urllib.error.URLError | ConnectionError | TimeoutError) and not isinstance(
+                exc, urllib.error.HTTPError)
+            self._record(registry_generation=number, writer_reachable=not away,
+                         error=f"fetch: {type(exc).__name__}: {exc}")
             log.warning("replica sync failed, retrying: %s", self.state.error)
             self._stop.wait(POLL)
             return
         _write_atomic(self.home / GENERATION, str(number).encode())
-        self._record(generation=number, registry_generation=number, behind_since=None, error=None)
+        self._record(generation=number, registry_generation=number, behind_since=None, error=None,
+                     writer_reachable=True)
 
     def apply(self, rows: list[database.PublishedRelease]) -> None:
         """Make the local release folders those of ``rows``."""

@@ -86,3 +86,10 @@ def test_cluster_down_without_a_cluster_is_one_line(tmp_path: Path) -> None:
                           text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"error: no cluster in {tmp_path} (no cluster.json)"]
+
+
+def test_a_replica_serves_its_last_generation_while_the_writer_is_away() -> None:
+    now = 1_000_000.0
+    stuck = SyncState(generation=3, registry_generation=4, registry_reachable=True, behind_since=now - MAX_LAG - 1,
+                      writer_reachable=False)
+    assert stuck.healthy(now) and not stuck.in_sync
