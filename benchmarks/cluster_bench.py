@@ -70,7 +70,7 @@ def _load(base: str, paths: list[str], seconds: float, connections: int) -> tupl
     deadline = time.monotonic() + seconds
 
     def worker(n: int) -> None:
-        conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
         rng = random.Random(n)
         while time.monotonic() < deadline:
             try:
@@ -84,7 +84,7 @@ def _load(base: str, paths: list[str], seconds: float, connections: int) -> tupl
             except (OSError, http.client.HTTPException):
                 errors[n] += 1
                 conn.close()
-                conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+                conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
         conn.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
@@ -111,7 +111,7 @@ def _wait_served(urls: list[str], system: str, code: str, release: str | None = 
     while pending:
         for url in list(pending):
             parts = urllib.parse.urlsplit(url)
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
             try:
                 conn.request("GET", f"/releases/{release}" if release else f"/fhir/CodeSystem/$validate-code?{query}")
                 answer = conn.getresponse()

@@ -25,7 +25,7 @@ import httpx
 import orjson
 import pytest
 
-from smt.cluster import local
+from smt.cluster import database, local
 from smt.errors import SmtError
 from tests.server_process import smt_command
 
@@ -112,6 +112,8 @@ def test_cluster_up_prints_one_line_and_every_server_answers(cluster: Running) -
         assert httpx.get(f"{url}/health", timeout=10).status_code == 200
     roles = [httpx.get(f"{url}/health", timeout=10).json()["role"] for url in summary["replicas"]]
     assert roles == ["replica", "replica"]
+    writer = httpx.get(f"{summary['writer']}/health", timeout=10).json()
+    assert writer["role"] == "writer" and writer["in_sync"]
 
 
 def test_a_load_is_served_by_both_replicas_through_haproxy_within_2_s(cluster: Running) -> None:
@@ -251,6 +253,11 @@ def test_a_removed_release_disappears_from_every_replica_within_2_s(cluster: Run
         assert not remaining, f"still served by {remaining} {PROPAGATION} s after the removal"
         assert not _valid(_validate(client, cluster.summary["lb"], NOS, "SA01"))
         assert _valid(_validate(client, cluster.summary["lb"], CIM10, "A00.0"))
+    with database.connect(cluster.summary["env"]["SMT_DATABASE_URL"]) as conn:  # the audit trail, shared
+        actions = [row["action"] for row in conn.execute(
+            "SELECT action FROM smt_audit WHERE release_id = %s ORDER BY recorded, action", (nos["id"],))]
+        assert sorted(actions) == ["create", "delete"]
+        assert conn.execute("SELECT count(*) AS n FROM smt_release WHERE id = %s", (nos["id"],)).fetchone() == {"n": 0}
 
 
 def test_cluster_down_stops_every_process(cluster: Running) -> None:
