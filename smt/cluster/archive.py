@@ -1,8 +1,9 @@
 """Release folders as content-addressed archives: a deterministic tar, named by its SHA-256.
 
 The writer packs a release folder (its manifest, index, search index…; not the ``downloads/`` a server generates
-on demand) into ``<home>/artefacts/<sha256>.tar``; a replica fetches it by that checksum, verifies the bytes it
-received against it, and unpacks it (regular files and folders only, nothing outside the target).
+on demand) into ``<home>/artefacts/<sha256>.tar``; a replica fetches it by that checksum and unpacks it as it
+arrives into a work folder (regular files and folders only, nothing outside it), hashing every byte: the folder
+is kept only if they match the checksum.
 """
 
 from __future__ import annotations
@@ -90,16 +91,55 @@ def archive_path(store: Path, checksum: str) -> Path | None:
     return path if path.is_file() else None
 
 
+class _HashingReader:
+    """A binary stream over ``chunks`` that hashes what is read from it."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = iter(chunks)
+        self.buffer = b""
+        self.position = 0
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        parts: list[bytes] = []
+        wanted = size
+        while wanted != 0:
+            if self.position >= len(self.buffer):
+                chunk = next(self.chunks, None)
+                if chunk is None:
+                    break
+                self.buffer, self.position = chunk, 0
+            end = len(self.buffer) if wanted < 0 else min(len(self.buffer), self.position + wanted)
+            parts.append(self.buffer[self.position:end])
+            if wanted > 0:
+                wanted -= end - self.position
+            self.position = end
+        data = b"".join(parts)
+        self.digest.update(data)
+        return data
+
+
 def receive(chunks: Iterable[bytes], checksum: str, target: Path) -> None:
-    """Write the archive ``chunks`` to ``target`` and check them against ``checksum`` (``ArchiveError`` if not)."""
-    digest = hashlib.sha256()
-    with target.open("wb") as handle:
-        for chunk in chunks:
-            digest.update(chunk)
-            handle.write(chunk)
-    if digest.hexdigest() != checksum:
-        target.unlink(missing_ok=True)
-        raise ArchiveError(f"the archive received for {checksum} has checksum {digest.hexdigest()}")
+    """Unpack the archive arriving as ``chunks`` into the new folder ``target`` as it arrives, hashing every byte;
+    ``ArchiveError`` (and no ``target``) unless all of them match ``checksum``, or if the archive holds anything
+    but files and folders. Nothing is served from ``target`` before the caller renames it into place."""
+    reader = _HashingReader(chunks)
+    target.mkdir(parents=True)
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]  # a readable stream is enough
+            for member in tar:
+                if not (member.isfile() or member.isdir()):
+                    raise ArchiveError(f"{checksum}: {member.name} is neither a file nor a folder")
+                tar.extract(member, target, filter="data")
+        while reader.read(CHUNK):  # the end-of-archive padding is part of the checksum too
+            pass
+        if reader.digest.hexdigest() != checksum:
+            raise ArchiveError(f"the archive received for {checksum} has checksum {reader.digest.hexdigest()}")
+    except BaseException as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, tarfile.TarError | OSError):
+            raise ArchiveError(f"cannot unpack the archive {checksum}: {exc}") from exc
+        raise
 
 
 def verify(path: Path, checksum: str) -> None:
@@ -110,19 +150,3 @@ def verify(path: Path, checksum: str) -> None:
             digest.update(chunk)
     if digest.hexdigest() != checksum:
         raise ArchiveError(f"{path.name} has checksum {digest.hexdigest()}, not {checksum}")
-
-
-def unpack(archive: Path, target: Path) -> None:
-    """Unpack a verified archive into the new folder ``target`` (refusing links, devices and paths outside)."""
-    target.mkdir(parents=True)
-    try:
-        with tarfile.open(archive, mode="r:") as tar:
-            for member in tar:
-                if not (member.isfile() or member.isdir()):
-                    raise ArchiveError(f"{archive.name}: {member.name} is neither a file nor a folder")
-                tar.extract(member, target, filter="data")
-    except BaseException as exc:
-        shutil.rmtree(target, ignore_errors=True)
-        if isinstance(exc, tarfile.TarError | OSError):
-            raise ArchiveError(f"cannot unpack {archive.name}: {exc}") from exc
-        raise

@@ -37,7 +37,7 @@ import orjson
 import psycopg
 
 from smt.cluster import database
-from smt.cluster.archive import ArchiveError, receive, unpack
+from smt.cluster.archive import ArchiveError, receive
 from smt.store.releases import GENERATION, MANIFEST, REMOVED, ReleaseStore
 
 log = logging.getLogger("smt.cluster")
@@ -194,10 +194,8 @@ class ReplicaSync:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         try:
-            archive = work / "archive.tar"
-            receive(self._download(row.checksum), row.checksum, archive)
             folder = work / row.id
-            unpack(archive, folder)
+            receive(self._download(row.checksum), row.checksum, folder)
             (folder / CHECKSUM_FILE).write_text(row.checksum)
             _set_status(folder, row)
             target = self.store.releases_dir / row.id

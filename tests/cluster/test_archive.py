@@ -3,14 +3,16 @@ not match the checksum, and an archive holding anything but files and folders.""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from smt.cluster.archive import ArchiveError, archive_path, pack, receive, unpack, verify
+from smt.cluster.archive import ArchiveError, archive_path, pack, receive, verify
 from smt.compile import writable_store
 from smt.store.releases import ReleaseInfo
 from tests.factories import make_release
@@ -40,9 +42,8 @@ def test_an_archive_unpacks_to_the_release_folder(stored: ReleaseInfo, tmp_path:
     checksum, _ = pack(stored.path, tmp_path / "store")
     source = archive_path(tmp_path / "store", checksum)
     assert source is not None
-    received = tmp_path / "received.tar"
-    receive(iter([source.read_bytes()]), checksum, received)
-    unpack(received, tmp_path / "copy")
+    data = source.read_bytes()
+    receive((data[i:i + 7000] for i in range(0, len(data), 7000)), checksum, tmp_path / "copy")
     original = {p.relative_to(stored.path): p.read_bytes() for p in stored.path.rglob("*") if p.is_file()}
     copied = {p.relative_to(tmp_path / "copy"): p.read_bytes() for p in (tmp_path / "copy").rglob("*") if p.is_file()}
     assert copied == original and Path("manifest.json") in copied
@@ -55,18 +56,31 @@ def test_bytes_that_do_not_match_the_checksum_are_refused(stored: ReleaseInfo, t
     data = bytearray(source.read_bytes())
     data[1000] ^= 0xFF
     with pytest.raises(ArchiveError, match="checksum"):
-        receive(iter([bytes(data)]), checksum, tmp_path / "received.tar")
-    assert not (tmp_path / "received.tar").exists()
+        receive(iter([bytes(data)]), checksum, tmp_path / "received")
+    assert not (tmp_path / "received").exists()
 
 
-def test_an_archive_with_a_link_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+def _link(tar: tarfile.TarFile) -> None:
+    link = tarfile.TarInfo("manifest.json")
+    link.type = tarfile.SYMTYPE
+    link.linkname = "/etc/passwd"
+    tar.addfile(link)
+
+
+def _outside(tar: tarfile.TarFile) -> None:
+    data = b"{}"
+    escape = tarfile.TarInfo("../escaped.json")
+    escape.size = len(data)
+    tar.addfile(escape, io.BytesIO(data))
+
+
+@pytest.mark.parametrize(("add", "message"), [(_link, "neither a file nor a folder"), (_outside, "outside")])
+def test_an_archive_with_a_link_or_a_path_outside_is_refused_and_leaves_nothing(
+        tmp_path: Path, add: Callable[[tarfile.TarFile], None], message: str) -> None:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        link = tarfile.TarInfo("manifest.json")
-        link.type = tarfile.SYMTYPE
-        link.linkname = "/etc/passwd"
-        tar.addfile(link)
-    (tmp_path / "bad.tar").write_bytes(buffer.getvalue())
-    with pytest.raises(ArchiveError, match="neither a file nor a folder"):
-        unpack(tmp_path / "bad.tar", tmp_path / "target")
-    assert not (tmp_path / "target").exists()
+        add(tar)
+    checksum = hashlib.sha256(buffer.getvalue()).hexdigest()
+    with pytest.raises(ArchiveError, match=message):
+        receive(iter([buffer.getvalue()]), checksum, tmp_path / "target")
+    assert not (tmp_path / "target").exists() and not (tmp_path / "escaped.json").exists()

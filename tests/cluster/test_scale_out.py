@@ -204,7 +204,13 @@ def test_a_killed_replica_is_routed_around_and_catches_up(cluster: Running) -> N
 
 
 def test_a_replica_started_after_three_loads_serves_all_three(cluster: Running) -> None:
-    cluster.smt("load", "nos", str(cluster.data / NOS_FILE))
+    # loaded without SMT_DATABASE_URL: the writer server notices its store changed and publishes it
+    done = subprocess.run([smt_command(), "load", "nos", str(cluster.data / NOS_FILE)], capture_output=True,
+                          text=True, timeout=300, env={**{k: v for k, v in os.environ.items()
+                                                          if k != "SMT_DATABASE_URL"},
+                                                       "SMT_HOME": cluster.summary["env"]["SMT_HOME"]})
+    assert done.returncode == 0, done.stderr
+    assert _served_by_both(cluster.summary["lb"], NOS, "SA01", time.monotonic() + 10) == {"replica1", "replica2"}
     writer = httpx.get(f"{cluster.summary['writer']}/releases", timeout=30).json()
     template = cluster.process("replica-2")
     home = cluster.folder / "replica-3"
@@ -235,6 +241,21 @@ def test_a_replica_started_after_three_loads_serves_all_three(cluster: Running) 
 def _ids(listing: dict) -> set[str]:
     """Release ids in a ``/releases`` answer."""
     return {release["id"] for release in listing["releases"]}
+
+
+def test_a_status_change_reaches_every_replica_within_2_s(cluster: Running) -> None:
+    writer = httpx.get(f"{cluster.summary['writer']}/releases", timeout=30).json()
+    cisp2 = next(r for r in writer["releases"] if r["url"] == CISP2)
+    cluster.smt("status", cisp2["id"], "retired")
+    changed = time.monotonic()
+    pending = set(cluster.summary["replicas"])
+    with httpx.Client(timeout=10) as client:
+        while pending and time.monotonic() < changed + PROPAGATION:
+            for url in list(pending):
+                if client.get(f"{url}/releases/{cisp2['id']}").json()["status"] == "retired":
+                    pending.discard(url)
+            time.sleep(0.02)
+    assert not pending, f"{pending} still list it active {PROPAGATION} s after"
 
 
 def test_a_removed_release_disappears_from_every_replica_within_2_s(cluster: Running) -> None:
