@@ -102,6 +102,25 @@ def _served_by_both(lb: str, system: str, code: str, deadline: float) -> set[str
     return seen
 
 
+def _start_replica(cluster: Running, process: local.Process) -> None:
+    """Start a replica (again), record it for ``smt cluster down``, and wait until it says it is ready."""
+    local.start(process)
+    state = local.read(cluster.folder)
+    known = any(p.name == process.name for p in state.processes)
+    state.processes = ([process if p.name == process.name else p for p in state.processes] if known
+                       else [*state.processes, process])
+    local.save(cluster.folder, state)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{process.url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{process.name} was not ready within 60 s: see {process.log}")
+
+
 def test_cluster_up_prints_one_line_and_every_server_answers(cluster: Running) -> None:
     summary = cluster.summary
     assert set(summary) == {"lb", "writer", "replicas", "pids", "env"}
@@ -173,18 +192,7 @@ def test_a_killed_replica_is_routed_around_and_catches_up(cluster: Running) -> N
         os.kill(victim.pid, signal.SIGKILL)
         # a load while replica-1 is down: it must catch up from the registry when restarted
         cluster.smt("load", "cisp2", str(cluster.data / "cisp2/chill-icpc2"))
-        state = local.read(cluster.folder)
-        local.start(victim)
-        state.processes = [victim if p.name == victim.name else p for p in state.processes]
-        local.save(cluster.folder, state)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{victim.url}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        _start_replica(cluster, victim)
         restarted.set()
         time.sleep(max(0.0, READ_LOOP - (time.monotonic() - start)))
     finally:
@@ -218,18 +226,7 @@ def test_a_replica_started_after_three_loads_serves_all_three(cluster: Running) 
     late = local.Process(
         "replica-3", [*template.argv[:-1], str(port)], env={**template.env, "SMT_HOME": str(home)},
         log=str(cluster.folder / "logs" / "replica-3.log"), url=f"http://127.0.0.1:{port}")
-    local.start(late)
-    state = local.read(cluster.folder)
-    state.processes.append(late)
-    local.save(cluster.folder, state)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{late.url}/health", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
+    _start_replica(cluster, late)
     listed = httpx.get(f"{late.url}/releases", timeout=30).json()
     assert _ids(listed) == _ids(writer) and len(_ids(writer)) == 3
     with httpx.Client(timeout=10) as client:
