@@ -13,6 +13,7 @@ import smt
 from fhir_api import (
     admin,
     audit,
+    cluster,
     codesystem_ops,
     codesystem_read,
     health,
@@ -37,11 +38,17 @@ from smt.config import smt_home
 from smt.releases.registry import Registry
 
 
-def create_app(home: Path | None = None) -> FastAPI:
-    """A FHIR R4 terminology API over the store at ``home`` (default ``smt_home()``)."""
-    app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__, docs_url=None, redoc_url=None)
-    app.state.registry = Registry(home or smt_home())
-    app.state.writer = writable_store(home or smt_home())  # the write routes' store, with this SMT's compile step
+def create_app(home: Path | None = None, role: str | None = None) -> FastAPI:
+    """A FHIR R4 terminology API over the store at ``home`` (default ``smt_home()``), in ``role`` (default
+    ``SMT_ROLE``, else single: see ``fhir_api.cluster``)."""
+    home = home or smt_home()
+    role = role or cluster.role()
+    app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__, docs_url=None,
+                  redoc_url=None, lifespan=cluster.lifespan)
+    app.state.registry = Registry(home)
+    # the write routes' store, with this SMT's compile step; a replica has none (and no RDF store)
+    app.state.writer = writable_store(home) if role != "replica" else None
+    app.state.node = cluster.node(role, home, app.state.writer)
     install_error_handlers(app)
     install_security(app)
     install_transport(app)  # compression and CORS apply to every answer, errors included
@@ -55,13 +62,27 @@ def create_app(home: Path | None = None) -> FastAPI:
     app.include_router(conceptmap_router)  # ConceptMap read/search/$translate/$export, POST /fhir/$closure
     app.include_router(svs_router)  # IHE SVS (ITI-48, ITI-60) under /svs
     app.include_router(search_router)  # GET /search (full-text, every terminology)
-    app.include_router(audit.router)  # AuditEvent: the audit trail of writes
+    writer_only = "this server is a read replica: {what} is served by the writer (the load balancer sends it there)"
+    if role == "replica":
+        app.include_router(cluster.refusing(audit.router, 421, writer_only.format(what="the audit trail")))
+    else:
+        app.include_router(audit.router)  # AuditEvent: the audit trail of writes
     app.include_router(impact.router)  # GET /releases/impact, before /releases/{id}
     app.include_router(releases.router)  # publication: /releases, downloads, diffs, /changes, /feed.xml
-    app.include_router(sparql.router)  # read-only SPARQL 1.1 endpoint /sparql
-    app.include_router(linked_data.router)  # /concept?iri=, /id/{path}
+    if role == "replica":  # no RDF store here
+        app.include_router(cluster.refusing(sparql.router, 421, writer_only.format(what="SPARQL")))
+        app.include_router(cluster.refusing(linked_data.router, 421, writer_only.format(what="linked data")))
+    else:
+        app.include_router(sparql.router)  # read-only SPARQL 1.1 endpoint /sparql
+        app.include_router(linked_data.router)  # /concept?iri=, /id/{path}
     app.include_router(health.router)  # GET /health
-    install_ui(app)  # the web interface: /, /find, /terminologies, /valuesets, /composer, /console, /docs
-    app.include_router(admin.router)  # writes (bearer token): last, so that reads and operations match first
+    install_ui(app, replica=role == "replica")  # web pages: /, /find, /terminologies, /valuesets, /composer, /console
+    if role == "writer":
+        app.include_router(cluster.artefacts)  # GET /cluster/artefacts/{checksum}: what replicas fetch
+    if role == "replica":
+        app.include_router(cluster.refusing(admin.router, 405, "this server is a read replica: send writes to the "
+                                                               "writer (the load balancer does)"))
+    else:
+        app.include_router(admin.router)  # writes (bearer token): last, so that reads and operations match first
     install_error_docs(app)  # no FastAPI 422 where the app answers 400
     return app

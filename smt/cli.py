@@ -116,6 +116,7 @@ def load(
             raise
         _fail(f"cannot load {path} into {smt_home()}: {_one_line(exc)}; the load was rolled back, the store is "
               "unchanged")
+    _publish()
     for info in loaded:
         replaced = info.manifest.get("replaces")
         also = f", replacing release {replaced}" if replaced else ""
@@ -168,6 +169,7 @@ def remove(
     """Remove a release from the store."""
     info = _select(target, version)
     _store().remove(info.id)
+    _publish()
     console.print(f"removed {info.url} version {info.version} (release {info.id})", highlight=False)
 
 
@@ -181,6 +183,7 @@ def status(
     if new_status not in STATUSES:
         _fail(f"status must be one of {', '.join(STATUSES)}")
     info = _store().set_status(_select(target, version).id, new_status)
+    _publish()
     console.print(f"{info.url} version {info.version} is now {info.status}", highlight=False)
 
 
@@ -230,6 +233,7 @@ def load_samples() -> None:
             info = store.load(release, sample=True)
             console.print(f"loaded sample {info.url} version {info.version} ({info.count} concepts)",
                           highlight=False)
+    _publish()
 
 
 @app.command()
@@ -259,6 +263,7 @@ def recompile(
         formats = ", ".join(f"{name} {version}" for name, version in info.artefacts.items())
         console.print(f"recompiled release {info.id} ({info.url} version {info.version}): {formats}",
                       highlight=False)
+    _publish()
 
 
 @app.command()
@@ -268,17 +273,89 @@ def serve(
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     access_log: Annotated[bool, typer.Option(help="log one line per request (≈ 0.2 ms each, see "
                                                   "benchmarks/README.md)")] = True,
+    role: Annotated[str, typer.Option(help="single (one process, the default), writer (publishes to the shared "
+                                           "registry SMT_DATABASE_URL) or replica (read-only, synced from it; "
+                                           "docs/scale-out.md)")] = "single",
 ) -> None:
     """Serve the FHIR terminology API (and the other HTTP interfaces) over the store."""
-    import os
-
     import uvicorn
 
+    from smt.cluster.database import DATABASE_URL, database_url
+    from smt.cluster.replica import WRITER_URL
+
+    if role not in ("single", "writer", "replica"):
+        _fail("--role must be single, writer or replica")
+    if role != "single" and database_url() is None:
+        _fail(f"--role {role} needs the shared registry: set {DATABASE_URL} (docs/scale-out.md)")
+    if role == "replica" and not os.environ.get(WRITER_URL):
+        _fail(f"--role replica fetches releases from the writer: set {WRITER_URL} (docs/scale-out.md)")
     os.environ["SMT_HOME"] = str(smt_home())
+    os.environ["SMT_ROLE"] = role
     # the server's own refusals (URL over 64 KiB, request head over 1 MiB, unparsable request) answer an
     # OperationOutcome too: see fhir_api/http_protocol.py
     uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", access_log=access_log, http="fhir_api.http_protocol:OutcomeHttpToolsProtocol")
+
+
+cluster_app = typer.Typer(help="A local cluster on 127.0.0.1 for tests and demos (docs/scale-out.md).",
+                          no_args_is_help=True)
+app.add_typer(cluster_app, name="cluster")
+
+
+@cluster_app.command("up")
+def cluster_up(
+    folder: Annotated[Path, typer.Option("--dir", help="where PostgreSQL, the servers' stores and logs go")],
+    replicas: Annotated[int, typer.Option(help="read replicas")] = 2,
+) -> None:
+    """Start PostgreSQL, a writer, N replicas and HAProxy; print one JSON line once all answer."""
+    import orjson
+
+    from smt.cluster import local
+
+    try:
+        cluster = local.up(folder, replicas)
+    except SmtError as exc:
+        _fail(str(exc))
+    sys.stdout.write(orjson.dumps(cluster.summary()).decode() + "\n")
+    sys.stdout.flush()
+
+
+@cluster_app.command("down")
+def cluster_down(
+    folder: Annotated[Path, typer.Option("--dir", help="the folder given to `smt cluster up`")],
+) -> None:
+    """Stop every process of the cluster started in DIR (by their PIDs)."""
+    import orjson
+
+    from smt.cluster import local
+
+    try:
+        stopped = local.down(folder)
+    except SmtError as exc:
+        _fail(str(exc))
+    sys.stdout.write(orjson.dumps({"stopped": stopped}).decode() + "\n")
+
+
+def _publish() -> None:
+    """With a shared registry (``SMT_DATABASE_URL``), publish the store's change to it now (the writer server
+    would within a second; this way the command returns once replicas are told)."""
+    from smt.cluster.database import database_url
+
+    url = database_url()
+    if url is None:
+        return
+    import psycopg
+
+    from smt.cluster.database import migrate
+    from smt.cluster.publisher import publish
+
+    try:
+        migrate(url)
+        publish(_store(), url)
+    except (psycopg.Error, OSError, SmtError) as exc:
+        errors.print(f"[yellow]warning:[/] the store is changed but the shared registry could not be told "
+                     f"({escape(_one_line(exc))}); the writer server publishes the change when it reaches it",
+                     highlight=False, soft_wrap=True)
 
 
 app.command("mcp")(mcp_command)

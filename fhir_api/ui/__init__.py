@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
+from fhir_api.cluster import refusing
 from fhir_api.ui import composer, concepts, console, docs, home, search, terminologies, valuesets
 from fhir_api.ui.pages import install_page_errors
 
@@ -31,9 +32,17 @@ class CachedStaticFiles(StaticFiles):
         return response
 
 
-def install_ui(app: FastAPI) -> None:
-    """Mount the static files and the page routes (before the API's catch-all write routes)."""
+REPLICA_REFUSAL = ("this server is a read replica: the curator console and saved compositions are served by the "
+                   "writer (the load balancer sends them there)")
+
+
+def install_ui(app: FastAPI, *, replica: bool = False) -> None:
+    """Mount the static files and the page routes (before the API's catch-all write routes). A read replica
+    serves the pages but refuses (421) the curator console and the composer's save, which need the writer."""
     install_page_errors(app)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
-    for module in (composer, concepts, console, docs, home, search, terminologies, valuesets):
+    if replica:
+        app.include_router(refusing(console.router, 421, REPLICA_REFUSAL))
+        app.include_router(refusing(composer.router, 421, REPLICA_REFUSAL, methods={"POST"}))
+    for module in (composer, concepts, docs, home, search, terminologies, valuesets, *(() if replica else (console,))):
         app.include_router(module.router)

@@ -232,6 +232,11 @@ class ReleaseStore:
         infos = [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
         return sorted(_latest_per_version(infos), key=lambda r: (r.url, r.loaded_at, r.sequence))
 
+    def manifests(self) -> builtins.list[ReleaseInfo]:
+        """Every release folder with a manifest, including one a replace is about to retire (``list`` shows only
+        the later of two releases of one url|version)."""
+        return self._all_manifests()
+
     def get(self, release: str) -> ReleaseInfo:
         """A release by id."""
         info = _read_manifest(self.releases_dir / release) if "/" not in release else None
@@ -304,6 +309,10 @@ class ReleaseStore:
 
     def _all_manifests(self) -> builtins.list[ReleaseInfo]:
         return [info for folder in self.releases_dir.iterdir() if (info := _read_manifest(folder))]
+
+    def purge(self) -> builtins.list[str]:
+        """Delete what removed releases left once no request can still be reading it (``PURGE_AFTER``)."""
+        return self._purge()
 
     def _purge(self) -> builtins.list[str]:
         """Delete the folders of releases removed more than ``PURGE_AFTER`` seconds ago, and stray folders."""
