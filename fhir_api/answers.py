@@ -107,8 +107,7 @@ def error_issue(error: SmtError) -> dict:
     if error.message_id:
         item["extension"] = [{"url": MESSAGE_ID_EXTENSION, "valueString": error.message_id}]
     if error.location:
-        item["location"] = [error.location]
-        item["expression"] = [error.location]
+        item["expression"] = [error.location]  # not the deprecated location: R4 OperationOutcome.issue.location
     return item
 
 

@@ -126,9 +126,7 @@ def issue_json(issue: Issue) -> dict:
     if issue.tx_code:
         item["details"]["coding"] = [{"system": TX_ISSUE_TYPE, "code": issue.tx_code}]
     if issue.expression:
-        if issue.located:
-            item["location"] = [issue.expression]
-        item["expression"] = [issue.expression]
+        item["expression"] = [issue.expression]  # not the deprecated location: R4 OperationOutcome.issue.location
     return item
 
 

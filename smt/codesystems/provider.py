@@ -6,7 +6,7 @@ by the provider of a terminology with rules of its own (as the reference server'
 operations call the capabilities and never test which terminology, or which kind of provider, they have.
 
 Capabilities of the class (no release needed, e.g. for a coding of a system that is not loaded):
-``normalise_code``, ``code_issues_located``, ``implicit_value_set`` / ``is_implicit_value_set``,
+``normalise_code``, ``implicit_value_set`` / ``is_implicit_value_set``,
 ``implicit_concept_map`` / ``implicit_map_urls``. Capabilities of a version: ``find``, ``is_closed``,
 ``listed_expression``, ``check_expression``, ``expression_member``, ``expression_subsumes``, ``ecl_ids``,
 ``holds_implicit_value_set``, ``text_matches``, ``multi_hierarchy``, ``subsumption``, ``dialect_preferred``,
@@ -69,9 +69,6 @@ class CodeSystemProvider(ABC):
 
     is_shared: ClassVar[bool] = False
     """Whether the provider outlives a request (a stored release), so what is derived from it may be cached."""
-    code_issues_located: ClassVar[bool] = True
-    """Whether a ``$validate-code`` issue on a code of this system repeats its location in the deprecated
-    ``location`` element (tx.fhir.org leaves it out for SNOMED CT)."""
     reports_retirement: ClassVar[bool] = True
     """Whether ``$lookup`` and ``$validate-code`` report what is known of a retired concept (date, reason,
     replacements) without being asked: tx.fhir.org reports an inactive SNOMED CT concept with its warning alone."""

@@ -110,7 +110,8 @@ def lookup_in(provider: CodeSystemProvider, code: str, properties: Iterable[str]
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One finding of a validation: FHIR issue severity and type, tx-issue-type code, text and location."""
+    """One finding of a validation: FHIR issue severity and type, tx-issue-type code, text and ``expression``
+    (the FHIRPath of the request element at fault; "" when none)."""
 
     severity: str
     code: str
@@ -120,8 +121,6 @@ class Issue:
     in_message: bool | None = None
     """Whether the text goes in the ``message``: None = errors and warnings do; False/True force it (tx.fhir.org
     leaves out e.g. a value set's own deprecation flag, but shows some information notes)."""
-    located: bool = True
-    """Whether the answer repeats ``expression`` in the deprecated ``location`` (tx.fhir.org omits it for SNOMED CT)."""
     message_id: str | None = None
     """The tx.fhir.org message id (``operationoutcome-message-id`` extension), when known."""
 

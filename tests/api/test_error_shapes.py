@@ -166,6 +166,7 @@ def test_error_shape(client: TestClient, case: Case) -> None:
     message_ids = [e["valueString"] for e in issue.get("extension", []) if e["url"] == MESSAGE_ID]
     assert message_ids == ([case.message_id] if case.message_id else [])
     assert issue.get("expression") == ([case.location] if case.location else None)
+    assert "location" not in issue  # deprecated in R4 (XML specific), replaced by expression
     assert issue["details"]["text"] and "diagnostics" not in issue
 
 

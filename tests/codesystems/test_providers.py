@@ -98,7 +98,8 @@ def test_a_provider_goes_with_its_release(tmp_path: Path) -> None:
 def test_class_capabilities_answer_for_any_spelling_of_a_system() -> None:
     assert provider_class("http://hl7.org/fhir/sid/icd-10-fr").normalise_code("e119") == "E11.9"  # an alias
     assert provider_class(CIM10 + "/").normalise_code("B24+0") == "B24.+0"
-    assert provider_class("urn:oid:2.16.840.1.113883.6.96").code_issues_located is False  # SNOMED CT's OID
+    assert provider_class("urn:oid:2.16.840.1.113883.6.96").implicit_value_set(  # SNOMED CT's OID
+        "http://snomed.info/sct?fhir_vs") is not None
     assert provider_class(CISP2) is CodeSystemProvider
     assert provider_class("http://example.org/unknown").normalise_code("e119") == "e119"
 

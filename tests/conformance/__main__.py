@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--externals", type=Path, help="external message strings file (messages-*.json); "
                                                        "default: only the fragments are checked")
     parser.add_argument("--dump", type=Path, help="write expected/actual JSON of failing tests under this folder")
+    parser.add_argument("--tests-dir", type=Path, help="the HL7 test folder to run (default: "
+                        "$SMT_DATA_DIR/fhir-tx-tests/hl7-tx-ecosystem-ig/tests), e.g. a newer upstream checkout")
+    parser.add_argument("--cases", type=Path, help="the test list (default: test-cases.json in the test folder)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every failing test")
     return parser
 
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run_conformance(args.data_dir or data_dir(), modes, only=set(args.suite) if args.suite else None,
                              name_filter=args.filter, home=args.home, timeout=args.timeout,
                              in_process=args.in_process, externals=load(args.externals) if args.externals else None,
-                             progress=progress)
+                             progress=progress, tests_dir=args.tests_dir, cases=args.cases)
     counts = suite_counts(result.suites, result.outcomes)
     width = max([len(c.name) for c in counts] + [5])
     print(f"{'suite':<{width}}  tests  passed  failed")

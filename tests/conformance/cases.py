@@ -74,9 +74,9 @@ class TestData:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cases: Path | None = None) -> None:
         self.folder = folder
-        self.definition = load(folder / "test-cases.json")
+        self.definition = load(cases or folder / "test-cases.json")
         self._cache: dict[str, Json] = {}
 
     @classmethod

@@ -3,8 +3,9 @@
 Rules, as in the reference:
 
 * every property of the actual object must exist in the expected one (unless *pattern mode*, used for the
-  metadata tests); every expected property must exist in the actual one unless it is ``$optional$``, listed
-  in ``$optional-properties$`` (``*`` = all), or an array whose object items are all ``$optional$``;
+  metadata tests, or it is listed in the expected object's ``$optional-properties$``: an optional property may
+  be present or absent); every expected property must exist in the actual one unless it is ``$optional$``,
+  listed in ``$optional-properties$`` (``*`` = all), or an array whose object items are all ``$optional$``;
 * arrays are compared **in order** (the runner sorts the actual response first, see ``normalize``); an
   expected item marked ``$optional$`` may be skipped; ``$count-arrays$`` compares only the sizes; in pattern
   mode the expected items must appear as an ordered subsequence of the actual ones;
@@ -135,7 +136,7 @@ class Comparer:
                 found = self._nodes(f"{path}.{name}", expected[name], value, name in count_only)
                 if found:
                     return found
-            elif not self.pattern_mode:
+            elif not self.pattern_mode and name not in optionals:
                 return Mismatch("unexpected-property", f"{path}.{name}",
                                 f"properties differ at {path or '/'}: unexpected property {name}")
         for name, value in expected.items():

@@ -3,11 +3,10 @@ a request.
 
 Any SNOMED CT version has a grammar (post-coordinated expressions: listed in value sets, validated, members of
 filtered includes), implicit value sets (``?fhir_vs``) and concept maps (``?fhir_cm``), fully specified names
-that are never a dialect's display and come first in expansions, and ``$validate-code`` issues without the
-deprecated ``location``. A stored release adds what needs its relationships and reference sets: ECL filters,
-its own ``$lookup`` (attributes, normal forms), expression subsumption, and the historical associations and
-inactivation indicator of its inactive concepts (``history``; tx.fhir.org's answers for them stay unchanged:
-``reports_retirement`` is off).
+that are never a dialect's display and come first in expansions. A stored release adds what needs its
+relationships and reference sets: ECL filters, its own ``$lookup`` (attributes, normal forms), expression
+subsumption, and the historical associations and inactivation indicator of its inactive concepts (``history``;
+tx.fhir.org's answers for them stay unchanged: ``reports_retirement`` is off).
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from smt.releases.registry import Registry
 class SnomedRules(CodeSystemProvider):
     """What any SNOMED CT version does its own way."""
 
-    code_issues_located: ClassVar[bool] = False
     reports_retirement: ClassVar[bool] = False
 
     @classmethod

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smt.codesystems.factory import provider_class
 from smt.errors import ValueSetError
 from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
 from smt.terminology.context import ResourceContext
@@ -39,9 +38,6 @@ class ValueSetValidator(ValueSetMembership):
         if self.options.membership_only and not self.options.code_system and self.failure is None:
             return self.membership_only(coding, where)
         result = validate_coding(self, coding, where)
-        if result.system and not provider_class(result.system).code_issues_located:
-            result.issues = [replace(i, located=False) if i.expression.endswith("code") else i
-                             for i in result.issues]
         if result.version is not None or result.result:
             result.issues += [Issue("information", "business-rule", "status-check", status_text(*item), "")
                               for item in self.compose.standings]
