@@ -18,7 +18,7 @@ from fhir_api.valueset import concept_json as _concept_json
 from fhir_api.valueset import request_context, tx_parameters
 from fhir_api.valueset_json import validation_parameters
 from smt.codesystems.snomed.expression import written_as_expression
-from smt.errors import InvalidParameter, MissingParameter
+from smt.errors import InvalidParameter, MissingParameter, NothingToValidate
 from smt.releases.registry import Registry, normalise_system
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodeSystemVersion, CodingInput
@@ -95,7 +95,7 @@ def _validate(request: Request, params: OperationParams, registry: Registry,
         system = codings[0].system
     else:
         if not tx.code:
-            raise MissingParameter("$validate-code needs a code, a coding or a codeableConcept", "code")
+            raise NothingToValidate
         if not system:
             raise MissingParameter("$validate-code needs the code system (parameter 'url')", "url")
         codings = [CodingInput(system, tx.code, version, tx.display)]

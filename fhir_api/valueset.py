@@ -18,7 +18,7 @@ from fhir_api.params import from_parameters, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import Candidate, Shape, search_bundle, search_docs, searchable_fields, shape_of
 from fhir_api.valueset_json import expansion_value_set, validation_parameters
-from smt.errors import MissingParameter, NotFound, SmtError
+from smt.errors import MissingParameter, NotFound, NothingToValidate, SmtError
 from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
 from smt.terminology.codesystem import CodingInput
@@ -143,7 +143,7 @@ def validation_answer(request: Request, params: OperationParams, registry: Regis
     if tx.coding is not None:
         return validation_parameters(validator.validate(_coding_input(tx.coding, version), "Coding"))
     if not tx.code:
-        raise MissingParameter("$validate-code needs a code, a coding or a codeableConcept", "code")
+        raise NothingToValidate
     return validation_parameters(validator.validate(CodingInput(tx.system, tx.code, version, tx.display)))
 
 

@@ -102,6 +102,16 @@ class MissingParameter(InvalidParameter):
     issue_type = "required"
 
 
+class NothingToValidate(InvalidParameter):
+    """A ``$validate-code`` request that names no code to validate (no ``code``, ``coding`` nor
+    ``codeableConcept``): an ``invalid`` request, with the reference server's message (FHIRsmith
+    ``ValidateWorker.handleValueSetInner``)."""
+
+    def __init__(self) -> None:
+        super().__init__("Unable to find code to validate (looked for coding | codeableConcept | code+system | "
+                         "code+inferSystem in parameters")
+
+
 # -- not found ----------------------------------------------------------------------------------------------
 
 
@@ -126,9 +136,10 @@ class UnknownCodeSystem(NotFound):
         """The message, with an optional consequence (", so the code cannot be validated")."""
         if self.version is None:
             return f"A definition for CodeSystem '{self.system}' could not be found{consequence}"
-        versions = " or ".join(self.known)
-        return (f"A definition for CodeSystem '{self.system}' version '{self.version}' could not be found"
-                f"{consequence}. Valid versions: {versions}")
+        found = f"A definition for CodeSystem '{self.system}' version '{self.version}' could not be found{consequence}"
+        if not self.known:
+            return f"{found}. No versions of this code system are known"
+        return f"{found}. Valid versions: {' or '.join(self.known)}"
 
     @property
     def canonical(self) -> str:

@@ -7,10 +7,16 @@ from smt.codesystems.memory import MemoryCodeSystem
 from smt.codesystems.provider import CodeSystemProvider
 from smt.codesystems.stored import StoredCodeSystem
 from smt.formats.cim10_codes import dotted_code
+from smt.index.reader import DesignationRecord
 
 
 class Cim10Rules(CodeSystemProvider):
     """What any CIM-10 version does its own way."""
+
+    @classmethod
+    def is_display_designation(cls, designation: DesignationRecord) -> bool:
+        """The long and short labels (ATIH) are both displays of a CIM-10 code."""
+        return True
 
     @classmethod
     def normalise_code(cls, code: str) -> str:

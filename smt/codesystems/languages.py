@@ -16,6 +16,9 @@ from smt.model import Coding
 PREFERRED_FOR_LANGUAGE = Coding("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "preferredForLanguage",
                                 "Preferred For Language")
 """Designation use of a concept's own display, given as a designation in the code system's language."""
+DISPLAY_USES = frozenset({(PREFERRED_FOR_LANGUAGE.system, PREFERRED_FOR_LANGUAGE.code),
+                          ("http://snomed.info/sct", "900000000000548007")})
+"""Designation uses that make a designation a display (preferred for its language; SNOMED CT's preferred term)."""
 
 _Q = re.compile(r"q\s*=\s*([0-9.]+)")
 

@@ -23,7 +23,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from smt.codesystems.languages import PREFERRED_FOR_LANGUAGE, language_preferences, primary, requested_languages_first
+from smt.codesystems.languages import (
+    DISPLAY_USES,
+    PREFERRED_FOR_LANGUAGE,
+    language_preferences,
+    primary,
+    requested_languages_first,
+)
 from smt.codesystems.lookup import (
     LookupProperty,
     LookupResult,
@@ -72,6 +78,14 @@ class CodeSystemProvider(ABC):
     reports_retirement: ClassVar[bool] = True
     """Whether ``$lookup`` and ``$validate-code`` report what is known of a retired concept (date, reason,
     replacements) without being asked: tx.fhir.org reports an inactive SNOMED CT concept with its warning alone."""
+    @classmethod
+    def is_display_designation(cls, designation: DesignationRecord) -> bool:
+        """Whether a designation is a display of its concept (named among the valid displays of a wrong-display
+        message): no ``use``, or a preferred-for-language or preferred-term use. FHIRsmith
+        ``Designations.isDisplay`` (``tx/library/designations.js``), which asks the provider for others."""
+        use = designation.use
+        return use is None or (use.system, use.code) in DISPLAY_USES
+
     retired_designation_status: ClassVar[str] = "deprecated"
     """How a display that is an inactive designation is described: ``deprecated`` (a FHIR designation marked so)
     or ``inactive`` (a retired term of a stored release)."""

@@ -103,7 +103,7 @@ CASES = [
     Case("InvalidDisplayLanguage", VALIDATE, (CODE_SYSTEM, inline(ORGANS), p("system", CS_URL, "valueUri"),
                                               p("code", "coeur"), p("displayLanguage", "fr;;q", "valueCode")),
          400, "processing", "invalid-display", "INVALID_DISPLAY_NAME"),
-    Case("MissingParameter", VALIDATE, (CODE_SYSTEM, inline(ORGANS)), 400, "required", None, None, "code"),
+    Case("NothingToValidate", VALIDATE, (CODE_SYSTEM, inline(ORGANS)), 400, "invalid"),
     Case("NotFound", "ValueSet/nope/$validate-code", (p("code", "coeur"),), 404, "not-found"),
     # $lookup
     Case("UnknownCodeSystem", LOOKUP, (p("system", "http://example.org/cs/none", "valueUri"), p("code", "x")),

@@ -4,7 +4,7 @@ Selection: a suite runs when it has no ``mode`` or its mode is one of the run mo
 ``disabled`` and its ``version``, if any, matches the server's FHIR version); the same rule then applies to
 each test. So ``--mode general`` runs the ``metadata`` suite (no mode) plus every ``general`` suite, without
 the tests marked ``tx.fhir.org``. A test's ``request:<mode>``/``response:<mode>`` file replaces the default
-one when that mode runs; its ``header`` is sent only when the header's ``mode`` runs.
+one when that mode runs; its ``header`` is sent unless it names a ``mode`` that does not run (``TxTester.runTest``).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class TestData:
                     response2=test.get("response2"), http_code=test.get("http-code", "2xx"),
                     profile=test.get("profile", DEFAULT_PROFILE), accept_language=test.get("Accept-Language"),
                     header=(header["name"], header["value"])
-                    if isinstance(header, dict) and header.get("mode") in modes else None,
+                    if isinstance(header, dict) and ("mode" not in header or header["mode"] in modes) else None,
                 ))
             selected.append(Suite(suite["name"], suite.get("mode"), suite.get("description", ""),
                                   tuple(suite.get("setup", [])), tuple(tests)))

@@ -38,6 +38,11 @@ class SnomedRules(CodeSystemProvider):
     reports_retirement: ClassVar[bool] = False
 
     @classmethod
+    def is_display_designation(cls, designation: DesignationRecord) -> bool:
+        """Every SNOMED CT description (fully specified name, synonyms) is a display form of its concept."""
+        return True
+
+    @classmethod
     def implicit_value_set(cls, url: str) -> dict | None:
         return implicit_vs.implicit_value_set(url)
 

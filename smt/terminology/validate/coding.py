@@ -37,23 +37,27 @@ def validate_coding(members: ValueSetMembership, coding: CodingInput, where: str
                     f"'{members.canonical}'")
             if candidates:
                 text += f": value set expansion has multiple matches: [{', '.join(candidates)}]"
-            issues = [members.not_in_vs(None, code, where),
-                      Issue("error", "not-found", "cannot-infer", text, issue_path(where, "code"))]
+            issues = [members.not_in_vs(coding, where),
+                      Issue("error", "not-found", "cannot-infer", text, issue_path(where, "code"),
+                            message_id="Unable_to_resolve_system__value_set_has_multiple_matches" if candidates
+                            else "UNABLE_TO_INFER_CODESYSTEM")]
             return ValidationResult(False, issues_message(issues), code=code, issues=issues)
     if not system:
         text = ("Coding has no system. A code with no system has no defined meaning, and it cannot be "
                 "validated. A system should be provided")
-        issues = [members.not_in_vs(None, code, where),
-                  Issue("warning", "invalid", "invalid-data", text, where or "code")]
+        issues = [members.not_in_vs(coding, where),
+                  Issue("warning", "invalid", "invalid-data", text, where or "code",
+                        message_id="Coding_has_no_system__cannot_validate")]
         return ValidationResult(False, issues_message(issues), code=code, issues=issues)
     supplement = members.ctx.supplement(system)
     if supplement is not None:
         text = (f"CodeSystem {canonical_of(supplement)} is a supplement, so can't be used as a value in "
                 f"{where or 'Coding'}.system")
-        issues = [Issue("error", "invalid", "invalid-data", text, issue_path(where, "system"))]
+        issues = [Issue("error", "invalid", "invalid-data", text, issue_path(where, "system"),
+                        message_id="CODESYSTEM_CS_NO_SUPPLEMENT")]
         return ValidationResult(False, text, code=code, system=system, issues=issues)
     if members.unknown is not None:
-        return unknown_included_system(members, system, code, where)
+        return unknown_included_system(members, coding, system, where)
     return _validate_known(members, coding, system, code, where)
 
 
@@ -64,7 +68,7 @@ def _validate_known(members: ValueSetMembership, coding: CodingInput, system: st
     try:
         provider, version_issues, unknown = versioned(members, system, code, coding.version, where)
     except CodeSystemNotFound as exc:
-        return unknown_system(members, system, code, exc, where, coding.version)
+        return unknown_system(members, coding, system, exc, where)
     if provider is None:
         return ValidationResult(False, issues_message(version_issues), code=code, system=system,
                                 issues=version_issues, unknown_system=unknown)
@@ -82,23 +86,25 @@ def _validate_known(members: ValueSetMembership, coding: CodingInput, system: st
         text = (f"The code '{code}' differs from the correct code '{concept.code}' by case. Although the code "
                 f"system '{used}' is case insensitive, implementers are strongly encouraged to use the correct "
                 f"case anyway")
-        issues.append(Issue("information", "business-rule", "code-rule", text, issue_path(where, "code")))
+        issues.append(Issue("information", "business-rule", "code-rule", text, issue_path(where, "code"),
+                            message_id="CODE_CASE_DIFFERENCE"))
     member = members.is_member(provider, concept) or members.member_by_code(system, concept.code)
     member = _concept_status(provider, concept, result, issues, member, options.active_only, where)
     issues += retirement_issues(members.ctx.registry, provider, concept, where)
     if member and concept.abstract and not options.abstract_allowed:
         text = f"Code '{system}#{concept.code}' is abstract, and not allowed in this context"
-        issues.append(Issue("error", "business-rule", "code-rule", text, issue_path(where, "code")))
+        issues.append(Issue("error", "business-rule", "code-rule", text, issue_path(where, "code"),
+                            message_id="ABSTRACT_CODE_NOT_ALLOWED"))
         member = False
     if not member and not version_issues:
-        issues.append(members.not_in_vs(system, code, where, coding.display))
+        issues.append(members.not_in_vs(coding, where, system))
     flagged = members.status_of(provider, concept)
     if member and flagged:
         text = (f"The presence of the concept '{concept.code}' in the system '{provider.url}' in the value set "
                 f"{members.canonical} is marked with a status of {flagged} and its use should be reviewed")
-        issues.append(Issue("warning", "business-rule", "code-comment", text, issue_path(where, "code"), False))
-    if member:
-        issues += display_issues(coding.display, provider, concept, designations, options, where)
+        issues.append(Issue("warning", "business-rule", "code-comment", text, issue_path(where, "code"), False,
+                            message_id="CONCEPT_DEPRECATED_IN_VALUESET"))
+    issues += display_issues(coding.display, provider, concept, designations, options, where)
     result.issues = issues
     result.member = member
     result.result = member and not any(i.severity == "error" for i in issues)
@@ -113,18 +119,21 @@ def _no_concept(members: ValueSetMembership, coding: CodingInput, provider: Code
         text = (f"Unknown Code '{code}' in the CodeSystem '{provider.url}' version '{provider.version or ''}' - "
                 f"note that the code system is labeled as a fragment, so the code may be valid in some other "
                 f"fragment")
-        issues = [Issue("warning", "code-invalid", "invalid-code", text, issue_path(where, "code"), False)]
-        return ValidationResult(True, code=code, system=system, version=provider.version, issues=issues)
+        issues = [Issue("warning", "code-invalid", "invalid-code", text, issue_path(where, "code"), False,
+                        message_id="UNKNOWN_CODE_IN_FRAGMENT")]
+        return ValidationResult(True, code=code, system=system, version=provider.version, issues=issues,
+                                member=True)  # a fragment cannot say the code is not in it (FHIRsmith check)
     check = provider.check_expression(code, members.options.display_language)
     if check is not None:
-        not_in_vs = None if members.options.code_system else members.not_in_vs(system, code, where, coding.display)
+        not_in_vs = None if members.options.code_system else members.not_in_vs(coding, where, system)
         return expression_result(provider, check, code, issue_path(where, "code"), not_in_vs,
                                  members.expression_member(provider, code))
     spelling = provider.normalise_code(code)
     hint = provider.concept(spelling) if spelling != code else None
     text = str(UnknownCode(code, provider.url, provider.version or "", hint.code if hint else None))
-    issues = [members.not_in_vs(system, code, where),
-              Issue("error", "code-invalid", "invalid-code", text, issue_path(where, "code"))]
+    issues = [members.not_in_vs(coding, where, system),
+              Issue("error", "code-invalid", "invalid-code", text, issue_path(where, "code"),
+                    message_id="Unknown_Code_in_Version" if provider.version else "Unknown_Code_in")]
     return ValidationResult(False, issues_message(issues), code=code, system=system,
                             version=provider.version, issues=issues)
 
@@ -138,14 +147,17 @@ def _concept_status(provider: CodeSystemProvider, concept: ConceptRecord, result
         if concept.status != "inactive":
             result.status = concept.status  # e.g. retired: a status more precise than "inactive"
         text = f"The concept '{concept.code}' has a status of {status} and its use should be reviewed"
-        issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code"))
+        issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code",
+                            message_id="INACTIVE_CONCEPT_FOUND"))
         if active_only:
             text = f"The concept '{concept.code}' is valid but is not active"
-            issues.append(Issue("error", "business-rule", "code-rule", text, issue_path(where, "code")))
+            issues.append(Issue("error", "business-rule", "code-rule", text, issue_path(where, "code"),
+                                message_id="STATUS_CODE_WARNING_CODE"))
             member = False
     declared = next((str(p.value) for p in provider.properties(concept) if p.code == "status"), None)
     if concept.active and declared in ("deprecated", "withdrawn"):
         result.status = declared
         text = f"The concept '{concept.code}' is {declared} and its use should be reviewed"
-        issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code"))
+        issues.append(Issue("warning", "business-rule", "code-comment", text, where or "code",
+                            message_id="DEPRECATED_CONCEPT_FOUND"))
     return member

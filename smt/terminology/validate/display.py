@@ -48,7 +48,10 @@ def _valid_displays(provider: CodeSystemProvider, concept: ConceptRecord, design
 def _display_issue(given: str, valid: list[str], provider: CodeSystemProvider, concept: ConceptRecord,
                    options: ValidateOptions, where: str) -> Issue:
     squeeze = " ".join(given.split())
-    wrong = "Wrong whitespace in Display Name" if squeeze in valid else "Wrong Display Name"
+    whitespace = squeeze in valid
+    wrong = "Wrong whitespace in Display Name" if whitespace else "Wrong Display Name"
+    message_id = ("Display_Name_WS_for__should_be_one_of__instead_of" if whitespace
+                  else "Display_Name_for__should_be_one_of__instead_of")
     severity = "warning" if options.lenient_display else "error"
     requested = ", ".join(t for t in language_preferences(options.display_language) if t != "*")
     in_language = _in_languages(provider, concept, requested)
@@ -56,19 +59,21 @@ def _display_issue(given: str, valid: list[str], provider: CodeSystemProvider, c
     if requested and not in_language and own:
         text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. There are no valid display names found "
                 f"for language(s) '{requested}'. Default display is '{concept.display}'")
-        return Issue(severity, "invalid", "invalid-display", text, issue_path(where, "display"))
+        return Issue(severity, "invalid", "invalid-display", text, issue_path(where, "display"),
+                     message_id="NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR")
     if requested and in_language:
         pairs = in_language
     else:
         pairs = [(concept.display or "", own or "")] + [(d.value, d.language or "")
-                                                  for d in provider.designations(concept)]
+                                                  for d in provider.designations(concept)
+                                                  if provider.is_display_designation(d)]
         pairs = [(v, lang) for v, lang in pairs if v in valid]
     choices = list(dict.fromkeys(pairs))
     shown = " or ".join(f"'{v}' ({lang})" if lang else f"'{v}'" for v, lang in choices)
     valid_text = f"is {shown}" if len(choices) == 1 else f"is one of {len(choices)} choices: {shown}"
     text = (f"{wrong} '{given}' for {provider.url}#{concept.code}. Valid display {valid_text} "
             f"(for the language(s) '{requested or '--'}')")
-    return Issue(severity, "invalid", "invalid-display", text, issue_path(where, "display"))
+    return Issue(severity, "invalid", "invalid-display", text, issue_path(where, "display"), message_id=message_id)
 
 
 def _inactive_display(given: str | None, valid: list[str], designations: list[DesignationRecord], code: str,
@@ -93,7 +98,8 @@ def _default_language_note(given: str, provider: CodeSystemProvider, concept: Co
         return None
     text = (f"There are no valid display names found for the code {provider.url}#{concept.code} for language(s) "
             f"'{requested}'. The display is '{given}' which is a valid display for the default language")
-    return Issue("information", "invalid", "invalid-display", text, issue_path(where, "display"), True)
+    return Issue("information", "invalid", "invalid-display", text, issue_path(where, "display"), True,
+                 message_id="NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK")
 
 
 def _in_languages(provider: CodeSystemProvider, concept: ConceptRecord, requested: str) -> list[tuple[str, str]]:

@@ -41,7 +41,8 @@ class ValueSetMembership:
         except CodeSystemNotFound as exc:
             self.unknown = exc
         except UnknownValueSet as exc:
-            self.failure = Issue("error", "not-found", "not-found", str(exc), "")
+            self.failure = Issue("error", "not-found", "not-found", str(exc), "",
+                                 message_id="Unable_to_resolve_value_Set_")
 
     def is_member(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
         """Whether this version's concept is a member of the value set."""
@@ -75,10 +76,12 @@ class ValueSetMembership:
                 return str(ext["valueCode"])
         return None
 
-    def not_in_vs(self, system: str | None, code: str, where: str, display: str | None = None) -> Issue:
-        """The error of a code that is not in the value set."""
-        shown = f"{system}#{code}" if system else f"#{code}"
-        shown += f" ('{display}')" if display else ""
+    def not_in_vs(self, coding: CodingInput, where: str, system: str | None = None) -> Issue:
+        """The error of a coding that is not in the value set, naming it as given: ``system|version#code
+        ('display')`` (``system``: the one inferred when the coding has none). FHIRsmith
+        ``ValueSetChecker.checkCodeableConcept`` (its ``codelist``)."""
+        shown = (system or coding.system or "") + (f"|{coding.version}" if coding.version else "")
+        shown += f"#{coding.code or ''}" + (f" ('{coding.display}')" if coding.display else "")
         text = f"The provided code '{shown}' was not found in the value set '{self.canonical}'"
         return Issue("error", "code-invalid", "not-in-vs", text, issue_path(where, "code"),
                      message_id="None_of_the_provided_codes_are_in_the_value_set_one")
@@ -88,6 +91,6 @@ class ValueSetMembership:
         code, system = coding.code or "", coding.system or ""
         if system and self.member_by_code(system, code):
             return ValidationResult(True, code=code, system=system, member=True)
-        issues = [self.not_in_vs(system or None, code, where, coding.display)]
+        issues = [self.not_in_vs(coding, where)]
         return ValidationResult(False, issues_message(issues), code=code, system=system or None, issues=issues,
                                 member=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import CodeSystemNotFound, UnknownCodeSystem, UnknownValueSet, VersionNotAllowed
-from smt.terminology.codesystem import Issue, ValidationResult
+from smt.terminology.codesystem import CodingInput, Issue, ValidationResult
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.compose import IncludeVersion
 from smt.terminology.validate.issues import issue_path, issues_message
@@ -35,8 +35,7 @@ def versioned(members: ValueSetMembership, system: str, code: str, version: str 
         return _provider(members, system, code, version), issues, unknown
     include = includes[0]
     if include.provider is None and version is None and include.error is not None:
-        text = include.error.describe(", so the code cannot be validated")
-        issues.append(Issue("error", "not-found", "not-found", text, issue_path(where, "system")))
+        issues.append(unknown_issue(include.error, where))
         return None, issues, include.error.canonical
     fits = include.provider is not None and (
         version is None or version == include.provider.version
@@ -48,12 +47,10 @@ def versioned(members: ValueSetMembership, system: str, code: str, version: str 
             target = ctx.exact_code_system(system, version)
         except UnknownCodeSystem as exc:
             target = None
-            text = exc.describe(", so the code cannot be validated")
-            issues.append(Issue("error", "not-found", "not-found", text, issue_path(where, "system")))
+            issues.append(unknown_issue(exc, where))
             unknown = exc.canonical
         if include.provider is None and include.error is not None:
-            text = include.error.describe(", so the code cannot be validated")
-            issues.append(Issue("error", "not-found", "not-found", text, issue_path(where, "system")))
+            issues.append(unknown_issue(include.error, where))
             unknown = include.error.canonical
         issues.append(_mismatch(system, include, version or "", known=target is not None, where=where))
         target = include.provider or target
@@ -61,7 +58,8 @@ def versioned(members: ValueSetMembership, system: str, code: str, version: str 
         try:
             ctx.rules.check(system, target.version)
         except VersionNotAllowed as exc:
-            issues.append(Issue("error", "exception", "version-error", str(exc), issue_path(where, "version")))
+            issues.append(Issue("error", "exception", "version-error", str(exc), issue_path(where, "version"),
+                                message_id=exc.message_id))
     return target, issues, unknown
 
 
@@ -81,58 +79,67 @@ def _provider(members: ValueSetMembership, system: str, code: str, version: str 
 def _mismatch(system: str, include: IncludeVersion, version: str, known: bool, where: str) -> Issue:
     """The issue of a coding whose version differs from the one the value set includes."""
     shown = include.provider.version if include.provider is not None else include.declared
-    severity = "error"
+    severity, message_id = "error", "VALUESET_VALUE_MISMATCH"
     if include.effective != include.declared:
         what = f"version '{include.effective}' resulting from the version '{include.declared or ''}'"
+        message_id = "VALUESET_VALUE_MISMATCH_CHANGED"
     elif include.declared is None and not known:
         what, severity = f"version '{shown}' for the versionless include", "warning"
+        message_id = "VALUESET_VALUE_MISMATCH_DEFAULT"
     else:
         what = f"version '{shown}'"
     text = (f"The code system '{system}' {what} in the ValueSet include is different to the one in the "
             f"value ('{version}')")
-    return Issue(severity, "invalid", "vs-invalid", text, issue_path(where, "version"))
+    return Issue(severity, "invalid", "vs-invalid", text, issue_path(where, "version"), message_id=message_id)
 
 
-def unknown_system(members: ValueSetMembership, system: str, code: str, exc: CodeSystemNotFound, where: str,
-                   version: str | None = None) -> ValidationResult:
+def unknown_system(members: ValueSetMembership, coding: CodingInput, system: str, exc: CodeSystemNotFound,
+                   where: str) -> ValidationResult:
     """A coding whose code system (or its version) is not known, or is a value set's or supplement's URL."""
-    versioned_url = exc.unknown.version is None and version is not None and ":" in system
-    issues = [members.not_in_vs(f"{system}|{version}" if versioned_url else system, code, where)]
+    code = coding.code or ""
+    issues = [members.not_in_vs(coding, where)]
     result = ValidationResult(False, code=code, system=system, issues=issues)
     if exc.unknown.version is not None:
-        text = exc.unknown.describe(", so the code cannot be validated")
-        issues.append(Issue("error", "not-found", "not-found", text, issue_path(where, "system")))
+        issues.append(unknown_issue(exc.unknown, where))
         result.unknown_system = exc.unknown.canonical
     elif _is_value_set(members.ctx, system):
         text = f"The Coding references a value set, not a code system ('{system}')"
-        issues.append(Issue("error", "invalid", "invalid-data", text, issue_path(where, "system")))
+        issues.append(Issue("error", "invalid", "invalid-data", text, issue_path(where, "system"),
+                            message_id="Terminology_TX_System_ValueSet2"))
     else:
         if ":" not in system:
             text = f"{where or 'Coding'}.system must be an absolute reference, not a local reference"
-            issues.append(Issue("error", "invalid", "invalid-data", text, issue_path(where, "system")))
-        quoted = f"'{system}'" if ":" not in system else system
-        text = f"A definition for CodeSystem {quoted} could not be found, so the code cannot be validated"
-        if versioned_url:
-            text = (f"A definition for CodeSystem '{system}' version '{version}' could not be found, so the code "
-                    f"cannot be validated. No versions of this code system are known")
-        issues.append(Issue("error", "not-found", "not-found", text, issue_path(where, "system")))
+            issues.append(Issue("error", "invalid", "invalid-data", text, issue_path(where, "system"),
+                                message_id="Terminology_TX_System_Relative"))
+        issues.append(unknown_issue(UnknownCodeSystem(system, coding.version), where))
         result.missing_system = system
     result.message = issues_message(issues)
     return result
 
 
-def unknown_included_system(members: ValueSetMembership, system: str, code: str, where: str) -> ValidationResult:
+def unknown_issue(unknown: UnknownCodeSystem, where: str) -> Issue:
+    """The ``not-found`` issue of a code system (version) that is not known (FHIRsmith message ids
+    ``UNKNOWN_CODESYSTEM``, ``UNKNOWN_CODESYSTEM_VERSION``, ``UNKNOWN_CODESYSTEM_VERSION_NONE``)."""
+    if unknown.version is None:
+        message_id = "UNKNOWN_CODESYSTEM"
+    else:
+        message_id = "UNKNOWN_CODESYSTEM_VERSION" if unknown.known else "UNKNOWN_CODESYSTEM_VERSION_NONE"
+    return Issue("error", "not-found", "not-found", unknown.describe(", so the code cannot be validated"),
+                 issue_path(where, "system"), message_id=message_id)
+
+
+def unknown_included_system(members: ValueSetMembership, coding: CodingInput, system: str,
+                            where: str) -> ValidationResult:
     """A coding of a value set that includes a code system that is not known (``members.unknown``)."""
-    unknown = members.unknown.unknown if members.unknown else None
-    text = unknown.describe(", so the code cannot be validated") if unknown else ""
-    issues = [Issue("error", "not-found", "not-found", text, issue_path(where, "system"))]
-    caused_by = unknown.canonical if unknown else None
+    code = coding.code or ""
+    unknown = members.unknown.unknown if members.unknown else UnknownCodeSystem(system)
+    issues = [unknown_issue(unknown, where)]
+    caused_by: str | None = unknown.canonical
     missing = None
-    if unknown is not None and unknown.system.rstrip("/") != system.rstrip("/"):
-        issues.insert(0, members.not_in_vs(system, code, where))
+    if unknown.system.rstrip("/") != system.rstrip("/"):
+        issues.insert(0, members.not_in_vs(coding, where))
         if not members.ctx.code_system_versions(system):  # the coding's own system is unknown too
-            text = f"A definition for CodeSystem {system} could not be found, so the code cannot be validated"
-            issues[1] = Issue("error", "not-found", "not-found", text, issue_path(where, "system"))
+            issues[1] = unknown_issue(UnknownCodeSystem(system), where)
             caused_by, missing = None, system
     return ValidationResult(False, issues_message(issues), code=code, system=system, issues=issues,
                             unknown_system=caused_by, missing_system=missing)
