@@ -3,9 +3,11 @@
 ``codesystem_release`` turns a CodeSystem resource into the release model (nested ``concept`` trees,
 ``parent``/``child`` properties and ``subsumedBy`` all become parents; ``status``/``inactive`` properties set
 the concept status, a ``deprecated`` concept staying active; a concept without display has an empty one;
-``notSelectable`` marks abstract concepts). Value sets and concept maps are kept as their JSON resource
-(``ResourceRelease``). The FHIR loader (``loaders.fhir``) reads files with it; the engines use it for resources
-passed in requests (``tx-resource``) and supplements. ``standing`` reads a resource's publication standing.
+``notSelectable`` marks abstract concepts; a standard concept property is recognised by its local code or by
+the ``concept-properties`` uri its definition gives it, see ``standard_codes``). Value sets and concept maps
+are kept as their JSON resource (``ResourceRelease``). The FHIR loader (``loaders.fhir``) reads files with it;
+the engines use it for resources passed in requests (``tx-resource``) and supplements. ``standing`` reads a
+resource's publication standing.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ CHILD_PROPERTIES = {"child"}
 STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
 RETIRED_STANDINGS = frozenset({"deprecated", "withdrawn", "retired"})
 """Standards statuses that make a designation inactive (kept, but no longer a correct display)."""
+CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
+"""Base of the canonical uris of the standard concept properties (``status``, ``inactive``, ``notSelectable``…)."""
+STANDARD_PROPERTIES = ("status", "inactive", "notSelectable")
+"""Standard concept properties that change how a concept behaves (its status, whether it may be selected)."""
 VALUE_KEYS: dict[str, str] = {
     "valueCode": "code", "valueCoding": "Coding", "valueString": "string", "valueInteger": "integer",
     "valueBoolean": "boolean", "valueDateTime": "dateTime", "valueDecimal": "decimal",
@@ -73,13 +79,27 @@ def _designation(raw: dict) -> Designation:
     )
 
 
-def _status_of(properties: list[ConceptProperty]) -> str:
+def standard_codes(resource: dict) -> dict[str, set[str]]:
+    """The local codes of each standard concept property in a CodeSystem: its own name, and any code whose
+    definition gives it the standard ``concept-properties`` uri (HL7 tx-ecosystem requirements, "Concept
+    Properties": recognised "whatever local code the code system gave it"; suite ``notSelectable``)."""
+    codes = {name: {name} for name in STANDARD_PROPERTIES}
+    for definition in resource.get("property", []):
+        uri, code = definition.get("uri"), definition.get("code")
+        if isinstance(uri, str) and isinstance(code, str) and uri.startswith(CONCEPT_PROPERTIES):
+            name = uri.removeprefix(CONCEPT_PROPERTIES)
+            if name in codes:
+                codes[name].add(code)
+    return codes
+
+
+def _status_of(properties: list[ConceptProperty], standard: dict[str, set[str]]) -> str:
     """Concept status: ``retired``/``inactive`` make it inactive; ``deprecated`` is still active in FHIR (its
     use should be reviewed), it stays a ``status`` property."""
     for prop in properties:
-        if prop.code == "status" and str(prop.value) in ("retired", "inactive"):
+        if prop.code in standard["status"] and str(prop.value) in ("retired", "inactive"):
             return str(prop.value)
-        if prop.code == "inactive" and prop.value is True:
+        if prop.code in standard["inactive"] and prop.value is True:
             return "inactive"
     return "active"
 
@@ -94,7 +114,7 @@ def _standards_status(raw: dict, properties: list[ConceptProperty]) -> None:
             return
 
 
-def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Concept]:
+def _walk(concepts: list[dict], parent: str | None, where: str, standard: dict[str, set[str]]) -> Iterator[Concept]:
     """Flatten a (possibly nested) concept list; nesting and parent properties both give parents."""
     for number, raw in enumerate(concepts, start=1):
         code = raw.get("code")
@@ -112,7 +132,7 @@ def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Conc
                 continue
             properties.append(ConceptProperty(prop["code"], value, kind))  # type: ignore[arg-type]
         _standards_status(raw, properties)
-        abstract = any(p.code == "notSelectable" and p.value is True for p in properties)
+        abstract = any(p.code in standard["notSelectable"] and p.value is True for p in properties)
         yield Concept(
             code=code,
             display=raw.get("display") or "",
@@ -120,12 +140,12 @@ def _walk(concepts: list[dict], parent: str | None, where: str) -> Iterator[Conc
             designations=[_designation(d) for d in raw.get("designation", [])],
             properties=properties,
             parents=parents,
-            status=_status_of(properties),  # type: ignore[arg-type]
+            status=_status_of(properties, standard),  # type: ignore[arg-type]
             abstract=abstract,
             origin=f"{where}#concept[{code}]",
             extensions=[e for e in raw.get("extension", []) if isinstance(e, dict)],
         )
-        yield from _walk(raw.get("concept", []), code, where)
+        yield from _walk(raw.get("concept", []), code, where, standard)
 
 
 def _child_links(concepts: list[dict]) -> dict[str, list[str]]:
@@ -147,7 +167,7 @@ def codesystem_release(resource: dict, where: str = "CodeSystem", version: str |
     url = resource.get("url")
     if not url:
         raise LoadError("CodeSystem has no url", file=where, field="url")
-    concepts = list(_walk(resource.get("concept", []), None, where))
+    concepts = list(_walk(resource.get("concept", []), None, where, standard_codes(resource)))
     for child, parents in _child_links(resource.get("concept", [])).items():
         for concept in concepts:
             if concept.code == child:

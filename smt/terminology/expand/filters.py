@@ -183,8 +183,10 @@ def _property_values(provider: CodeSystemProvider, prop: str) -> Callable[[Conce
         return status
     if prop == "notSelectable":
         def selectable(c: ConceptRecord) -> list[str]:
+            # a concept whose code system says nothing about it is neither selectable nor not (HL7 tx-ecosystem
+            # requirements, "Inactive, Deprecated and Not-Selectable Codes"): no value unless known abstract
             stored = [value_text(p.value) for p in provider.properties(c) if p.code == "notSelectable"]
-            return stored or ["true" if c.abstract else "false"]
+            return stored or (["true"] if c.abstract else [])
         return selectable
     return lambda c: [value_text(p.value) for p in provider.properties(c) if p.code == prop]
 

@@ -89,7 +89,8 @@ def _validate_known(members: ValueSetMembership, coding: CodingInput, system: st
         issues.append(Issue("information", "business-rule", "code-rule", text, issue_path(where, "code"),
                             message_id="CODE_CASE_DIFFERENCE"))
     member = members.is_member(provider, concept) or members.member_by_code(system, concept.code)
-    member = _concept_status(provider, concept, result, issues, member, options.active_only, where)
+    excludes_inactive = options.active_only or (members.membership is not None and members.membership.active_only)
+    member = _concept_status(provider, concept, result, issues, member, excludes_inactive, where)
     issues += retirement_issues(members.ctx.registry, provider, concept, where)
     if member and concept.abstract and not options.abstract_allowed:
         text = f"Code '{system}#{concept.code}' is abstract, and not allowed in this context"
@@ -141,7 +142,8 @@ def _no_concept(members: ValueSetMembership, coding: CodingInput, provider: Code
 def _concept_status(provider: CodeSystemProvider, concept: ConceptRecord, result: ValidationResult,
                     issues: list[Issue], member: bool, active_only: bool, where: str) -> bool:
     """Add the issues of an inactive, deprecated or withdrawn concept (and its status to ``result``); returns
-    whether the concept still counts as a member (an inactive one does not with ``activeOnly``)."""
+    whether the concept still counts as a member (an inactive one does not with ``activeOnly`` nor in a value set
+    whose ``compose.inactive`` is false: FHIRsmith ``checkConceptSet``, ``STATUS_CODE_WARNING_CODE``)."""
     if not concept.active:
         status = concept.status if concept.status == "inactive" else f"{concept.status} and inactive"
         if concept.status != "inactive":
