@@ -23,6 +23,7 @@ from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import CircularReference, CodeSystemNotFound, UnknownCodeSystem, UnknownValueSet
 from smt.formats.fhir_json import standing
 from smt.index.reader import ConceptRecord
+from smt.releases.registry import version_key
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.concept_extensions import PROPERTY_EXTENSIONS
 from smt.terminology.expand.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
@@ -151,6 +152,25 @@ class Membership:
         return concept.active or not self.active_only
 
 
+def latest_first(includes: list[dict]) -> list[tuple[int, dict]]:
+    """The includes (with their position in the compose) in the order they are evaluated: those naming versions
+    of one code system from the latest version to the earliest, each other include where it stands, so a code in
+    several versions is listed, and validated, in its latest one first (FHIRsmith ``ValueSetExpander.handleCompose``
+    and ``ValueSetChecker.check`` sort them so)."""
+    numbered = list(enumerate(includes))
+    slots: dict[str, list[int]] = {}
+    for position, (_, include) in enumerate(numbered):
+        if include.get("system") and include.get("version"):
+            slots.setdefault(include["system"], []).append(position)
+    ordered = list(numbered)
+    for positions in slots.values():
+        chosen = sorted((numbered[p] for p in positions), key=lambda item: version_key(item[1]["version"]),
+                        reverse=True)
+        for position, item in zip(positions, chosen, strict=True):
+            ordered[position] = item
+    return ordered
+
+
 class Compose:
     """Evaluates value set composes for one request (providers, used resources and membership).
 
@@ -246,7 +266,7 @@ class Compose:
         if compose is None:
             return self._expansion_members(vs)
         parts = [self._set_members(include, vs, path, f"ValueSet.compose.include[{number}]")
-                 for number, include in enumerate(compose.get("include", []))]
+                 for number, include in latest_first(compose.get("include", []))]
         excluded: set[Key] = set()
         for number, exclude in enumerate(compose.get("exclude", [])):
             excluded.update(self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]"))
@@ -373,7 +393,7 @@ class Compose:
         if compose is None:
             return Membership(expansion=set(self._expansion_members(vs)))
         includes = [self._set_membership(include, vs, path, f"ValueSet.compose.include[{number}]")
-                    for number, include in enumerate(compose.get("include", []))]
+                    for number, include in latest_first(compose.get("include", []))]
         excludes = [self._set_membership(exclude, vs, path, f"ValueSet.compose.exclude[{number}]")
                     for number, exclude in enumerate(compose.get("exclude", []))]
         return Membership(includes, excludes, active_only=compose.get("inactive") is False)

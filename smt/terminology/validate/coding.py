@@ -66,7 +66,7 @@ def _validate_known(members: ValueSetMembership, coding: CodingInput, system: st
     """A coding of a code system the value set could resolve."""
     options = members.options
     try:
-        provider, version_issues, unknown = versioned(members, system, code, coding.version, where)
+        provider, version_issues, unknown = versioned(members, coding, system, where)
     except CodeSystemNotFound as exc:
         return unknown_system(members, coding, system, exc, where)
     if provider is None:

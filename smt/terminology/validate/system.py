@@ -18,7 +18,7 @@ from smt.terminology.validate.membership import ValueSetMembership
 from smt.terminology.versions import version_matches
 
 
-def versioned(members: ValueSetMembership, system: str, code: str, version: str | None,
+def versioned(members: ValueSetMembership, coding: CodingInput, system: str,
               where: str) -> tuple[CodeSystemProvider | None, list[Issue], str | None]:
     """Reconcile a coding's version with the value set's include of its system.
 
@@ -28,20 +28,21 @@ def versioned(members: ValueSetMembership, system: str, code: str, version: str 
     to use is not known.
     """
     ctx = members.ctx
+    code, version = coding.code or "", coding.version
     includes = members.compose.includes.get(system.rstrip("/"), [])
     issues: list[Issue] = []
     unknown: str | None = None
     if not includes:
         return _provider(members, system, code, version), issues, unknown
-    include = includes[0]
+    include = _include_for(members, includes, coding)
     if include.provider is None and version is None and include.error is not None:
         issues.append(unknown_issue(include.error, where))
         return None, issues, include.error.canonical
     fits = include.provider is not None and (
         version is None or version == include.provider.version
         or (include.effective is not None and version_matches(version, include.effective)))
-    if fits:
-        target = _provider(members, system, code, version)
+    if fits:  # the version the coding names (within a wildcard include), else the include's
+        target = include.provider if version is None else _provider(members, system, code, version)
     else:
         try:
             target = ctx.exact_code_system(system, version)
@@ -61,6 +62,37 @@ def versioned(members: ValueSetMembership, system: str, code: str, version: str 
             issues.append(Issue("error", "exception", "version-error", str(exc), issue_path(where, "version"),
                                 message_id=exc.message_id))
     return target, issues, unknown
+
+
+def _include_for(members: ValueSetMembership, includes: list[IncludeVersion], coding: CodingInput) -> IncludeVersion:
+    """Which of the value set's includes of a system (latest version first) checks a coding: the one of its
+    version; for a versionless coding, the latest version that holds the code (with its display) when only some
+    do, else the latest that has it as a member, else the latest. FHIRsmith ``ValueSetChecker.check`` and
+    ``pickApplicableVersion``."""
+    code, version = coding.code or "", coding.version
+    known = [i for i in includes if i.provider is not None]
+    if version is not None:
+        return next((i for i in known if i.provider is not None and (
+            version == i.provider.version or (i.effective is not None and version_matches(version, i.effective)))),
+            includes[0])
+    holding = [i for i in known if i.provider is not None and _holds(i.provider, code, coding.display)]
+    if 0 < len(holding) < len(known):
+        return holding[0]
+    for include in known:
+        assert include.provider is not None
+        concept = include.provider.concept(code)
+        if concept is not None and members.is_member(include.provider, concept):
+            return include
+    return includes[0]
+
+
+def _holds(provider: CodeSystemProvider, code: str, display: str | None) -> bool:
+    """Whether a code system version has the code, and the display (when given) as one of its terms."""
+    concept = provider.concept(code)
+    if concept is None:
+        return False
+    return display is None or display == concept.display or any(
+        d.value == display for d in provider.designations(concept))
 
 
 def _provider(members: ValueSetMembership, system: str, code: str, version: str | None) -> CodeSystemProvider:
