@@ -85,6 +85,8 @@ def expansion_value_set(expansion: Expansion, tx: TxParameters, resource_id: str
     parameter = echo_parameters(tx)
     if expansion.display_language and "displayLanguage" not in tx.given:
         parameter.append({"name": "displayLanguage", "valueCode": expansion.display_language})
+    if expansion.versions_match:
+        parameter.append({"name": "versionsMatch", "valueBoolean": True})
     parameter += [{"name": name, "valueUri": canonical} for name, canonical in expansion.version_parameters]
     parameter += [{"name": "used-codesystem", "valueUri": u} for u in expansion.used_code_systems]
     parameter += [{"name": "used-valueset", "valueUri": u} for u in expansion.used_value_sets]

@@ -287,6 +287,7 @@ SINGLE: dict[str, tuple[str, Reader]] = {
     "lenient-display-validation": ("lenient_display", _flag),
     "inferSystem": ("infer_system", _flag),
     "valueset-membership-only": ("membership_only", _flag),
+    "versionsMatch": ("versions_match", _flag),
 }
 """Single-valued parameters: name → (attribute, reader)."""
 
@@ -368,6 +369,7 @@ class TxParameters:
     lenient_display: bool | None = None
     infer_system: bool | None = None
     membership_only: bool | None = None
+    versions_match: bool | None = None
     designations: list[str] = field(default_factory=list)
     properties: list[str] = field(default_factory=list)
     use_supplements: list[str] = field(default_factory=list)
@@ -448,7 +450,8 @@ class TxParameters:
             exclude_nested=self.exclude_nested, exclude_not_for_ui=bool(self.exclude_not_for_ui),
             include_designations=bool(self.include_designations), designations=list(self.designations),
             display_language=self.language(accept_language, vs), include_definition=bool(self.include_definition),
-            properties=list(self.properties), filter=self.filter, max_size=max_size, inline=bool(self.value_sets))
+            properties=list(self.properties), filter=self.filter, max_size=max_size, inline=bool(self.value_sets),
+            versions_match=self.versions_match)
 
     def validate_options(self, vs: dict | None, accept_language: str | None = None) -> ValidateOptions:
         """``$validate-code`` options: against a value set ``vs``, or (None) a code system, which takes the
@@ -458,7 +461,8 @@ class TxParameters:
         return ValidateOptions(
             display_language=self.language(accept_language, vs), active_only=bool(self.active_only),
             abstract_allowed=self.abstract is not False, lenient_display=bool(self.lenient_display),
-            infer_system=bool(self.infer_system), membership_only=bool(self.membership_only))
+            infer_system=bool(self.infer_system), membership_only=bool(self.membership_only),
+            versions_match=self.versions_match)
 
 
 # -- $translate ---------------------------------------------------------------------------------------------------

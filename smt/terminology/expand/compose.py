@@ -117,12 +117,19 @@ class SetMembership:
     listed: ListedCodes | None = None
     filters: list[ConceptTest] = field(default_factory=list)
     nested: list[Membership] = field(default_factory=list)
+    any_version: bool = False
+    """A code of another version of the system counts as this one's (``versionsMatch``)."""
 
     def __call__(self, provider: CodeSystemProvider, concept: ConceptRecord) -> bool:
         if self.has_system:
             mine = self.provider
-            if mine is None or (mine.url, mine.version) != (provider.url, provider.version):
+            if mine is None or mine.url != provider.url:
                 return False
+            if mine.version != provider.version:
+                same = mine.concept(concept.code) if self.any_version else None
+                if same is None:
+                    return False
+                concept = same
             if self.listed is not None and not self.listed.has(concept):
                 return False
             if not all(test(concept) for test in self.filters):
@@ -178,9 +185,13 @@ class Compose:
     failing, and ``check-system-version`` is left to the caller; both are recorded in ``includes``.
     """
 
-    def __init__(self, ctx: ResourceContext, lenient: bool = False) -> None:
+    def __init__(self, ctx: ResourceContext, lenient: bool = False, versions_match: bool | None = None) -> None:
         self.ctx = ctx
         self.lenient = lenient
+        self.versions_match = versions_match
+        """``versionsMatch`` as the request or value set gives it (None: not given, see ``matches_versions``)."""
+        self.versions_matched = False
+        """Whether some compose was evaluated with versions matched (the expansion echoes ``versionsMatch``)."""
         self.providers: dict[tuple[str, str | None], CodeSystemProvider] = {}
         self.used_code_systems: list[str] = []
         self.used_value_sets: list[str] = []
@@ -272,7 +283,9 @@ class Compose:
             excluded.update(self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]"))
         # each part is already de-duplicated: one include needs no merge (and may be a shared cached list)
         ordered = parts[0] if len(parts) == 1 else list(dict.fromkeys(k for part in parts for k in part))
-        if excluded:
+        if self.matches_versions(compose):
+            ordered = self._across_versions(ordered, excluded)
+        elif excluded:
             ordered = [k for k in ordered if k not in excluded]
         if compose.get("inactive") is False:
             ordered = self.keep(ordered, lambda c: c.active)
@@ -396,7 +409,39 @@ class Compose:
                     for number, include in latest_first(compose.get("include", []))]
         excludes = [self._set_membership(exclude, vs, path, f"ValueSet.compose.exclude[{number}]")
                     for number, exclude in enumerate(compose.get("exclude", []))]
+        if self.matches_versions(compose):
+            for exclude in excludes:
+                exclude.any_version = True
         return Membership(includes, excludes, active_only=compose.get("inactive") is False)
+
+    def matches_versions(self, compose: dict) -> bool:
+        """Whether a code is one member whatever the version of its code system (``versionsMatch``): as the
+        request or value set says, else when the compose only excludes other versions of the one code system it
+        includes (every include and exclude names that system and a version, and no exclude's version is an
+        include's): excluding a code of one version then excludes it from the others (FHIRsmith
+        ``ValueSetExpander.checkForExclusionVersionSpecialCase``)."""
+        match = self.versions_match
+        if match is None:
+            includes, excludes = compose.get("include", []), compose.get("exclude", [])
+            sets = [*includes, *excludes]
+            system = includes[0].get("system") if includes else None
+            match = bool(includes and excludes and system
+                         and all(s.get("system") == system and s.get("version") for s in sets)
+                         and not {i.get("version") for i in includes} & {e.get("version") for e in excludes})
+        self.versions_matched = self.versions_matched or match
+        return match
+
+    def _across_versions(self, keys: list[Key], excluded: set[Key]) -> list[Key]:
+        """Members with versions matched: one per code of a system (the first, i.e. latest, version's), none of
+        an excluded code whatever its version."""
+        records = self.records([*keys, *excluded])
+        gone = {(k[0], records[k].code) for k in excluded}
+        kept: dict[tuple[str, str], Key] = {}
+        for key in keys:
+            code = (key[0], records[key].code)
+            if code not in gone and code not in kept:
+                kept[code] = key
+        return list(kept.values())
 
     def _set_membership(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> SetMembership:
         found = SetMembership(has_system=bool(item.get("system")))

@@ -69,12 +69,14 @@ class Expansion:
     """Code systems of content ``fragment`` used: the expansion may be incomplete (``valueset-unclosed``)."""
     standings: list[tuple[str, str, str]] = field(default_factory=list)
     """Draft/experimental/deprecated/withdrawn resources used: (resource type, canonical, standing)."""
+    versions_match: bool = False
+    """Members were matched across code system versions (``versionsMatch``, echoed in the expansion)."""
 
 
 def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None) -> Expansion:
     """``$expand`` of a ValueSet resource; raises ``ValueSetError`` subclasses."""
     options = options or ExpandOptions()
-    compose = Compose(ctx)
+    compose = Compose(ctx, versions_match=options.versions_match)
     compose.note_standing("ValueSet", canonical_of(vs), standing(vs, lifecycle=False))
     keys = compose.members(vs)
     if options.active_only:
@@ -107,7 +109,7 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
         used_value_sets=compose.used_value_sets, properties=list(builder.declared.items()),
         display_language=options.display_language, version_parameters=ctx.rules.echo(),
         standings=compose.standings, used_fragments=compose.used_fragments, unclosed=compose.unclosed,
-        used_supplements=list(ctx.used_supplements))
+        used_supplements=list(ctx.used_supplements), versions_match=compose.versions_matched)
 
 
 def resolve_value_set(ctx: ResourceContext, url: str | None, resource: dict | None,

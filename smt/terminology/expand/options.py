@@ -26,3 +26,6 @@ class ExpandOptions:
     max_size: int = DEFAULT_MAX_EXPANSION
     inline: bool = False
     """The value set came in the request (``valueSet``): messages name it by its URL alone, as tx.fhir.org."""
+    versions_match: bool | None = None
+    """``versionsMatch``: a code is the same member whatever the code system version it comes from (see
+    ``Compose.versions_match``); None: not given."""

@@ -31,7 +31,7 @@ class ValueSetMembership:
         self.ctx = ctx
         self.options = options
         self.canonical = canonical_of(vs) or "(unidentified)"  # a value set without url, as tx.fhir.org names it
-        self.compose = Compose(ctx, lenient=True)
+        self.compose = Compose(ctx, lenient=True, versions_match=options.versions_match)
         self.compose.note_standing("ValueSet", canonical_of(vs), standing(vs, lifecycle=False))
         self.membership: Membership | None = None
         self.failure: Issue | None = None

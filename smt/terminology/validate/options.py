@@ -18,3 +18,5 @@ class ValidateOptions:
     """CodeSystem ``$validate-code``: the value set is the whole code system, so no ``not-in-vs`` issues."""
     membership_only: bool = False
     """``valueset-membership-only``: only whether the code is in the value set (no code or display checks)."""
+    versions_match: bool | None = None
+    """``versionsMatch`` (see ``Compose.versions_match``); None: not given."""
