@@ -264,7 +264,9 @@ def test_validate_codings_valid_when_one_coding_is(registry: Registry) -> None:
     codings = [CodingInput("http://nope.example", "X"), CodingInput(DEMO, "B", "1.0.0")]
     result = validate_codings(registry, codings)
     assert result.result is True and (result.code, result.version) == ("B", "1.0.0")
-    assert result.issues == []
+    assert [(i.severity, i.message_id, i.expression) for i in result.issues] == [
+        ("warning", "UNKNOWN_CODESYSTEM_CODING_NOT_CHECKED", "CodeableConcept.coding[0].system")]
+    assert result.unknown_system is None  # the unknown system caused nothing: the concept is valid
     bad = validate_codings(registry, [CodingInput(DEMO, "ZZ"), CodingInput(None, "B")])
     assert bad.result is False
     assert [i.expression for i in bad.issues] == ["CodeableConcept.coding[0].code", "CodeableConcept.coding[1]"]
