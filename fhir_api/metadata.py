@@ -45,6 +45,17 @@ SYSTEM_OPERATIONS = {
 """Definitions of the system-level operations (``[base]/$op``) this server may serve."""
 OWN_OPERATIONS = {("CodeSystem", "impact"): IMPACT_DEFINITION}
 """Definitions of the operations SMT defines itself (no HL7 definition exists)."""
+FEATURE = "http://hl7.org/fhir/uv/application-feature/StructureDefinition/feature"
+TX_TEST_CASES_VERSION = "1.9.3"
+"""The version of the HL7 terminology ecosystem test cases (``hl7.fhir.uv.tx-ecosystem``, its
+``publication-request.json``) this server is checked against (tests/conformance, docs/conformance.md)."""
+FEATURES = (
+    ("http://hl7.org/fhir/uv/tx-tests/FeatureDefinition/test-version", {"valueCode": TX_TEST_CASES_VERSION}),
+    ("http://hl7.org/fhir/uv/tx-ecosystem/FeatureDefinition/CodeSystemAsParameter", {"valueBoolean": True}),
+)
+"""Application features the CapabilityStatement declares (tx-ecosystem IG FeatureDefinitions TestCaseVersion
+and CodeSystemAsParameter: CodeSystem resources are accepted in ``tx-resource``; FHIRsmith
+``tx/workers/metadata.js`` declares the same two)."""
 FHIR_VERSIONS = ["4.0"]
 """FHIR versions served (``$versions``; major.minor), the first being the default."""
 
@@ -99,10 +110,18 @@ def system_operations(request: Request) -> list[dict]:
             for op in sorted(set(found))]
 
 
+def feature_extensions() -> list[dict]:
+    """The application-feature extensions of ``FEATURES`` (``definition`` and ``value`` sub-extensions)."""
+    return [{"url": FEATURE, "extension": [{"url": "definition", "valueCanonical": definition},
+                                           {"url": "value", **value}]} for definition, value in FEATURES]
+
+
 def capability_statement(request: Request, registry: Registry) -> dict:
     return {
         "resourceType": "CapabilityStatement",
         **_common(request, registry, "SMTCapabilityStatement", "SMT FHIR terminology server"),
+        "extension": feature_extensions(),
+        "url": f"{fhir_base(request)}/CapabilityStatement/smt",
         "software": {**SOFTWARE, "releaseDate": _release_date()},  # R4: only CapabilityStatement has it
         "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
         "fhirVersion": "4.0.1",
