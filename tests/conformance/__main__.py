@@ -9,6 +9,7 @@ from pathlib import Path
 from smt.config import data_dir
 
 from .jsonio import load, pretty
+from .pass_list import write_pass_list
 from .report import group_causes, kind_totals, markdown, suite_counts, write_report
 from .runner import Outcome, RunResult, run_conformance
 
@@ -31,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tests-dir", type=Path, help="the HL7 test folder to run (default: "
                         "$SMT_DATA_DIR/fhir-tx-tests/hl7-tx-ecosystem-ig/tests), e.g. a newer upstream checkout")
     parser.add_argument("--cases", type=Path, help="the test list (default: test-cases.json in the test folder)")
+    parser.add_argument("--write-pass-list", type=Path, metavar="PATH",
+                        help="record the passed tests of this run (one mode) in the pass list at PATH "
+                             "(tests/conformance/pass_list.json is the committed ratchet)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every failing test")
     return parser
 
@@ -48,8 +52,11 @@ def _dump(result: RunResult, folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     modes = {m.strip() for m in args.mode.split(",") if m.strip()}
+    if args.write_pass_list and (len(modes) != 1 or args.suite or args.filter):
+        parser.error("--write-pass-list needs a full run of one mode (no --suite, no --filter)")
 
     def progress(outcome: Outcome) -> None:
         if args.verbose and not outcome.passed:
@@ -80,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nreport written to {args.report}")
     if args.dump:
         _dump(result, args.dump)
+    if args.write_pass_list:
+        write_pass_list(args.write_pass_list, next(iter(modes)), result.outcomes)
+        print(f"pass list written to {args.write_pass_list}")
     return 0
 
 

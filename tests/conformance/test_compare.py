@@ -12,7 +12,9 @@ from .cases import TestData
 from .compare import Comparer, lenient_base64
 from .jsonio import dumps, loads
 from .normalize import normalize, scrub, sort_parameters, sort_value_set
+from .pass_list import passing, regressions
 from .r4 import FILTER_OP, r4_parse_errors, to_r4, to_r5
+from .runner import Outcome
 
 GENERAL = frozenset({"general", "version:4"})
 
@@ -270,3 +272,10 @@ def test_selection_follows_suite_and_test_modes(tmp_path: Path) -> None:
     flat = data.suites(frozenset({"general", "flat"}))
     assert flat[1].tests[0].response == "f.json"
     assert [s.name for s in data.suites(frozenset({"snomed"}))] == ["meta", "sct"]
+
+
+def test_pass_list_regressions_name_lost_and_missing_tests() -> None:
+    outcomes = [Outcome("s", "a", "expand", True), Outcome("s", "b", "expand", False, reason="value differs")]
+    assert passing(outcomes) == {"s": ["a"]}
+    assert regressions({"s": ["a", "b", "c"]}, outcomes) == ["s/b: value differs", "s/c: not run"]
+    assert regressions(passing(outcomes), outcomes) == []
