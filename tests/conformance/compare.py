@@ -260,6 +260,8 @@ class Comparer:
     def matches(self, actual: str, expected: str) -> bool:
         """Whether the actual string satisfies the expected value or template."""
         if not (expected.startswith("$") and expected.endswith("$")):
+            if "$version$" in expected and "version" in self.variables:  # e.g. "http://…/gender|$version$"
+                expected = expected.replace("$version$", self.variables["version"])
             return actual == expected
         if expected.startswith("$choice:"):
             return actual in expected[8:-1].split("|")

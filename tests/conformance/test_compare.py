@@ -279,3 +279,11 @@ def test_pass_list_regressions_name_lost_and_missing_tests() -> None:
     assert passing(outcomes) == {"s": ["a"]}
     assert regressions({"s": ["a", "b", "c"]}, outcomes) == ["s/b: value differs", "s/c: not run"]
     assert regressions(passing(outcomes), outcomes) == []
+
+
+def test_version_variable_is_substituted_inside_a_string() -> None:
+    comparer = Comparer(variables={"version": "4.0.1"})
+    assert comparer.matches("http://hl7.org/fhir/administrative-gender|4.0.1",
+                            "http://hl7.org/fhir/administrative-gender|$version$")
+    assert not comparer.matches("http://hl7.org/fhir/administrative-gender|5.0.0",
+                                "http://hl7.org/fhir/administrative-gender|$version$")
