@@ -19,7 +19,7 @@ from functools import lru_cache
 from smt.catalogue.terminologies import load_catalogue
 from smt.codesystems.cim10 import Cim10Rules, MemoryCim10, StoredCim10
 from smt.codesystems.memory import MemoryCodeSystem
-from smt.codesystems.provider import CodeSystemProvider
+from smt.codesystems.provider import CodeSystemProvider, ConceptMapView
 from smt.codesystems.snomed.provider import MemorySnomed, SnomedRules, StoredSnomed
 from smt.codesystems.stored import StoredCodeSystem
 from smt.formats.fhir_json import codesystem_release, standing
@@ -94,7 +94,7 @@ def is_implicit_value_set(url: str) -> bool:
     return any(classes.rules.is_implicit_value_set(url) for classes in PROVIDERS.values())
 
 
-def implicit_concept_map(registry: Registry, url: str) -> dict | None:
+def implicit_concept_map(registry: Registry, url: str) -> ConceptMapView | None:
     """The ConceptMap an implicit concept map URL stands for (SNOMED CT ``?fhir_cm=``), None for any other."""
     return next((cm for classes in PROVIDERS.values()
                  if (cm := classes.rules.implicit_concept_map(registry, url)) is not None), None)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from smt.codesystems.languages import (
     DISPLAY_USES,
@@ -63,6 +63,21 @@ class Replacement:
     display: str | None = None
     equivalence: str = "equivalent"
     source: str = ""
+
+
+class ConceptMapView(Protocol):
+    """An implicit concept map read on demand: without its elements (``header``), restricted to the elements of
+    one source code (``for_code``), or whole (``resource``)."""
+
+    key: tuple[str, str]
+    """What the map is (the release it is built from, its URL), for caches."""
+
+    @property
+    def header(self) -> dict: ...
+
+    def for_code(self, code: str) -> dict: ...
+
+    def resource(self) -> dict: ...
 
 
 class CodeSystemProvider(ABC):
@@ -107,7 +122,7 @@ class CodeSystemProvider(ABC):
         return False
 
     @classmethod
-    def implicit_concept_map(cls, registry: Registry, url: str) -> dict | None:
+    def implicit_concept_map(cls, registry: Registry, url: str) -> ConceptMapView | None:
         """The ConceptMap an implicit concept map URL of this terminology stands for (None: not one of its)."""
         return None
 

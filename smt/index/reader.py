@@ -208,6 +208,12 @@ class CodeSystemIndex:
                 if concept_id in rows:
                     yield _concept(rows[concept_id])
 
+    def displays(self, codes: Iterable[str]) -> dict[str, str | None]:
+        """The display of each code that is a concept (one query)."""
+        rows = self._db().execute("SELECT code, display FROM concept WHERE code IN (SELECT value FROM json_each(?))",
+                                  (orjson.dumps(list(dict.fromkeys(codes))).decode(),))
+        return dict(rows.fetchall())
+
     def all_ids(self) -> list[int]:
         """Every concept id in load order (one query, no records built)."""
         return [r[0] for r in self._db().execute("SELECT id FROM concept ORDER BY id")]
@@ -366,10 +372,14 @@ class CodeSystemIndex:
         rows = self._db().execute("SELECT id, kind, columns, members FROM refset ORDER BY id")
         return [RefsetRecord(i, kind, orjson.loads(columns), members) for i, kind, columns, members in rows]
 
-    def refset_members(self, refset_id: str) -> list[RefsetMemberRecord]:
-        """Active members of a reference set (map rows, association targets, … in ``fields``)."""
-        rows = self._db().execute(
-            "SELECT refset, referenced, fields FROM refset_member WHERE refset = ? ORDER BY rowid", (refset_id,))
+    def refset_members(self, refset_id: str, referenced: str | None = None) -> list[RefsetMemberRecord]:
+        """Active members of a reference set (map rows, association targets, … in ``fields``), or those naming
+        the component ``referenced``."""
+        sql = "SELECT refset, referenced, fields FROM refset_member WHERE refset = ?"
+        args: tuple[str, ...] = (refset_id,)
+        if referenced is not None:
+            sql, args = sql + " AND referenced = ?", (refset_id, referenced)
+        rows = self._db().execute(sql + " ORDER BY rowid", args)
         return [RefsetMemberRecord(r, ref, orjson.loads(f) if f else None) for r, ref, f in rows]
 
     def refset_concept_ids(self, refset_id: str) -> set[int]:

@@ -17,10 +17,11 @@ Stored maps are indexed once per release (an LRU cache keyed by release folder a
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import orjson
@@ -28,10 +29,11 @@ import orjson
 from smt.alignments.curies import canonical_system
 from smt.alignments.model import MapRow, canonical, map_rows, scope_uri
 from smt.alignments.vocab import NEGATIVE, R5_RELATIONSHIP_TO_EQUIVALENCE, inverse_equivalence
-from smt.codesystems.factory import implicit_map_urls, provider_class
+from smt.codesystems.factory import implicit_map_urls, implicit_value_set, provider_class
+from smt.codesystems.provider import ConceptMapView
 from smt.releases.registry import Registry
 from smt.store.releases import RESOURCE, ReleaseInfo
-from smt.terminology.implicit_maps import implicit_concept_map
+from smt.terminology.implicit_maps import implicit_map_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,9 @@ class MapIndex:
                 self.backward[row.target_code].append(row)
         self.groups = [(_system(g.get("source")), _system(g.get("target")), g.get("targetVersion"), g["unmapped"])
                        for g in resource.get("group", []) or [] if isinstance(g.get("unmapped"), dict)]
+        groups = [g for g in resource.get("group", []) or [] if isinstance(g, dict)]
+        self.source_systems = {_system(g.get("source")) for g in groups}
+        self.target_systems = {_system(g.get("target")) for g in groups}
 
 
 @lru_cache(maxsize=32)
@@ -130,7 +135,7 @@ def candidate_maps(registry: Registry, url: str | None = None, version: str | No
         named = [m for m in inline if m.url == url and (version is None or (m.canonical or "").endswith(f"|{version}"))]
         if named:
             return named
-        implicit = implicit_concept_map(registry, url)
+        implicit = implicit_map_view(registry, url)
         if implicit is not None:
             return [_implicit_index(implicit)]
         return [stored_index(registry.resolve(url, version, kind="ConceptMap"))]
@@ -139,20 +144,62 @@ def candidate_maps(registry: Registry, url: str | None = None, version: str | No
     maps = inline + [stored_index(registry.resolve(u, kind="ConceptMap")) for u in urls]
     if query is not None:
         systems = [query.result_system] if query.reverse else [c.system for c in query.codings]
-        maps += [_implicit_index(implicit_concept_map(registry, u) or {}) for u in implicit_map_urls(registry, systems)]
+        maps += [_implicit_index(view) for u in implicit_map_urls(registry, systems)
+                 if (view := implicit_map_view(registry, u)) is not None]
     return maps
 
 
-_IMPLICIT: OrderedDict[str, MapIndex] = OrderedDict()
+class _RowsByCode:
+    """The rows of an implicit map by source code, read per code on first use (a bounded memo)."""
+
+    def __init__(self, view: ConceptMapView, size: int = 4096) -> None:
+        self.view = view
+        self.size = size
+        self.rows: OrderedDict[str, list[MapRow]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, code: str, default: list[MapRow] | None = None) -> list[MapRow]:
+        with self.lock:
+            found = self.rows.get(code)
+        if found is None:
+            found = list(map_rows(self.view.for_code(code)))
+            with self.lock:
+                self.rows[code] = found
+                while len(self.rows) > self.size:
+                    self.rows.popitem(last=False)
+        return found
 
 
-def _implicit_index(resource: dict) -> MapIndex:
-    """The index of an implicit map (rebuilt only when its provider built a new resource)."""
-    key = f"{resource.get('url')}|{resource.get('version')}"
-    index = _IMPLICIT.get(key)
-    if index is None or index.resource is not resource:
-        index = _IMPLICIT[key] = MapIndex(resource)
-        while len(_IMPLICIT) > 4:
+class _RowsByTarget:
+    """The rows of an implicit map by target code: the whole map is read on the first reverse look-up."""
+
+    def __init__(self, view: ConceptMapView) -> None:
+        self.view = view
+
+    @cached_property
+    def rows(self) -> dict[str, list[MapRow]]:
+        return MapIndex(self.view.resource()).backward
+
+    def get(self, code: str, default: list[MapRow] | None = None) -> list[MapRow]:
+        return self.rows.get(code, default or [])
+
+
+_IMPLICIT: OrderedDict[tuple[str, str], tuple[ConceptMapView, MapIndex]] = OrderedDict()
+_IMPLICIT_LOCK = threading.Lock()
+
+
+def _implicit_index(view: ConceptMapView) -> MapIndex:
+    """The index of an implicit map, whose rows are read per code on demand (kept while its view is)."""
+    with _IMPLICIT_LOCK:
+        cached = _IMPLICIT.get(view.key)
+        if cached is not None and cached[0] is view:
+            return cached[1]
+    index = MapIndex(view.header)
+    index.forward = _RowsByCode(view)  # type: ignore[assignment]  # read per code, same get() as a dict
+    index.backward = _RowsByTarget(view)  # type: ignore[assignment]
+    with _IMPLICIT_LOCK:
+        _IMPLICIT[view.key] = (view, index)
+        while len(_IMPLICIT) > 16:
             _IMPLICIT.popitem(last=False)
     return index
 
@@ -164,9 +211,28 @@ def _codes(concept: Concept) -> list[str]:
     return codes
 
 
+def _scope_system(scope: str) -> str | None:
+    """The code system a scope names: a code system URL, or its all-codes implicit value set (``…?fhir_vs``)."""
+    implicit = implicit_value_set(scope)
+    if implicit is None:
+        return _system(scope)
+    includes = implicit.get("compose", {}).get("include", [])
+    whole = len(includes) == 1 and not includes[0].get("filter") and not includes[0].get("concept")
+    return _system(includes[0].get("system")) if whole else None
+
+
+def _scope_matches(declared: str | None, asked: str | None, systems: set[str | None]) -> bool:
+    """Whether a map of source (or target) scope ``declared``, whose groups map from (or into) ``systems``, is in
+    the scope ``asked``: the same value set, or, for a map that declares none, a code system one of its groups
+    maps from (or into), as peers read a code system URL given there."""
+    if asked is None or declared == asked:
+        return True
+    return declared is None and (system := _scope_system(asked)) is not None and system in systems
+
+
 def _in_scope(index: MapIndex, query: TranslateQuery) -> bool:
-    return ((query.source_scope is None or index.source_scope == query.source_scope)
-            and (query.target_scope is None or index.target_scope == query.target_scope))
+    return (_scope_matches(index.source_scope, query.source_scope, index.source_systems)
+            and _scope_matches(index.target_scope, query.target_scope, index.target_systems))
 
 
 def _forward(index: MapIndex, given: Concept, result_system: str | None) -> list[Match]:

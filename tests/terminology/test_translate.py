@@ -249,3 +249,19 @@ def test_snomed_extended_map_to_icd10_keeps_group_priority_rule_advice(snomed: T
     assert codes(reverse, None) == {"37535007"}
     exported = snomed.get("/fhir/ConceptMap/$export", params={"url": f"{SCT}?fhir_cm=447562003", "format": "sssom"})
     assert exported.status_code == 200 and '"mapAdvice":"ALWAYS Q99.9"' in exported.text
+
+
+def test_snomed_implicit_map_with_a_code_system_as_target(snomed: TestClient) -> None:
+    """``target`` naming a code system (or its all-codes implicit value set) selects the implicit maps into that
+    system, as peers read it; a target scope no map has selects none."""
+    replaced_by = f"{SCT}?fhir_cm=900000000000526001"
+    for target in (SCT, f"{SCT}?fhir_vs"):
+        body = answer(snomed.get(OP, params={"url": replaced_by, "system": SCT, "code": "307530000",
+                                             "target": target}))
+        assert value(body, "result") is True and codes(body, None) == {"74400008"}
+    icd10 = answer(snomed.get(OP, params={"url": f"{SCT}?fhir_cm=447562003", "system": SCT, "code": "211339002",
+                                          "target": ICD10}))
+    assert codes(icd10, None) == {"S80.8"}
+    elsewhere = answer(snomed.get(OP, params={"url": replaced_by, "system": SCT, "code": "307530000",
+                                              "target": ICD10}))
+    assert value(elsewhere, "result") is False and not matches(elsewhere)

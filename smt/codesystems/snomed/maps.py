@@ -1,7 +1,9 @@
 """SNOMED CT implicit concept maps: ``http://snomed.info/sct[/{module}[/version/{date}]]?fhir_cm={refset id}``.
 
 Built on demand from the reference set members of a loaded SNOMED CT release (the index's ``refset_member``
-table, see ``smt.index.build``), as FHIR R4 ConceptMaps, so that ``$translate`` reads them like stored maps:
+table, see ``smt.index.build``), as FHIR R4 ConceptMaps, so that ``$translate`` reads them like stored maps.
+``$translate`` reads an ``ImplicitMap`` one source code at a time (one indexed query for that code's members); the
+whole ConceptMap is built only for ``$export`` and reverse look-ups:
 
 * historical **association** reference sets (REPLACED BY, SAME AS, POSSIBLY EQUIVALENT TO, WAS A, …): inactive
   concept → ``targetComponentId``, both SNOMED CT; the equivalence per reference set is ``ASSOCIATION_EQUIVALENCE``;
@@ -15,12 +17,14 @@ table, see ``smt.index.build``), as FHIR R4 ConceptMaps, so that ``$translate`` 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from smt.codesystems.snomed import SNOMED_URL
 from smt.errors import NotFound
-from smt.index.reader import CodeSystemIndex, RefsetRecord
+from smt.index.reader import CodeSystemIndex, RefsetMemberRecord, RefsetRecord
 from smt.releases.registry import Registry
 
 SNOMED_MAP_EXT = "https://smt.esante.gouv.fr/fhir/StructureDefinition/snomed-map-"
@@ -66,11 +70,11 @@ def parse_implicit_url(url: str) -> tuple[str | None, str] | None:
     return (base if base != SNOMED_URL else None), refsets[0]
 
 
-def _target(index: CodeSystemIndex, fields: dict, kind: str, refset: str) -> dict:
+def _target(displays: dict[str, str | None], fields: dict, kind: str, refset: str) -> dict:
     if kind == "Association":
         code = str(fields.get("targetComponentId", ""))
-        concept = index.concept(code)
-        return {"code": code, **({"display": concept.display} if concept and concept.display else {}),
+        display = displays.get(code)
+        return {"code": code, **({"display": display} if display else {}),
                 "equivalence": ASSOCIATION_EQUIVALENCE.get(refset, "relatedto")}
     item: dict = {}
     extensions = [{"url": SNOMED_MAP_EXT + name, "valueString": str(fields[name])}
@@ -98,45 +102,94 @@ def _order(fields: dict) -> tuple[int, int]:
     return number("mapGroup"), number("mapPriority")
 
 
-def _build(index: CodeSystemIndex, version: str, refset: RefsetRecord, url: str) -> dict:
-    elements: dict[str, list[dict]] = {}
-    members = sorted(index.refset_members(refset.id), key=lambda m: (m.referenced, _order(m.fields or {})))
-    for member in members:
-        elements.setdefault(member.referenced, []).append(_target(index, member.fields or {}, refset.kind, refset.id))
-    concept = index.concept(refset.id)
-    title = f"SNOMED CT {concept.display if concept and concept.display else refset.id} (implicit map)"
-    group: dict = {"source": SNOMED_URL, "sourceVersion": version}
+def _elements(index: CodeSystemIndex, refset: RefsetRecord, members: list[RefsetMemberRecord]) -> list[dict]:
+    """ConceptMap elements of reference set members: one per referenced concept, targets in map order (the
+    displays of sources and association targets read in one query)."""
+    by_code: dict[str, list[RefsetMemberRecord]] = {}
+    for member in sorted(members, key=lambda m: (m.referenced, _order(m.fields or {}))):
+        by_code.setdefault(member.referenced, []).append(member)
+    codes = list(by_code)
     if refset.kind == "Association":
-        group.update(target=SNOMED_URL, targetVersion=version)
-    elif refset.id in MAP_TARGET_SYSTEMS:
-        group["target"] = MAP_TARGET_SYSTEMS[refset.id]
-    group["element"] = [{"code": code, **({"display": c.display} if (c := index.concept(code)) else {}),
-                         "target": targets} for code, targets in elements.items()]
-    return {"resourceType": "ConceptMap", "url": url, "version": version, "name": f"SnomedImplicitMap{refset.id}",
-            "title": title, "status": "active", "group": [group]}
+        codes += [str((m.fields or {}).get("targetComponentId", "")) for m in members]
+    displays = index.displays(codes)
+    return [{"code": code, **({"display": displays[code]} if displays.get(code) else {}),
+             "target": [_target(displays, m.fields or {}, refset.kind, refset.id) for m in rows]}
+            for code, rows in by_code.items()]
 
 
-_CACHE: OrderedDict[tuple[str, str], dict] = OrderedDict()
-_CACHE_SIZE = 4
+@dataclass
+class ImplicitMap:
+    """One implicit map of one release, read on demand: ``header`` (the ConceptMap without its elements), the map
+    restricted to one source code (``for_code``), or the whole ``resource``."""
+
+    index: CodeSystemIndex
+    version: str
+    refset: RefsetRecord
+    url: str
+    key: tuple[str, str]
+    """(release id, URL): what the map is, for caches."""
+    _resource: dict | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def header(self) -> dict:
+        concept = self.index.concept(self.refset.id)
+        title = f"SNOMED CT {concept.display if concept and concept.display else self.refset.id} (implicit map)"
+        group: dict = {"source": SNOMED_URL, "sourceVersion": self.version}
+        if self.refset.kind == "Association":
+            group.update(target=SNOMED_URL, targetVersion=self.version)
+        elif self.refset.id in MAP_TARGET_SYSTEMS:
+            group["target"] = MAP_TARGET_SYSTEMS[self.refset.id]
+        group["element"] = []
+        return {"resourceType": "ConceptMap", "url": self.url, "version": self.version,
+                "name": f"SnomedImplicitMap{self.refset.id}", "title": title, "status": "active", "group": [group]}
+
+    def for_code(self, code: str) -> dict:
+        """The ConceptMap with only the element of the source concept ``code`` (none when it is no member)."""
+        resource = self.header
+        resource["group"][0]["element"] = _elements(self.index, self.refset,
+                                                    self.index.refset_members(self.refset.id, code))
+        return resource
+
+    def resource(self) -> dict:
+        """The whole ConceptMap (built once per map; shared: do not modify)."""
+        with self._lock:
+            if self._resource is None:
+                resource = self.header
+                resource["group"][0]["element"] = _elements(self.index, self.refset,
+                                                            self.index.refset_members(self.refset.id))
+                self._resource = resource
+            return self._resource
 
 
-def implicit_map(registry: Registry, url: str) -> dict | None:
-    """The implicit ConceptMap ``url`` names (None when it is not an implicit SNOMED CT map URL)."""
+_CACHE: OrderedDict[tuple[str, str], ImplicitMap] = OrderedDict()
+_CACHE_SIZE = 16
+_CACHE_LOCK = threading.Lock()
+
+
+def implicit_map_view(registry: Registry, url: str) -> ImplicitMap | None:
+    """The implicit map ``url`` names, read on demand (None when it is not an implicit SNOMED CT map URL)."""
     parsed = parse_implicit_url(url)
     if parsed is None:
         return None
     version, refset_id = parsed
     info = registry.resolve(SNOMED_URL, version)
     key = (info.id, url)
-    if key not in _CACHE:
-        index = registry.index(info)
-        refset = next((r for r in _refsets(index) if r.id == refset_id), None)
-        if refset is None:
-            raise NotFound(f"SNOMED CT version {info.version} has no reference set {refset_id}")
-        _CACHE[key] = _build(index, info.version, refset, url)
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    index = registry.index(info)
+    refset = next((r for r in _refsets(index) if r.id == refset_id), None)
+    if refset is None:
+        raise NotFound(f"SNOMED CT version {info.version} has no reference set {refset_id}")
+    view = ImplicitMap(index, info.version, refset, url, key)
+    with _CACHE_LOCK:
+        _CACHE[key] = view
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
-    return _CACHE[key]
+    return view
 
 
 def _refsets(index: CodeSystemIndex) -> list[RefsetRecord]:

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from smt.codesystems.lookup import LookupResult
 from smt.codesystems.memory import MemoryCodeSystem
-from smt.codesystems.provider import CodeSystemProvider, ExpressionCheck, Replacement
+from smt.codesystems.provider import CodeSystemProvider, ConceptMapView, ExpressionCheck, Replacement
 from smt.codesystems.snomed import history, implicit_vs, maps
 from smt.codesystems.snomed.expr_membership import expression_member, listed_expression
 from smt.codesystems.snomed.expression import parse_expression
@@ -51,8 +51,8 @@ class SnomedRules(CodeSystemProvider):
         return implicit_vs.is_implicit(url)
 
     @classmethod
-    def implicit_concept_map(cls, registry: Registry, url: str) -> dict | None:
-        return maps.implicit_map(registry, url)
+    def implicit_concept_map(cls, registry: Registry, url: str) -> ConceptMapView | None:
+        return maps.implicit_map_view(registry, url)
 
     @classmethod
     def implicit_map_urls(cls, registry: Registry) -> list[str]:
