@@ -19,9 +19,9 @@ for retired concepts ``reports_retirement`` (class), ``replacements``, ``inactiv
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 from smt.codesystems.languages import (
     DISPLAY_USES,
@@ -37,7 +37,16 @@ from smt.codesystems.lookup import (
     hierarchy_properties,
     property_filter,
 )
-from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord, SubsumptionOutcome, subsumption
+from smt.index.reader import (
+    ConceptRecord,
+    DesignationRecord,
+    PropertyRecord,
+    SubsumptionOutcome,
+    property_text,
+    subsumption,
+)
+from smt.index.sets import FrozenBitMap, id_set
+from smt.model import PropertyValue
 
 if TYPE_CHECKING:
     from smt.releases.registry import Registry
@@ -238,7 +247,7 @@ class CodeSystemProvider(ABC):
         outcome, or None when the code system has no expressions (the caller reports the unknown code)."""
         return None
 
-    def ecl_ids(self, expression: str) -> set[int] | None:
+    def ecl_ids(self, expression: str) -> FrozenBitMap | None:
         """Concept ids an ECL expression selects (raises ``smt.ecl.EclError``); None when the provider does
         not evaluate ECL."""
         return None
@@ -247,7 +256,7 @@ class CodeSystemProvider(ABC):
         """Whether this version holds what an implicit value set of its terminology is built on."""
         return True
 
-    def text_matches(self, text: str) -> set[int] | None:
+    def text_matches(self, text: str) -> FrozenBitMap | None:
         """Ids of the concepts matching an ``$expand`` text ``filter``, from the provider's own search index;
         None when it has none (the caller scans the members)."""
         return None
@@ -265,6 +274,43 @@ class CodeSystemProvider(ABC):
     def all_replacements(self) -> dict[str, list[Replacement]]:
         """Every ``replacements`` of the release, by retired code (for the replaced-by map)."""
         return {}
+
+    # -- sets of concept ids (set-based evaluation: ``smt.index.sets``) ---------------------------------------
+
+    def cached_set(self, key: object, build: Callable[[], Iterable[int]]) -> FrozenBitMap:
+        """A set derived from this version, built once per ``key`` while the provider lives (a stored release
+        bounds what it keeps: ``smt.index.sets.SetCache``)."""
+        memo: dict[object, FrozenBitMap] = self.__dict__.setdefault("_set_memo", {})
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = id_set(build())
+        return found
+
+    def all_set(self) -> FrozenBitMap:
+        """Every concept id."""
+        return self.cached_set("all", self.all_ids)
+
+    def descendant_set(self, concept: ConceptRecord) -> FrozenBitMap:
+        """The concept's descendants (itself excluded)."""
+        return id_set(self.descendant_ids(concept))
+
+    def concept_set(self, name: Literal["active", "abstract", "leaf"]) -> FrozenBitMap:
+        """The active, abstract or leaf concepts."""
+        test: Callable[[ConceptRecord], bool] = (
+            (lambda c: c.active) if name == "active" else (lambda c: c.abstract) if name == "abstract"
+            else (lambda c: c.leaf))
+        return self.cached_set(("concepts", name), lambda: (c.id for c in self.concepts() if test(c)))
+
+    def property_values(self, code: str) -> Iterator[tuple[int, PropertyValue]]:
+        """(concept id, value) of every value of the property ``code``."""
+        for concept in self.concepts():
+            for prop in self.properties(concept):
+                if prop.code == code:
+                    yield concept.id, prop.value
+
+    def property_ids(self, code: str, texts: frozenset[str]) -> FrozenBitMap:
+        """The concepts with a value of the property ``code`` whose text (``property_text``) is in ``texts``."""
+        return id_set(number for number, value in self.property_values(code) if property_text(value) in texts)
 
     def subsumption(self, concept_a: ConceptRecord, concept_b: ConceptRecord) -> SubsumptionOutcome:
         """FHIR ``$subsumes`` outcome of A relative to B (two concepts of this version)."""

@@ -7,12 +7,14 @@ index and read only when asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from smt.codesystems.provider import CodeSystemProvider
 from smt.index.reader import CodeSystemIndex, ConceptRecord, DesignationRecord, PropertyRecord
+from smt.index.sets import FrozenBitMap, SetCache, id_set
+from smt.model import PropertyValue
 from smt.search.searcher import matching_concept_ids
 
 
@@ -27,6 +29,8 @@ class StoredCodeSystem(CodeSystemProvider):
         self.meta = index.meta
         self.search_dir = search_dir
         """The release's search index folder (None: the release is not searched)."""
+        self.sets = SetCache()
+        """Sets derived from the release (hierarchies, reference sets, ECL results, text matches)."""
 
     @property
     def url(self) -> str:
@@ -44,10 +48,39 @@ class StoredCodeSystem(CodeSystemProvider):
     def multi_hierarchy(self) -> bool:
         return self.index.has_relationships
 
-    def text_matches(self, text: str) -> set[int] | None:
+    def text_matches(self, text: str) -> FrozenBitMap | None:
         """The strict matches of the release's search index (each word starts a word of one term, or the text
-        is the code or starts it); None without a search index or a searchable word."""
-        return matching_concept_ids(self.search_dir, text) if self.search_dir is not None else None
+        is the code or starts it); None without a search index or a searchable word. Cached per text."""
+        if self.search_dir is None:
+            return None
+        key = ("text", text)
+        cached = self.sets.peek(key)
+        if cached is not None:
+            return cached
+        found = matching_concept_ids(self.search_dir, text)
+        return None if found is None else self.sets.get(key, lambda: found)
+
+    # -- sets: compiled in the index, derived ones cached per release --------------------------------------------
+
+    def cached_set(self, key: object, build: Callable[[], Iterable[int]]) -> FrozenBitMap:
+        return self.sets.get(key, build)
+
+    def all_set(self) -> FrozenBitMap:
+        return self.index.all_set
+
+    def descendant_set(self, concept: ConceptRecord) -> FrozenBitMap:
+        return self.index.descendant_set(concept.id)
+
+    def concept_set(self, name: Literal["active", "abstract", "leaf"]) -> FrozenBitMap:
+        return self.index.concept_set(name)
+
+    def property_values(self, code: str) -> Iterator[tuple[int, PropertyValue]]:
+        return self.index.property_values(code)
+
+    def property_ids(self, code: str, texts: frozenset[str]) -> FrozenBitMap:
+        if len(texts) > 16:  # a hierarchy of values: not kept (the key would outweigh the set)
+            return id_set(self.index.property_ids(code, texts))
+        return self.sets.get(("property", code, texts), lambda: self.index.property_ids(code, texts))
 
     # -- read methods: the compiled index ---------------------------------------------------------------------
 

@@ -2,6 +2,10 @@
 
 Tables: ``concept`` (code, display, status, …), ``designation``, ``property``, ``edge`` (child → parent) and
 ``closure`` (every ancestor → descendant pair, self excluded) for subsumption and descendant queries.
+Concept id sets ready for set-based evaluation (``smt.index.sets``, roaring bitmaps): ``descendant_set`` (the
+descendants of each concept that has some, self excluded) and ``concept_set`` (``active``, ``abstract``,
+``leaf``); ``property_type`` lists the (property code, value type) pairs present, so that a property filter
+knows which values are Codings without reading them.
 The file holds no absolute paths, so a release folder can be copied to another machine and served.
 
 ``concept_digest`` holds, per concept, a digest of what a diff compares beyond the concept row (designations,
@@ -40,6 +44,7 @@ from pathlib import Path
 import orjson
 
 from smt.index import FORMAT_VERSION
+from smt.index.sets import pack
 from smt.model import CodeSystemRelease, Coding, Concept, PropertyValue, ReleaseTables, release_meta
 from smt.progress import NO_PHASE, Phase, counted
 
@@ -73,6 +78,9 @@ CREATE TABLE concrete (
     source INTEGER NOT NULL, type INTEGER NOT NULL, value NOT NULL, grp INTEGER NOT NULL, characteristic TEXT NOT NULL
 );
 CREATE TABLE refset (id TEXT PRIMARY KEY, kind TEXT NOT NULL, columns TEXT NOT NULL, members INTEGER NOT NULL);
+CREATE TABLE descendant_set (ancestor INTEGER PRIMARY KEY, ids BLOB NOT NULL);
+CREATE TABLE concept_set (name TEXT PRIMARY KEY, ids BLOB NOT NULL);
+CREATE TABLE property_type (code TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (code, type)) WITHOUT ROWID;
 CREATE TABLE refset_member (refset TEXT NOT NULL, referenced TEXT NOT NULL, fields TEXT);
 """
 
@@ -160,10 +168,14 @@ def write_closure(db: sqlite3.Connection, parents: list[list[int]]) -> None:
     for node, ancestors in ancestor_sets(parents):
         for ancestor in ancestors:
             descendants[ancestor].append(node)
+    for below in descendants:
+        below.sort()
     db.executemany(
         "INSERT INTO closure SELECT ?, value FROM json_each(?)",
-        ((ancestor, orjson.dumps(sorted(below)).decode()) for ancestor, below in enumerate(descendants) if below),
+        ((ancestor, orjson.dumps(below).decode()) for ancestor, below in enumerate(descendants) if below),
     )
+    db.executemany("INSERT INTO descendant_set VALUES (?, ?)",
+                   ((ancestor, pack(below)) for ancestor, below in enumerate(descendants) if below))
 
 
 def concept_digest(concept: Concept) -> bytes:
@@ -231,6 +243,13 @@ def build_index(release: CodeSystemRelease, target: Path, phase: Phase | None = 
             ((child, parent) for child, plist in enumerate(parents) for parent in set(plist)),
         )
         write_closure(db, parents)
+        db.executemany("INSERT INTO concept_set VALUES (?, ?)", [
+            ("active", pack(i for i, c in enumerate(release.concepts) if c.status == "active")),
+            ("abstract", pack(i for i, c in enumerate(release.concepts) if c.abstract)),
+            ("leaf", pack(i for i, has in enumerate(has_children) if not has)),
+        ])
+        db.executemany("INSERT INTO property_type VALUES (?, ?)",
+                       {(p.code, p.type) for c in release.concepts for p in c.properties})
         if release.tables is not None:
             write_tables(db, release.tables, ids)
         db.executescript(INDEXES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Literal
 
 import orjson
 
+from smt.index.sets import BitMap, FrozenBitMap, unpack
 from smt.model import Coding, PropertyValue
 
 SubsumptionOutcome = Literal["equivalent", "subsumes", "subsumed-by", "not-subsumed"]
@@ -107,6 +108,15 @@ def subsumption(is_descendant: Callable[[ConceptRecord, ConceptRecord], bool], c
     return "not-subsumed"
 
 
+def property_text(value: PropertyValue) -> str:
+    """A property value as filters compare it (Codings by code, booleans as ``true``/``false``)."""
+    if isinstance(value, Coding):
+        return value.code
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def decode_value(kind: str, text: str) -> PropertyValue:
     """Inverse of ``smt.index.build.encode_value``."""
     if kind == "Coding":
@@ -144,6 +154,7 @@ class CodeSystemIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._sets: dict[str, FrozenBitMap] = {}
         self.meta: dict = orjson.loads(self._db().execute("SELECT value FROM meta WHERE key='release'")
                                        .fetchone()[0])
 
@@ -257,6 +268,31 @@ class CodeSystemIndex:
                                  (concept.id,)).fetchone()
         return orjson.loads(row[0]) if row else []
 
+    @cached_property
+    def _coding_properties(self) -> frozenset[str]:
+        """Property codes that have Coding values (``property_type``)."""
+        return frozenset(r[0] for r in self._db().execute("SELECT code FROM property_type WHERE type = 'Coding'"))
+
+    def property_values(self, code: str) -> Iterator[tuple[int, PropertyValue]]:
+        """(concept id, value) of every stored value of the property ``code`` (one indexed range)."""
+        rows = self._db().execute("SELECT concept, type, value FROM property WHERE code = ?", (code,))
+        for concept, kind, text in rows:
+            yield concept, decode_value(kind, text)
+
+    def property_ids(self, code: str, texts: Collection[str]) -> BitMap:
+        """Ids of the concepts with a value of the property ``code`` whose text (``property_text``) is one of
+        ``texts``: looked up in the (code, value) index; Coding values are compared by their code."""
+        wanted = orjson.dumps(list(texts)).decode()
+        db = self._db()
+        found = BitMap(r[0] for r in db.execute(
+            "SELECT concept FROM property WHERE code = ? AND value IN (SELECT value FROM json_each(?)) "
+            "AND type != 'Coding'", (code, wanted)))
+        if code in self._coding_properties:
+            found |= BitMap(r[0] for r in db.execute(
+                "SELECT concept FROM property WHERE code = ? AND type = 'Coding' "
+                "AND json_extract(value, '$[1]') IN (SELECT value FROM json_each(?))", (code, wanted)))
+        return found
+
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]:
         rows = self._db().execute(
             "SELECT code, type, value FROM property WHERE concept = ? ORDER BY rowid", (concept.id,))
@@ -291,6 +327,24 @@ class CodeSystemIndex:
         """Ids of every descendant (self excluded), from the closure table."""
         rows = self._db().execute("SELECT descendant FROM closure WHERE ancestor = ?", (concept.id,))
         return [r[0] for r in rows]
+
+    def descendant_set(self, concept_id: int) -> FrozenBitMap:
+        """The descendants of a concept (self excluded) as a set, stored compiled (``descendant_set``)."""
+        row = self._db().execute("SELECT ids FROM descendant_set WHERE ancestor = ?", (concept_id,)).fetchone()
+        return unpack(row[0] if row else None)
+
+    def concept_set(self, name: Literal["active", "abstract", "leaf"]) -> FrozenBitMap:
+        """The active, abstract or leaf concepts as a set (kept once read: three sets per release)."""
+        found = self._sets.get(name)
+        if found is None:
+            row = self._db().execute("SELECT ids FROM concept_set WHERE name = ?", (name,)).fetchone()
+            found = self._sets[name] = unpack(row[0] if row else None)
+        return found
+
+    @cached_property
+    def all_set(self) -> FrozenBitMap:
+        """Every concept id (they are dense: 0 … count - 1)."""
+        return FrozenBitMap(range(self.count))
 
     def ancestor_ids(self, concept: ConceptRecord) -> list[int]:
         rows = self._db().execute("SELECT ancestor FROM closure WHERE descendant = ?", (concept.id,))

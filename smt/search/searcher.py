@@ -23,6 +23,7 @@ import orjson
 import tantivy
 
 from smt.index.reader import CodeSystemIndex
+from smt.index.sets import BitMap
 from smt.search import FORMAT_VERSION, analysis
 from smt.search.build import META, TIERS, code_key
 from smt.search.query import BROAD_PREFIX_DOCS, Filters, Occur, Query, QueryBuilder
@@ -249,7 +250,7 @@ def open_index(path: Path) -> SearchIndex | None:
     return cached[1]
 
 
-def matching_concept_ids(search_dir: Path, text: str) -> set[int] | None:
+def matching_concept_ids(search_dir: Path, text: str) -> BitMap | None:
     """Ordinals (compiled-index ids) of every concept whose terms match ``text`` in the strict pass: each word
     starts a word of one term (folded, stemmed), or ``text`` is the code or starts it. Unranked, no typo or
     partial pass: the membership test of a text filter. None when ``search_dir`` holds no search index, or the
@@ -264,7 +265,7 @@ def matching_concept_ids(search_dir: Path, text: str) -> set[int] | None:
     if hit_count(result) > len(result.hits):
         result = index.searcher.search(query, hit_count(result))
     addresses = [address for _, address in result.hits]
-    return set(concept_ordinals(index.searcher, addresses)) if addresses else set()
+    return BitMap(concept_ordinals(index.searcher, addresses)) if addresses else BitMap()
 
 
 def forget_except(live: set[Path]) -> None:

@@ -275,7 +275,8 @@ def test_matching_concept_ids_is_the_unranked_strict_match(search_home: Path) ->
     cisp2 = registry.resolve(CISP2)
     ids = matching_concept_ids(search_path(cisp2), "otalg")
     assert ids is not None and {registry.index(cisp2).concept_by_id(i).code for i in ids} == {"H01"}
-    assert matching_concept_ids(search_path(cisp2), "otalgei") == set()  # no typo pass
+    none = matching_concept_ids(search_path(cisp2), "otalgei")
+    assert none is not None and not none  # no typo pass
     assert matching_concept_ids(search_home / "nowhere", "otalgie") is None
 
 
@@ -367,7 +368,8 @@ def test_everyday_words_are_reported_and_a_literal_match_still_wins(client: Test
 def test_a_text_filter_does_not_expand_abbreviations(search_home: Path) -> None:
     """``matching_concept_ids`` (the membership test of a value set filter) keeps the literal words."""
     cim10 = Registry(search_home).resolve(CIM10)
-    assert matching_concept_ids(search_path(cim10), "avc") == set()
+    none = matching_concept_ids(search_path(cim10), "avc")
+    assert none is not None and not none
     assert search_concept_ids(cim10, "avc", 3)  # ranked search: expanded
 
 

@@ -29,6 +29,7 @@ from smt.ecl import EclError, evaluate
 from smt.ecl.index_backend import IndexBackend, backend_for
 from smt.errors import SmtError
 from smt.index.reader import ConceptRecord, DesignationRecord, SubsumptionOutcome
+from smt.index.sets import FrozenBitMap
 from smt.releases.registry import Registry
 
 
@@ -122,8 +123,9 @@ class StoredSnomed(SnomedRules, StoredCodeSystem):
     def ecl_backend(self) -> IndexBackend | None:
         return backend_for(self.index)
 
-    def ecl_ids(self, expression: str) -> set[int] | None:
-        return evaluate(expression, backend_for(self.index))
+    def ecl_ids(self, expression: str) -> FrozenBitMap | None:
+        """The ids an ECL expression selects (kept per expression while the release's set cache holds them)."""
+        return self.sets.get(("ecl", expression), lambda: evaluate(expression, backend_for(self.index)))
 
     def lookup(self, code: str, properties: Iterable[str] | None = None,
                display_language: str | None = None) -> LookupResult | None:

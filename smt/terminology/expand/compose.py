@@ -1,10 +1,12 @@
 """Evaluation of value set composes: ordered member keys for ``$expand``, membership tests for ``$validate-code``.
 
-The compose is evaluated into an ordered list of member keys ``(system, version, concept id)`` once:
-includes in order (listed concepts in their order, filters and whole systems in load order), nested value
-sets intersected, excludes removed, ``compose.inactive = false`` applied. Ids come from batched queries
-(``all_ids``, ``ids_for_codes``); the key list of a whole code system is cached per shared provider. The
-``$expand`` text filter asks each provider (``text_matches``: a stored release's search index), else scans.
+The compose is evaluated once into ordered ``Members`` (``smt.terminology.expand.members``): parts of concept id
+sets, includes in order (listed concepts in their order, filters and whole systems in load order), nested value
+sets intersected, excludes removed, ``compose.inactive = false`` applied, all as set operations on roaring
+bitmaps (filters: ``smt.terminology.expand.filters``; stored releases answer hierarchies, concept statuses,
+property values and text matches from compiled or cached sets). Listed codes are looked up in batches
+(``ids_for_codes``). The ``$expand`` text filter asks each provider (``text_matches``: a stored release's search
+index), else scans. Only the page asked for is turned into member keys.
 ``Compose.membership`` answers ``$validate-code`` without expanding: listed codes are looked up in a set
 cached per concept list, filters are evaluated for the one concept (``smt.terminology.expand.filters.filter_test``).
 The displays, designations and extensions an include gives its listed concepts, and the standing of the
@@ -17,16 +19,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from itertools import groupby
+from typing import Literal, TypeVar
 
 from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import CircularReference, CodeSystemNotFound, UnknownCodeSystem, UnknownValueSet
 from smt.formats.fhir_json import standing
 from smt.index.reader import ConceptRecord
+from smt.index.sets import EMPTY, BitMap
 from smt.releases.registry import version_key
 from smt.terminology.context import ResourceContext
 from smt.terminology.expand.concept_extensions import PROPERTY_EXTENSIONS
 from smt.terminology.expand.filters import ConceptTest, filter_ids, filter_test, has_words, text_filter
+from smt.terminology.expand.members import Bits, Key, Members, Part
 
 CONCEPT_EXTENSIONS = frozenset({
     "http://hl7.org/fhir/StructureDefinition/valueset-deprecated",
@@ -36,9 +41,6 @@ CONCEPT_EXTENSIONS = frozenset({
     "http://hl7.org/fhir/StructureDefinition/rendering-xhtml",
 })
 """``include.concept`` extensions copied onto the expansion's ``contains``."""
-
-Key = tuple[str, str | None, int]
-"""A member of an expansion: code system URL, version (None: the system has none) and concept id."""
 
 T = TypeVar("T")
 
@@ -98,14 +100,6 @@ def listed_codes(concepts: list[dict], case_sensitive: bool = True) -> ListedCod
         codes = frozenset(c.get("code", "") for c in concepts)
         return ListedCodes(codes, None if case_sensitive else frozenset(c.casefold() for c in codes))
     return derived("listed-cs" if case_sensitive else "listed-ci", concepts, build)
-
-
-def system_keys(provider: CodeSystemProvider) -> list[Key]:
-    """The keys of every concept of a provider in load order (cached for stored releases; do not mutate)."""
-    def build() -> list[Key]:
-        url, version = provider.url, provider.version
-        return [(url, version, number) for number in provider.all_ids()]
-    return derived("system", provider, build) if provider.is_shared else build()
 
 
 @dataclass(slots=True)
@@ -270,28 +264,26 @@ class Compose:
 
     # -- members ----------------------------------------------------------------------------------------------
 
-    def members(self, vs: dict, path: tuple[str, ...] = ()) -> list[Key]:
-        """Ordered, de-duplicated member keys of a value set."""
+    def members(self, vs: dict, path: tuple[str, ...] = ()) -> Members:
+        """Ordered, de-duplicated members of a value set."""
         path = (*path, canonical_of(vs) or vs.get("id") or "#")
         compose = vs.get("compose")
         if compose is None:
             return self._expansion_members(vs)
         parts = [self._set_members(include, vs, path, f"ValueSet.compose.include[{number}]")
                  for number, include in latest_first(compose.get("include", []))]
-        excluded: set[Key] = set()
-        for number, exclude in enumerate(compose.get("exclude", [])):
-            excluded.update(self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]"))
-        # each part is already de-duplicated: one include needs no merge (and may be a shared cached list)
-        ordered = parts[0] if len(parts) == 1 else list(dict.fromkeys(k for part in parts for k in part))
+        excluded = [self._set_members(exclude, vs, path, f"ValueSet.compose.exclude[{number}]")
+                    for number, exclude in enumerate(compose.get("exclude", []))]
+        ordered = Members.concatenated(parts) if parts else Members()
         if self.matches_versions(compose):
-            ordered = self._across_versions(ordered, excluded)
+            ordered = self._across_versions(ordered, Members.concatenated(excluded) if excluded else Members())
         elif excluded:
-            ordered = [k for k in ordered if k not in excluded]
+            ordered = ordered.without(Members.concatenated(excluded))
         if compose.get("inactive") is False:
-            ordered = self.keep(ordered, lambda c: c.active)
+            ordered = self.keep(ordered, "active")
         return ordered
 
-    def _expansion_members(self, vs: dict) -> list[Key]:
+    def _expansion_members(self, vs: dict) -> Members:
         """Members of a value set that has only an ``expansion`` (its contains, flattened)."""
         keys: dict[Key, None] = {}
         stack = list(reversed(vs.get("expansion", {}).get("contains", [])))
@@ -303,30 +295,31 @@ class Compose:
                 if concept is not None:
                     keys[(provider.url, provider.version, concept.id)] = None
             stack.extend(reversed(item.get("contains", [])))
-        return list(keys)
+        return Members([Part.of_list(pair, [k[2] for k in run]) for pair, run in groupby(keys, key=lambda k: k[:2])])
 
-    def _set_members(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> list[Key]:
-        keys: list[Key] | None = None
+    def _set_members(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> Members:
+        found: Members | None = None
         if item.get("system"):
             provider = self.include_provider(item["system"], item.get("version"))
             if provider is None:
-                return []
-            if item.get("concept") or item.get("filter"):
-                url, version = provider.url, provider.version
-                keys = [(url, version, i) for i in self._system_ids(provider, item, where)]
+                return Members()
+            pair = (provider.url, provider.version)
+            if item.get("concept"):
+                found = Members([Part.of_list(pair, self._listed_ids(provider, item))])
+            elif item.get("filter"):
+                found = Members([Part(pair, self._filtered_ids(provider, item, where))])
             else:
                 self._note_unclosed(provider, [])
-                keys = system_keys(provider)
+                found = Members([Part(pair, provider.all_set())])
             self._note_listed(provider, item)
         nested = [self.members(self.value_set(ref, container, path), path) for ref in item.get("valueSet", [])]
-        if keys is None:
+        if found is None:
             if not nested:
-                return []
-            keys, nested = nested[0], nested[1:]
+                return Members()
+            found, nested = nested[0], nested[1:]
         for other in nested:
-            allowed = set(other)
-            keys = [k for k in keys if k in allowed]
-        return keys
+            found = found.within(other)
+        return found
 
     def _note_listed(self, provider: CodeSystemProvider, item: dict) -> None:
         """Record the displays, designations and extensions an include gives its listed concepts (one batched
@@ -366,21 +359,21 @@ class Compose:
         elif self.unclosed is None:
             self.unclosed = ""
 
-    def _system_ids(self, provider: CodeSystemProvider, item: dict, where: str) -> list[int]:
-        if item.get("concept"):
-            codes = [listed.get("code", "") for listed in item["concept"]]
-            found = provider.ids_for_codes(codes)
-            if len(found) < len(codes):  # codes may be expressions (``listed_expression``)
-                found.update(self._expression_ids(provider, [c for c in codes if c not in found]))
-            return list(dict.fromkeys(found[c] for c in codes if c in found))
-        filters = item.get("filter", [])
+    def _listed_ids(self, provider: CodeSystemProvider, item: dict) -> list[int]:
+        """Ids of the concepts an include lists, in its order (expressions get negative ids)."""
+        codes = [listed.get("code", "") for listed in item["concept"]]
+        found = provider.ids_for_codes(codes)
+        if len(found) < len(codes):  # codes may be expressions (``listed_expression``)
+            found.update(self._expression_ids(provider, [c for c in codes if c not in found]))
+        return list(dict.fromkeys(found[c] for c in codes if c in found))
+
+    def _filtered_ids(self, provider: CodeSystemProvider, item: dict, where: str) -> Bits:
+        """Ids selected by every filter of an include."""
+        filters = item["filter"]
         self._note_unclosed(provider, filters)
-        if not filters:
-            return provider.all_ids()
         selected = filter_ids(provider, filters[0], f"{where}.filter[0]")
         for number, flt in enumerate(filters[1:], start=1):
-            allowed = set(filter_ids(provider, flt, f"{where}.filter[{number}]"))
-            selected = [i for i in selected if i in allowed]
+            selected = selected & filter_ids(provider, flt, f"{where}.filter[{number}]")
         return selected
 
     def _expression_ids(self, provider: CodeSystemProvider, codes: list[str]) -> dict[str, int]:
@@ -431,9 +424,10 @@ class Compose:
         self.versions_matched = self.versions_matched or match
         return match
 
-    def _across_versions(self, keys: list[Key], excluded: set[Key]) -> list[Key]:
+    def _across_versions(self, members: Members, excluded_members: Members) -> Members:
         """Members with versions matched: one per code of a system (the first, i.e. latest, version's), none of
         an excluded code whatever its version."""
+        keys, excluded = members.keys(), excluded_members.keys()
         records = self.records([*keys, *excluded])
         gone = {(k[0], records[k].code) for k in excluded}
         kept: dict[tuple[str, str], Key] = {}
@@ -441,7 +435,7 @@ class Compose:
             code = (key[0], records[key].code)
             if code not in gone and code not in kept:
                 kept[code] = key
-        return list(kept.values())
+        return Members.of_keys(list(kept.values()))
 
     def _set_membership(self, item: dict, container: dict, path: tuple[str, ...], where: str) -> SetMembership:
         found = SetMembership(has_system=bool(item.get("system")))
@@ -474,33 +468,32 @@ class Compose:
             found.update({(system, version, i): self.expressions[(system, version, i)] for i in ids if i < 0})
         return found
 
-    def keep(self, keys: list[Key], test) -> list[Key]:
-        records = self.records(keys)
-        return [k for k in keys if test(records[k])]
+    def keep(self, members: Members, name: Literal["active", "selectable"]) -> Members:
+        """The active (or selectable: not abstract) members, by the providers' concept sets; an expression's
+        record is read."""
+        def change(part: Part) -> Part:
+            provider = self.providers[part.pair]
+            if name == "active":
+                bits = provider.concept_set("active")
+                return part.keep(bits, lambda i: self.expressions[(*part.pair, i)].active)
+            bits = provider.all_set() - provider.concept_set("abstract")
+            return part.keep(bits, lambda i: not self.expressions[(*part.pair, i)].abstract)
+        return members.map(change)
 
-    def text_filtered(self, keys: list[Key], query: str) -> list[Key]:
-        """The keys (order kept) whose concept matches the ``$expand`` text ``filter``: each provider answers
+    def text_filtered(self, members: Members, query: str) -> Members:
+        """The members (order kept) whose concept matches the ``$expand`` text ``filter``: each provider answers
         from its search index when it has one (``text_matches``), else its members are scanned."""
         if not has_words(query):
-            return keys
-        matched: dict[tuple[str, str | None], set[int]] = {}
-        scanned: dict[tuple[str, str | None], list[int]] = {}
+            return members
+        matched: dict[tuple[str, str | None], Bits] = {}
+        scanned: list[tuple[str, str | None]] = []
         for pair, provider in self.providers.items():
             found = provider.text_matches(query)
             if found is None:
-                scanned[pair] = []
+                scanned.append(pair)
             else:
                 matched[pair] = found
-        if scanned:
-            for system, version, number in keys:
-                if (system, version) in scanned:
-                    scanned[(system, version)].append(number)
-            for pair, ids in scanned.items():
-                matched[pair] = set(text_filter(self.providers[pair], ids, query))
-        if len(matched) == 1:
-            ((url, version), only), = matched.items()
-            provider = self.providers[(url, version)]
-            if provider.is_shared and keys is system_keys(provider):
-                return [(url, version, number) for number in sorted(only)]  # the whole system, in id order
-            return [k for k in keys if k[2] in only]
-        return [k for k in keys if k[2] in matched.get((k[0], k[1]), ())]
+        for pair in scanned:
+            ids = [i for part in members.parts if part.pair == pair for i in part.ids()]
+            matched[pair] = BitMap(i for i in text_filter(self.providers[pair], ids, query) if i >= 0)
+        return members.map(lambda part: part.keep(matched.get(part.pair, EMPTY), lambda i: False))

@@ -1,7 +1,7 @@
 """ValueSet ``$expand`` over code system providers (no HTTP, no FHIR JSON output).
 
-The compose is evaluated into an ordered list of member keys once (``smt.terminology.expand.compose``), then the
-``activeOnly``, ``excludeNotForUI`` and text ``filter`` parameters are applied to the keys. Without paging
+The compose is evaluated once into ordered member sets (``smt.terminology.expand.compose``), then the
+``activeOnly``, ``excludeNotForUI`` and text ``filter`` parameters are applied to the sets. Without paging
 (``count``/``offset``), more than ``max_size`` members is ``too-costly``. Only the requested page of keys is
 then turned into entries with their displays, designations and properties (``smt.terminology.expand.entries``)
 and, when the expansion is hierarchical, nested (``smt.terminology.expand.tree``).
@@ -78,14 +78,14 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
     options = options or ExpandOptions()
     compose = Compose(ctx, versions_match=options.versions_match)
     compose.note_standing("ValueSet", canonical_of(vs), standing(vs, lifecycle=False))
-    keys = compose.members(vs)
+    members = compose.members(vs)
     if options.active_only:
-        keys = compose.keep(keys, lambda c: c.active)
+        members = compose.keep(members, "active")
     if options.exclude_not_for_ui:
-        keys = compose.keep(keys, lambda c: not c.abstract)
+        members = compose.keep(members, "selectable")
     if options.filter:
-        keys = compose.text_filtered(keys, options.filter)
-    total = len(keys)
+        members = compose.text_filtered(members, options.filter)
+    total = len(members)
     paged = options.count is not None or options.offset > 0
     if not paged and total > options.max_size:
         name = (vs.get("url") or "") if options.inline else canonical_of(vs)
@@ -93,7 +93,7 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
                         f"(>{options.max_size})")
     start = max(options.offset, 0)
     end = total if options.count is None else start + max(options.count, 0)
-    page = keys[start:end]
+    page = members.page(start, end)
     records = compose.records(page)
     builder = EntryBuilder(compose, options, versions_shown(compose))
     entries = [(key, builder.entry(key, records[key])) for key in page]

@@ -19,8 +19,8 @@ import regex
 
 from smt.codesystems.provider import CodeSystemProvider
 from smt.errors import EclError, EclSyntaxError, InvalidEcl, InvalidFilter, RegexTooCostly
-from smt.index.reader import ConceptRecord, DesignationRecord
-from smt.model import Coding, PropertyValue
+from smt.index.reader import ConceptRecord, DesignationRecord, property_text
+from smt.index.sets import BitMap, FrozenBitMap
 from smt.terminology.expand.regex_size import compiled_size
 
 REGEX_BUDGET_SECONDS = 2.0
@@ -36,13 +36,10 @@ ECL_PROPERTIES = {"constraint", "expression"}
 """Filter properties whose value is an ECL (Expression Constraint Language) expression."""
 
 
-def value_text(value: PropertyValue) -> str:
-    """A property value as filters compare it (Codings by code, booleans as ``true``/``false``)."""
-    if isinstance(value, Coding):
-        return value.code
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+value_text = property_text
+
+IdSet = BitMap | FrozenBitMap
+"""Concept ids of one provider, as a roaring bitmap (``smt.index.sets``): iterated in load order."""
 
 
 class RegexMatcher:
@@ -70,10 +67,6 @@ class RegexMatcher:
                                  f"'{value}'") from None
 
 
-def _all_ids(provider: CodeSystemProvider) -> list[int]:
-    return provider.all_ids()
-
-
 def _split_values(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
@@ -90,82 +83,94 @@ def _value_test(op: str, value: str) -> Callable[[str], bool]:
 
 
 def _by_values(provider: CodeSystemProvider, op: str, value: str,
-               values_of: Callable[[ConceptRecord], list[str]]) -> list[int]:
-    """Ids whose values satisfy ``op`` (``not-in``: none of their values is listed)."""
+               values_of: Callable[[ConceptRecord], list[str]]) -> IdSet:
+    """Ids whose values satisfy ``op`` (``not-in``: none of their values is listed), reading every concept."""
     if op == "exists":
         wanted = value.strip().lower() != "false"
-        return [c.id for c in provider.concepts() if bool(values_of(c)) == wanted]
+        return BitMap(c.id for c in provider.concepts() if bool(values_of(c)) == wanted)
     test = _value_test(op, value)
     negate = op == "not-in"
-    found = []
-    for concept in provider.concepts():
-        hit = any(test(v) for v in values_of(concept))
-        if hit != negate:
-            found.append(concept.id)
-    return found
+    return BitMap(concept.id for concept in provider.concepts()
+                  if any(test(v) for v in values_of(concept)) != negate)
 
 
-def _concept_or_fail(provider: CodeSystemProvider, code: str) -> ConceptRecord | None:
-    return provider.concept(code)
+def _by_stored_values(provider: CodeSystemProvider, prop: str, op: str, value: str) -> IdSet:
+    """``_by_values`` for a property the code system stores: ``=`` and ``in`` are looked up by value
+    (``property_ids``), the other operators read the property's values only (``property_values``)."""
+    if op in ("=", "in"):
+        return provider.property_ids(prop, frozenset([value] if op == "=" else _split_values(value)))
+    if op == "exists":
+        having = BitMap(number for number, _ in provider.property_values(prop))
+        return having if value.strip().lower() != "false" else provider.all_set() - having
+    if op == "not-in":
+        return provider.all_set() - provider.property_ids(prop, frozenset(_split_values(value)))
+    test = _value_test(op, value)
+    return BitMap(number for number, found in provider.property_values(prop) if test(value_text(found)))
 
 
-def _hierarchy(provider: CodeSystemProvider, op: str, value: str) -> list[int]:
+def _hierarchy(provider: CodeSystemProvider, op: str, value: str) -> IdSet:
     """Ids selected by a hierarchical operator on ``concept``."""
     codes = _split_values(value) if op in ("is-a", "descendent-of", "is-not-a") else [value.strip()]
-    roots = [c for code in codes if (c := _concept_or_fail(provider, code)) is not None]
-    selected: dict[int, None] = {}
+    roots = [c for code in codes if (c := provider.concept(code)) is not None]
+    selected = BitMap()
     for root in roots:
         if op in ("is-a", "is-not-a"):
-            selected[root.id] = None
-            selected.update(dict.fromkeys(provider.descendant_ids(root)))
+            selected |= provider.descendant_set(root)
+            selected.add(root.id)
         elif op == "descendent-of":
-            selected.update(dict.fromkeys(provider.descendant_ids(root)))
+            selected |= provider.descendant_set(root)
         elif op == "child-of":
-            selected.update(dict.fromkeys(c.id for c in provider.children(root)))
+            selected |= BitMap(c.id for c in provider.children(root))
         elif op == "descendent-leaf":
-            ids = provider.descendant_ids(root)
-            selected.update(dict.fromkeys(c.id for c in provider.concepts(ids) if c.leaf))
+            selected |= provider.descendant_set(root) & provider.concept_set("leaf")
         elif op == "generalizes":
-            selected[root.id] = None
-            selected.update(dict.fromkeys(provider.ancestor_ids(root)))
+            selected |= BitMap(provider.ancestor_ids(root))
+            selected.add(root.id)
     if op == "is-not-a":
-        return [i for i in _all_ids(provider) if i not in selected]
-    return sorted(selected)
+        return provider.all_set() - selected
+    return selected
 
 
-def _concept_filter(provider: CodeSystemProvider, op: str, value: str) -> list[int]:
+def _codes_ids(provider: CodeSystemProvider, value: str) -> BitMap:
+    return BitMap(c.id for code in _split_values(value) if (c := provider.concept(code)) is not None)
+
+
+def _concept_filter(provider: CodeSystemProvider, op: str, value: str) -> IdSet:
     if op in HIERARCHY_OPS:
         return _hierarchy(provider, op, value)
     if op in ("=", "in"):
-        found = [c for code in _split_values(value) if (c := provider.concept(code)) is not None]
-        return sorted({c.id for c in found})
+        return _codes_ids(provider, value)
     if op == "not-in":
-        excluded = {c.id for code in _split_values(value) if (c := provider.concept(code)) is not None}
-        return [i for i in _all_ids(provider) if i not in excluded]
+        return provider.all_set() - _codes_ids(provider, value)
     if op == "exists":
-        return _all_ids(provider) if value.strip().lower() != "false" else []
+        return provider.all_set() if value.strip().lower() != "false" else BitMap()
     return _by_values(provider, op, value, lambda c: [c.code])
 
 
-def _related_filter(provider: CodeSystemProvider, prop: str, op: str, value: str) -> list[int]:
+def _related_filter(provider: CodeSystemProvider, prop: str, op: str, value: str) -> IdSet:
     """``parent``/``child`` as properties: ``parent = X`` selects the children of X, and so on."""
     if op in ("=", "in", "not-in"):
-        related: set[int] = set()
+        related = BitMap()
         for code in _split_values(value):
             concept = provider.concept(code)
             if concept is not None:
                 near = provider.children(concept) if prop == "parent" else provider.parents(concept)
-                related.update(c.id for c in near)
+                related |= BitMap(c.id for c in near)
         if op == "not-in":
-            return [i for i in _all_ids(provider) if i not in related]
-        return sorted(related)
+            return provider.all_set() - related
+        return related
     if op == "exists" and prop == "child":
-        wanted = value.strip().lower() != "false"
-        return [c.id for c in provider.concepts() if (not c.leaf) == wanted]
+        leaves = provider.concept_set("leaf")
+        return provider.all_set() - leaves if value.strip().lower() != "false" else leaves
     near_codes: Callable[[ConceptRecord], list[str]] = (
         (lambda c: [p.code for p in provider.parents(c)]) if prop == "parent"
         else (lambda c: [k.code for k in provider.children(c)]))
     return _by_values(provider, op, value, near_codes)
+
+
+BUILT_IN_PROPERTIES = {"display", "definition", "inactive", "status", "notSelectable"}
+"""Filter properties read from the concept itself (``status`` and ``notSelectable``: unless the code system
+stores them)."""
 
 
 def _property_values(provider: CodeSystemProvider, prop: str) -> Callable[[ConceptRecord], list[str]]:
@@ -191,18 +196,20 @@ def _property_values(provider: CodeSystemProvider, prop: str) -> Callable[[Conce
     return lambda c: [value_text(p.value) for p in provider.properties(c) if p.code == prop]
 
 
-def _property_filter(provider: CodeSystemProvider, prop: str, op: str, value: str) -> list[int]:
-    values_of = _property_values(provider, prop)
+def _property_filter(provider: CodeSystemProvider, prop: str, op: str, value: str) -> IdSet:
     if op in ("is-a", "descendent-of", "generalizes", "is-not-a"):
         # A code-valued property compared through the hierarchy of its own code system.
-        codes = set(_hierarchy(provider, "is-a" if op == "is-not-a" else op, value))
-        wanted = {c.code for c in provider.concepts(sorted(codes))}
-        hits = [c.id for c in provider.concepts() if any(v in wanted for v in values_of(c))]
-        if op == "is-not-a":
-            chosen = set(hits)
-            return [i for i in _all_ids(provider) if i not in chosen]
-        return hits
-    return _by_values(provider, op, value, values_of)
+        codes = _hierarchy(provider, "is-a" if op == "is-not-a" else op, value)
+        wanted = frozenset(c.code for c in provider.concepts(list(codes)))
+        if prop in BUILT_IN_PROPERTIES:
+            values_of = _property_values(provider, prop)
+            hits = BitMap(c.id for c in provider.concepts() if any(v in wanted for v in values_of(c)))
+        else:
+            hits = BitMap(provider.property_ids(prop, wanted))
+        return provider.all_set() - hits if op == "is-not-a" else hits
+    if prop in BUILT_IN_PROPERTIES:
+        return _by_values(provider, op, value, _property_values(provider, prop))
+    return _by_stored_values(provider, prop, op, value)
 
 
 R5_FILTER_OP = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.compose.include.filter.op"
@@ -232,7 +239,7 @@ def _checked(provider: CodeSystemProvider, flt: dict, where: str) -> tuple[str, 
     return str(prop), str(op), str(value)
 
 
-def ecl_filter_ids(provider: CodeSystemProvider, op: str, value: str, where: str = "") -> set[int]:
+def ecl_filter_ids(provider: CodeSystemProvider, op: str, value: str, where: str = "") -> IdSet:
     """Concept ids selected by an ECL filter; ``InvalidFilter`` when it cannot be evaluated (its text names the
     expression and the problem, as tx.fhir.org, without an issue location)."""
     if op != "=":
@@ -250,13 +257,13 @@ def ecl_filter_ids(provider: CodeSystemProvider, op: str, value: str, where: str
     return found
 
 
-def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> list[int]:
-    """Ids (in load order) of the concepts of ``provider`` that one compose filter selects."""
+def filter_ids(provider: CodeSystemProvider, flt: dict, where: str = "") -> IdSet:
+    """Ids of the concepts of ``provider`` that one compose filter selects (a set, iterated in load order)."""
     prop, op, value = _checked(provider, flt, where)
     if prop in ECL_PROPERTIES:
-        return sorted(ecl_filter_ids(provider, op, value, where))
+        return ecl_filter_ids(provider, op, value, where)
     if prop == EXPRESSIONS:
-        return provider.all_ids()
+        return provider.all_set()
     if prop in CONCEPT_PROPERTIES:
         return _concept_filter(provider, op, value)
     if prop in ("parent", "child"):
@@ -313,7 +320,7 @@ def filter_test(provider: CodeSystemProvider, flt: dict, where: str = "") -> Con
         return lambda c: True
     if prop in ECL_PROPERTIES:
         selected_ecl = ecl_filter_ids(provider, op, value, where)
-        return lambda c: c.id in selected_ecl
+        return lambda c: c.id >= 0 and c.id in selected_ecl
     if prop in CONCEPT_PROPERTIES:
         if op in HIERARCHY_OPS:
             return _hierarchy_test(provider, op, value)
@@ -326,8 +333,8 @@ def filter_test(provider: CodeSystemProvider, flt: dict, where: str = "") -> Con
         return _values_test(op, value, lambda c: [c.code])
     if prop not in ("parent", "child") and op not in HIERARCHY_OPS:
         return _values_test(op, value, _property_values(provider, prop))
-    selected = set(filter_ids(provider, flt, where))
-    return lambda c: c.id in selected
+    selected = filter_ids(provider, flt, where)
+    return lambda c: c.id >= 0 and c.id in selected
 
 
 # -- text filter (the $expand `filter` parameter) -------------------------------------------------------------
