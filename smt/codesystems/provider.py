@@ -19,7 +19,7 @@ for retired concepts ``reports_retirement`` (class), ``replacements``, ``inactiv
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
@@ -182,6 +182,16 @@ class CodeSystemProvider(ABC):
 
     @abstractmethod
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]: ...
+
+    def designations_of(self, concepts: list[ConceptRecord]) -> dict[int, list[DesignationRecord]]:
+        """``designations`` of several concepts (an expansion's page), by concept id (batched where stored)."""
+        return {c.id: self.designations(c) for c in concepts}
+
+    def properties_of(self, concepts: list[ConceptRecord], codes: Collection[str] | None = None,
+                      ) -> dict[int, list[PropertyRecord]]:
+        """``properties`` of several concepts, by concept id, only those of ``codes`` when given (batched where
+        stored)."""
+        return {c.id: [p for p in self.properties(c) if codes is None or p.code in codes] for c in concepts}
 
     @abstractmethod
     def concept_extensions(self, concept: ConceptRecord) -> list[dict]:

@@ -7,7 +7,7 @@ index and read only when asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -104,6 +104,13 @@ class StoredCodeSystem(CodeSystemProvider):
 
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]:
         return self.index.properties(concept)
+
+    def designations_of(self, concepts: list[ConceptRecord]) -> dict[int, list[DesignationRecord]]:
+        return self.index.designations_of([c.id for c in concepts])
+
+    def properties_of(self, concepts: list[ConceptRecord], codes: Collection[str] | None = None,
+                      ) -> dict[int, list[PropertyRecord]]:
+        return self.index.properties_of([c.id for c in concepts], codes)
 
     def concept_extensions(self, concept: ConceptRecord) -> list[dict]:
         return self.index.concept_extensions(concept)

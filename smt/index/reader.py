@@ -178,7 +178,7 @@ class CodeSystemIndex:
     def count(self) -> int:
         return self.meta["count"]
 
-    @property
+    @cached_property
     def has_relationships(self) -> bool:
         """True when the index holds relationships (a SNOMED CT release compiled with its tables)."""
         return self._db().execute("SELECT 1 FROM relationship LIMIT 1").fetchone() is not None
@@ -246,15 +246,22 @@ class CodeSystemIndex:
 
     def designations(self, concept: ConceptRecord, include_inactive: bool = False) -> list[DesignationRecord]:
         """The concept's designations in load order; inactive terms (SNOMED CT) only when asked for."""
+        return self.designations_of([concept.id], include_inactive).get(concept.id, [])
+
+    def designations_of(self, ids: Collection[int], include_inactive: bool = False,
+                        ) -> dict[int, list[DesignationRecord]]:
+        """``designations`` of several concepts (one query), by concept id; concepts without any are absent."""
         where = "" if include_inactive else " AND active = 1"
         rows = self._db().execute(
-            "SELECT value, language, use_system, use_code, use_display, ref, active, acceptability, extensions "
-            f"FROM designation WHERE concept = ?{where} ORDER BY rowid", (concept.id,))
-        return [
-            DesignationRecord(value, language, Coding(system, code, display) if code else None, ref, bool(active),
-                              _acceptability(accepted), extensions=tuple(orjson.loads(extra)) if extra else ())
-            for value, language, system, code, display, ref, active, accepted, extra in rows
-        ]
+            "SELECT concept, value, language, use_system, use_code, use_display, ref, active, acceptability, "
+            f"extensions FROM designation WHERE concept IN (SELECT value FROM json_each(?)){where} "
+            "ORDER BY concept, rowid", (orjson.dumps(list(ids)).decode(),))
+        found: dict[int, list[DesignationRecord]] = {}
+        for concept, value, language, system, code, display, ref, active, accepted, extra in rows:
+            found.setdefault(concept, []).append(DesignationRecord(
+                value, language, Coding(system, code, display) if code else None, ref, bool(active),
+                _acceptability(accepted), extensions=tuple(orjson.loads(extra)) if extra else ()))
+        return found
 
     @cached_property
     def _has_concept_extensions(self) -> bool:
@@ -269,9 +276,12 @@ class CodeSystemIndex:
         return orjson.loads(row[0]) if row else []
 
     @cached_property
-    def _coding_properties(self) -> frozenset[str]:
-        """Property codes that have Coding values (``property_type``)."""
-        return frozenset(r[0] for r in self._db().execute("SELECT code FROM property_type WHERE type = 'Coding'"))
+    def stored_property_types(self) -> dict[str, frozenset[str]]:
+        """The value types of each property code present (``property_type``)."""
+        found: dict[str, set[str]] = {}
+        for code, kind in self._db().execute("SELECT code, type FROM property_type"):
+            found.setdefault(code, set()).add(kind)
+        return {code: frozenset(kinds) for code, kinds in found.items()}
 
     def property_values(self, code: str) -> Iterator[tuple[int, PropertyValue]]:
         """(concept id, value) of every stored value of the property ``code`` (one indexed range)."""
@@ -287,16 +297,32 @@ class CodeSystemIndex:
         found = BitMap(r[0] for r in db.execute(
             "SELECT concept FROM property WHERE code = ? AND value IN (SELECT value FROM json_each(?)) "
             "AND type != 'Coding'", (code, wanted)))
-        if code in self._coding_properties:
+        if "Coding" in self.stored_property_types.get(code, ()):
             found |= BitMap(r[0] for r in db.execute(
                 "SELECT concept FROM property WHERE code = ? AND type = 'Coding' "
                 "AND json_extract(value, '$[1]') IN (SELECT value FROM json_each(?))", (code, wanted)))
         return found
 
     def properties(self, concept: ConceptRecord) -> list[PropertyRecord]:
+        return self.properties_of([concept.id]).get(concept.id, [])
+
+    def properties_of(self, ids: Collection[int], codes: Collection[str] | None = None,
+                      ) -> dict[int, list[PropertyRecord]]:
+        """``properties`` of several concepts (one query), by concept id, only those of ``codes`` when given;
+        concepts without any are absent."""
+        if codes is not None:
+            codes = [code for code in codes if code in self.stored_property_types]
+            if not codes:
+                return {}
+        only = "" if codes is None else " AND code IN (SELECT value FROM json_each(?))"
+        arguments = [orjson.dumps(list(ids)).decode()] + ([] if codes is None else [orjson.dumps(list(codes)).decode()])
         rows = self._db().execute(
-            "SELECT code, type, value FROM property WHERE concept = ? ORDER BY rowid", (concept.id,))
-        return [PropertyRecord(code, kind, decode_value(kind, value)) for code, kind, value in rows]
+            f"SELECT concept, code, type, value FROM property WHERE concept IN (SELECT value FROM json_each(?)){only} "
+            "ORDER BY concept, rowid", arguments)
+        found: dict[int, list[PropertyRecord]] = {}
+        for concept, code, kind, value in rows:
+            found.setdefault(concept, []).append(PropertyRecord(code, kind, decode_value(kind, value)))
+        return found
 
     # -- hierarchy ------------------------------------------------------------------------------------------
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smt.codesystems.languages import PREFERRED_FOR_LANGUAGE, requested_languages_first
+from smt.codesystems.languages import PREFERRED_FOR_LANGUAGE, language_preferences, requested_languages_first
 from smt.codesystems.provider import CodeSystemProvider
-from smt.index.reader import ConceptRecord, DesignationRecord
+from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord
 from smt.model import Coding, PropertyValue
 from smt.terminology.display_language import accepts, only_listed
 from smt.terminology.expand.compose import Compose, Key
@@ -105,11 +105,32 @@ class EntryBuilder:
         self.options = options
         self.show_version = show_version
         self.declared: dict[str, str | None] = {}
+        self.stored_codes = frozenset(options.properties) | {"status"}
+        """The stored properties entries show: those asked for, and ``status``."""
+        self.loaded: dict[Key, tuple[list[DesignationRecord], list[PropertyRecord]]] = {}
+        self.reads_designations = bool(options.include_designations or options.designations
+                                       or language_preferences(options.display_language))
+        """Entries read the designations only to show them or to choose a display in a requested language."""
+
+    def preload(self, records: dict[Key, ConceptRecord]) -> None:
+        """Read the designations and shown properties of the concepts of a page, one query per code system
+        version (what ``entry`` reads for them)."""
+        by_pair: dict[tuple[str, str | None], list[ConceptRecord]] = {}
+        for (system, version, number), record in records.items():
+            if number >= 0:
+                by_pair.setdefault((system, version), []).append(record)
+        for pair, concepts in by_pair.items():
+            provider = self.compose.providers[pair]
+            designations = provider.designations_of(concepts) if self.reads_designations else {}
+            properties = provider.properties_of(concepts, self.stored_codes)
+            for concept in concepts:
+                self.loaded[(*pair, concept.id)] = (designations.get(concept.id, []), properties.get(concept.id, []))
 
     def entry(self, key: Key, concept: ConceptRecord) -> ExpansionEntry:
         options = self.options
         provider = self.compose.providers[(key[0], key[1])]
-        designations = provider.designations(concept)
+        loaded = self.loaded.get(key)
+        designations = loaded[0] if loaded is not None else provider.designations(concept)
         display, source = provider.preferred_display(concept, designations, options.display_language)
         if source is None and key in self.compose.display_overrides:
             display = self.compose.display_overrides[key]
@@ -131,7 +152,9 @@ class EntryBuilder:
             shown += [_listed_designation(d) for d in self.compose.listed_designations.get(key, [])]
             entry.designations = _designations_wanted(shown, options.designations)
         own = provider.concept_extensions(concept)
-        entry.properties = self.properties(provider, concept)
+        stored = loaded[1] if loaded is not None else [
+            p for p in provider.properties(concept) if p.code in self.stored_codes]
+        entry.properties = self.properties(provider, concept, stored)
         entry.properties += self.extension_properties(key, own, {p.code for p in entry.properties})
         entry.extensions = echoed_extensions(own, self.compose.concept_extensions.get(key, []))
         return entry
@@ -144,10 +167,10 @@ class EntryBuilder:
         return [ContainsProperty(code, value, kind) for code, (value, kind) in found.items()  # type: ignore[arg-type]
                 if code not in given]
 
-    def properties(self, provider: CodeSystemProvider, concept: ConceptRecord) -> list[ContainsProperty]:
-        stored = provider.properties(concept)
+    def properties(self, provider: CodeSystemProvider, concept: ConceptRecord,
+                   stored: list[PropertyRecord]) -> list[ContainsProperty]:
+        """The properties an entry shows (``stored``: the concept's stored values of ``stored_codes``)."""
         found: list[ContainsProperty] = []
-        uris = {p["code"]: p.get("uri") for p in provider.meta.get("properties", [])}
         for code in self.options.properties:
             values: list[ContainsProperty] = []
             if code == "definition" and concept.definition:
@@ -162,6 +185,7 @@ class EntryBuilder:
                 values = [ContainsProperty(p.code, p.value, p.type) for p in stored if p.code == code]
             if values:
                 default = CONCEPT_PROPERTY_URI + code if code in ("definition", "parent", "child", "inactive") else None
+                uris = {p["code"]: p.get("uri") for p in provider.meta.get("properties", [])}
                 self.declared.setdefault(code, uris.get(code) or default)
             found += values
         status = [p for p in stored if p.code == "status" and p.value != "active"]

@@ -96,6 +96,7 @@ def expand(vs: dict, ctx: ResourceContext, options: ExpandOptions | None = None)
     page = members.page(start, end)
     records = compose.records(page)
     builder = EntryBuilder(compose, options, versions_shown(compose))
+    builder.preload(records)
     entries = [(key, builder.entry(key, records[key])) for key in page]
     wanted = options.exclude_nested is False or (options.exclude_nested is None and default_nesting(compose))
     nested = None
