@@ -33,6 +33,7 @@ from fhir_api.security import install_security
 from fhir_api.svs import router as svs_router
 from fhir_api.transport import install_transport
 from fhir_api.ui import install_ui
+from fhir_api.work import tune_interpreter
 from smt.compile import writable_store
 from smt.config import smt_home
 from smt.releases.registry import Registry
@@ -45,6 +46,7 @@ def create_app(home: Path | None = None, role: str | None = None) -> FastAPI:
     role = role or cluster.role()
     app = FastAPI(title="SMT FHIR terminology API", version=smt.__version__, docs_url=None,
                   redoc_url=None, lifespan=cluster.lifespan)
+    tune_interpreter()  # the event loop's turn within 1 ms of a computing thread (fhir_api.work)
     app.state.registry = Registry(home)
     # the write routes' store, with this SMT's compile step; a replica has none (and no RDF store)
     app.state.writer = writable_store(home) if role != "replica" else None

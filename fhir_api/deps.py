@@ -14,6 +14,7 @@ from fhir_api.errors import FhirError
 from fhir_api.openapi_fhir import route_docs
 from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import choose_media_type
+from fhir_api.work import run_cpu_bound
 from smt.errors import AuthError
 from smt.releases.registry import Registry
 from smt.security.auth import Principal
@@ -73,9 +74,14 @@ def _same_id(registry: Registry, resource_id: str) -> str:
     return resource_id
 
 
-def _endpoint(handler: Handler, resolve: Resolver, instance_id: Callable[..., Any]) -> Callable[..., Any]:
-    """A route function over ``handler``: ``async def`` (run on the event loop) when the handler is a coroutine
-    function, else ``def`` (run in the thread pool), as FastAPI decides for any endpoint."""
+Cheap = Callable[[OperationParams], bool]
+"""Whether a call of an operation is cheap enough to run on the event loop (``fhir_api.work``)."""
+
+
+def _endpoint(handler: Handler, resolve: Resolver, instance_id: Callable[..., Any], cheap: Cheap | None,
+              ) -> Callable[..., Any]:
+    """A route function over ``handler``, run on the event loop (``async def`` handlers, and calls ``cheap``
+    accepts) or in the process's pool of CPU threads (``fhir_api.work``)."""
 
     if inspect.iscoroutinefunction(handler):
         async def endpoint_on_loop(request: Request, params: OperationParams = Depends(read_params),
@@ -86,34 +92,40 @@ def _endpoint(handler: Handler, resolve: Resolver, instance_id: Callable[..., An
 
         return endpoint_on_loop
 
-    def endpoint(request: Request, params: OperationParams = Depends(read_params),
-                 registry: Registry = Depends(get_registry),
-                 resource_id: str | None = Depends(instance_id)) -> Response:
+    def call(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
         answer = handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
         if inspect.isawaitable(answer):  # a coroutine function takes the branch above
             raise TypeError(f"{handler!r} returned an awaitable from a plain function")
         return answer
+
+    async def endpoint(request: Request, params: OperationParams = Depends(read_params),
+                       registry: Registry = Depends(get_registry),
+                       resource_id: str | None = Depends(instance_id)) -> Response:
+        if cheap is not None and cheap(params):
+            return call(request, params, registry, resource_id)
+        return await run_cpu_bound(call, request, params, registry, resource_id)
 
     return endpoint
 
 
 def operation_routes(router: APIRouter, path: str, handler: Handler, *, names: tuple[str, str],
                      instance: Resolver = _same_id, parameters: Iterable[str] = (), result: str = "Parameters",
-                     ) -> None:
+                     cheap: Cheap | None = None) -> None:
     """Register an operation at type level (``path``, e.g. ``/$lookup``) and at instance level (``/{resource_id}``
     inserted before the operation), each for GET and POST as separate routes (one OpenAPI operation id each).
 
     One handler serves all four: ``handler(request, params, registry, instance)``, where ``instance`` is None at
     type level and ``instance(registry, resource_id)`` at instance level (by default the id itself, for handlers
     that look it up in their own order). An ``async def`` handler runs on the event loop, a ``def`` one in the
-    thread pool. ``names`` name the type- and instance-level routes (they make the OpenAPI operation ids);
-    ``parameters`` (the operation's parameter names) and ``result`` (its resource type) document it in OpenAPI.
+    process's pool of CPU threads, unless ``cheap(params)`` says the call may run on the event loop. ``names``
+    name the type- and instance-level routes (they make the OpenAPI operation ids); ``parameters`` (the
+    operation's parameter names) and ``result`` (its resource type) document it in OpenAPI.
     """
     parameters = list(parameters)
     base, _, operation = path.rpartition("/")
     levels = ((path, names[0], _type_level), (f"{base}/{{resource_id}}/{operation}", names[1], _instance_level))
     for route_path, name, instance_id in levels:
-        endpoint = _endpoint(handler, instance, instance_id)
+        endpoint = _endpoint(handler, instance, instance_id, cheap)
         for method in ("GET", "POST"):
             router.add_api_route(route_path, endpoint, methods=[method], name=name,
                                  **route_docs(result, parameters, body=method == "POST"))

@@ -270,7 +270,7 @@ def recompile(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    workers: Annotated[int | None, typer.Option(help="server processes (default: the cores)", min=1)] = None,
     access_log: Annotated[bool, typer.Option(help="log one line per request (≈ 0.2 ms each, see "
                                                   "benchmarks/README.md)")] = True,
     role: Annotated[str, typer.Option(help="single (one process, the default), writer (publishes to the shared "
@@ -291,6 +291,8 @@ def serve(
         _fail(f"--role replica fetches releases from the writer: set {WRITER_URL} (docs/scale-out.md)")
     os.environ["SMT_HOME"] = str(smt_home())
     os.environ["SMT_ROLE"] = role
+    # default: the cores this process may use; the processes share the immutable release files (fhir_api.work)
+    workers = workers or len(os.sched_getaffinity(0))
     # the server's own refusals (URL over 64 KiB, request head over 1 MiB, unparsable request) answer an
     # OperationOutcome too: see fhir_api/http_protocol.py
     uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,

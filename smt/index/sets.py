@@ -3,7 +3,7 @@
 Concept ids are dense (0 … count-1, in load order), so a set of them is a roaring bitmap: set operations run in
 native code on compressed containers, iteration is in ascending id order (an expansion's order), and a page is a
 rank slice (``ids[offset:offset + count]``) without materialising the rest. See
-``docs/adr/0013-concept-id-sets-as-roaring-bitmaps.md``.
+``docs/adr/0017-set-based-evaluation.md``.
 
 Compiled indexes store some sets ready to use (``smt.index.build``): the descendants of every concept with
 descendants, and the active, abstract and leaf concepts. ``SetCache`` keeps the sets a release derives on
