@@ -16,8 +16,10 @@ from smt.cli import app
 from smt.compile import writable_store
 from smt.config import SAMPLES_DIR
 from smt.errors import ArtefactOutdated
+from smt.index import FORMAT_VERSION as INDEX_FORMAT
 from smt.model import Designation
 from smt.releases.registry import Registry
+from smt.search import FORMAT_VERSION as SEARCH_FORMAT
 from smt.store.releases import MANIFEST, ReleaseInfo
 from tests.factories import make_release
 
@@ -64,12 +66,12 @@ def stored(home: Path) -> dict[str, ReleaseInfo]:
 
 def test_outdated_index_is_refused_naming_smt_recompile(home: Path, stored: dict[str, ReleaseInfo]) -> None:
     info = stored[CIM10]
-    assert info.artefacts == {"index": 1, "search": 2}
-    set_artefacts(info, {"index": 0, "search": 2})
+    assert info.artefacts == {"index": INDEX_FORMAT, "search": SEARCH_FORMAT}
+    set_artefacts(info, {"index": 0, "search": SEARCH_FORMAT})
     with pytest.raises(ArtefactOutdated) as caught:
         Registry(home).code_system(CIM10)
     assert str(caught.value) == (f"release {info.id} ({CIM10} version 2021) has its index artefact in format 0; "
-                                 f"this SMT reads format 1: run `smt recompile {info.id}`")
+                                 f"this SMT reads format {INDEX_FORMAT}: run `smt recompile {info.id}`")
     with TestClient(create_app(home), raise_server_exceptions=False) as client:
         answer = client.get("/fhir/CodeSystem/$lookup", params={"system": CIM10, "code": "E11"})
         assert answer.status_code == 503
@@ -94,11 +96,12 @@ def test_recompile_rebuilds_the_same_content_from_the_rdf_graph(home: Path, stor
     (info.path / "index.sqlite").unlink()  # nothing left of the old index: the graph is the only source
     code, out = smt("recompile", info.id)
     assert code == 0, out
-    assert f"recompiled release {info.id}" in out and "index 1, search 2" in out
+    assert f"recompiled release {info.id}" in out and f"index {INDEX_FORMAT}, search {SEARCH_FORMAT}" in out
     registry = Registry(home)
     after = everything(registry, url)
     assert sorted(after) == sorted(before)  # the same concepts, designations, properties and parents
-    assert registry.resolve(url).id == info.id and registry.resolve(url).artefacts == {"index": 1, "search": 2}
+    assert registry.resolve(url).id == info.id
+    assert registry.resolve(url).artefacts == {"index": INDEX_FORMAT, "search": SEARCH_FORMAT}
 
 
 def test_recompile_keeps_the_load_order_when_the_old_index_can_be_read(home: Path,
