@@ -216,7 +216,9 @@ def up(folder: Path, replicas: int) -> Cluster:
                                     "-c", f"listen_addresses={HOST}", "-c", "unix_socket_directories=",
                                     "-c", "fsync=off", "-c", "full_page_writes=off"],
                        env=base_env, log=str(logs / "postgres.log"), user=user)
-    serve = [_smt(), "serve", "--host", HOST, "--no-access-log"]
+    # one server process per node: the cluster scales by replicas behind HAProxy, and each node's lifespan
+    # (registry listener, archive fetches) runs once (``smt serve`` alone defaults to one process per core)
+    serve = [_smt(), "serve", "--host", HOST, "--no-access-log", "--workers", "1"]
     writer = Process("writer", [*serve, "--role", "writer", "--port", str(writer_port)],
                      env={**base_env, **load_env}, log=str(logs / "writer.log"), url=writer_url)
     replica_processes = [
