@@ -10,6 +10,9 @@ subclass instead, whose refusals are OperationOutcomes and which bounds what it 
 
 These are backstops far above the app's documented limits (``fhir_api.limits``: 32 KiB URL, 64 KiB headers),
 which answer first with the app's full headers. The connection is closed after each of these refusals.
+
+It also writes a response's head together with its body (``CoalescingTransport``): a process killed between the
+two writes would otherwise leave the client a head without its body, which a load balancer cannot retry.
 """
 
 from __future__ import annotations
@@ -47,11 +50,45 @@ def outcome_bytes(status: int, text: str, default_headers: list[tuple[bytes, byt
     return b"".join(head) + body
 
 
+class CoalescingTransport:
+    """A transport that holds a response head (status line and headers) until the next write, so head and body
+    leave in one write; a head with nothing after it in the same turn of the event loop is written at the next."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._held is not None:
+            data, self._held = self._held + data, None
+        elif data.startswith(b"HTTP/1.1 ") and data.endswith(b"\r\n\r\n"):
+            self._held = data
+            self._loop.call_soon(self.flush)
+            return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held is not None:
+            data, self._held = self._held, None
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._transport, name)
+
+
 class OutcomeHttpToolsProtocol(HttpToolsProtocol):
-    """``HttpToolsProtocol`` whose refusals are OperationOutcomes (see the module docstring)."""
+    """``HttpToolsProtocol`` whose refusals are OperationOutcomes and whose answers leave in one write (see the
+    module docstring)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as the base class
         super().connection_made(transport)
+        self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]  # same interface
         self._head_bytes = 0
         self._reading_head = True
         self._refusal: RequestRefused | None = None
