@@ -49,6 +49,7 @@ from smt.errors import (
     TooCostly,
     Unauthenticated,
     UpdateRefused,
+    UpstreamUnavailable,
     VersionNotAllowed,
 )
 
@@ -84,6 +85,7 @@ STATUS: dict[type[SmtError], int] = {
     MemoryLimit: 503,
     Busy: 503,
     QueryFailed: 500,
+    UpstreamUnavailable: 502,
     # security
     Unauthenticated: 401,
     Forbidden: 403,

@@ -20,6 +20,7 @@ REASONS = {
     414: "URL over the limit",
     415: "Unsupported content type",
     431: "Request headers over the limit",
+    502: "The SPARQL server queries are forwarded to (SMT_SPARQL_ENDPOINT) does not answer",
     503: "Temporarily unavailable (a SPARQL query stopped by its time or memory limit, too many at once)",
 }
 """Why each status is answered (the route's own docstring says when)."""

@@ -6,8 +6,9 @@ CSV or TSV and CONSTRUCT/DESCRIBE results Turtle, N-Triples, RDF/XML or JSON-LD,
 ``SERVICE`` unless ``SMT_SPARQL_SERVICE_ALLOW`` allows its endpoint (400); a query running past
 ``SMT_SPARQL_TIMEOUT`` or needing more than ``SMT_SPARQL_MAX_MEMORY`` is stopped (503); results beyond
 ``SMT_SPARQL_MAX_ROWS`` are cut, which the ``X-SPARQL-MaxRows`` header then says. Anonymous readers query the
-published releases only; a curator's token adds its publisher's drafts, an admin's every draft. Errors are plain
-text, without stack traces.
+published releases only; a curator's token adds its publisher's drafts, an admin's every draft. With
+``SMT_SPARQL_ENDPOINT`` the queries that see no draft are forwarded to that SPARQL server (``smt.sparql.remote``),
+behind the same checks and limits; 502 when it does not answer. Errors are plain text, without stack traces.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from fhir_api.deps import reader
 from fhir_api.error_docs import plain_text_responses
 from smt.errors import SparqlError, UpdateRefused
 from smt.releases.registry import Registry
-from smt.sparql.dataset import visible_graphs
-from smt.sparql.service import FORMAT_NAMES, MAX_DATASET_GRAPHS, MAX_QUERY_CHARS, Result, SparqlService
+from smt.sparql.dataset import sees_drafts, visible_graphs
+from smt.sparql.remote import RemoteSparql
+from smt.sparql.service import FORMAT_NAMES, MAX_DATASET_GRAPHS, MAX_QUERY_CHARS, Result, Settings, SparqlService
 from smt.sparql.service import Request as SparqlRequest
 from smt.store.releases import ReleaseInfo
 
@@ -38,6 +40,14 @@ def service(request: Request) -> SparqlService:
     found = getattr(request.app.state, "sparql", None)
     if found is None:
         found = request.app.state.sparql = SparqlService(request.app.state.registry.store.rdf_dir)
+    return found
+
+
+def remote(request: Request, endpoint: str) -> RemoteSparql:
+    """The app's forwarder to the SPARQL server at ``endpoint`` (created on first use, again if it changed)."""
+    found: RemoteSparql | None = getattr(request.app.state, "sparql_remote", None)
+    if found is None or found.endpoint != endpoint:
+        found = request.app.state.sparql_remote = RemoteSparql(endpoint)
     return found
 
 
@@ -80,10 +90,15 @@ def graphs_for(request: Request) -> list[str] | None:
 
 
 def _answer(request: Request, sparql: SparqlRequest) -> Result:
-    """Run in a worker thread: who may see what, then the query (its own process)."""
-    sparql = SparqlRequest(sparql.query, sparql.accept, sparql.default_graphs, sparql.named_graphs,
-                           graphs_for(request))
-    return service(request).run(sparql)
+    """Run in a worker thread: who may see what, then the query — forwarded to the SPARQL server of
+    ``SMT_SPARQL_ENDPOINT`` (it holds the published graphs only), or in a process of its own when there is none or
+    the reader may see a draft."""
+    settings = Settings.from_env()
+    graphs = graphs_for(request)
+    if settings.endpoint and not sees_drafts(request.app.state.registry.releases(), graphs):
+        return remote(request, settings.endpoint).run(sparql, settings)
+    sparql = SparqlRequest(sparql.query, sparql.accept, sparql.default_graphs, sparql.named_graphs, graphs)
+    return service(request).run(sparql, settings)
 
 
 async def _endpoint(request: Request) -> Response:
@@ -104,7 +119,7 @@ async def _endpoint(request: Request) -> Response:
     return Response(result.body, media_type=result.media_type, headers=headers)
 
 
-ERRORS = plain_text_responses(400, 403, 406, 503)
+ERRORS = plain_text_responses(400, 403, 406, 502, 503)
 FORMATS = sorted(FORMAT_NAMES)
 PARAMETERS = [
     {"name": "query", "in": "query", "description": "The SPARQL 1.1 query", "required": False,
@@ -125,7 +140,8 @@ BODY = {"required": False, "content": {
 async def sparql_get(request: Request) -> Response:
     """A query given as the ``query`` URL parameter (at most 100,000 characters; ``default-graph-uri`` and
     ``named-graph-uri`` at most 100 times each). 400: malformed query, ``SERVICE`` not allowed, over a bound;
-    403: an update; 406: no acceptable format; 503: stopped by its time or memory limit, or too many queries."""
+    403: an update; 406: no acceptable format; 502: the SPARQL server of ``SMT_SPARQL_ENDPOINT`` does not answer;
+    503: stopped by its time or memory limit, or too many queries."""
     return await _endpoint(request)
 
 

@@ -338,6 +338,34 @@ def cluster_down(
     sys.stdout.write(orjson.dumps({"stopped": stopped}).decode() + "\n")
 
 
+sparql_app = typer.Typer(help="The SPARQL endpoint's data for a SPARQL server of its own (docs/sparql.md).",
+                         no_args_is_help=True)
+app.add_typer(sparql_app, name="sparql")
+
+
+@sparql_app.command("export")
+def sparql_export(
+    folder: Annotated[Path | None, typer.Option("--to", help="an Oxigraph database folder to (re)create, served by "
+                                                "`oxigraph serve-read-only --location DIR`")] = None,
+    nquads: Annotated[Path | None, typer.Option("--nquads", help="an N-Quads file to write (another SPARQL "
+                                                "server)")] = None,
+) -> None:
+    """Copy the published graphs (the registry, active and retired releases; never a draft) out of the store of
+    record; print one JSON line (graphs, quads, the store generation exported)."""
+    import orjson
+
+    from smt.sparql.export import export
+
+    store = ReleaseStore(smt_home())
+    try:
+        done = export(store.rdf_dir, store.list(), store.state()[0].decode() or "0", folder, nquads)
+    except SmtError as exc:
+        _fail(str(exc))
+    summary = {"to": done.folder, "nquads": done.nquads, "graphs": len(done.graphs), "quads": done.quads,
+               "generation": done.generation, "seconds": done.seconds}
+    sys.stdout.write(orjson.dumps(summary).decode() + "\n")
+
+
 def _publish() -> None:
     """With a shared registry (``SMT_DATABASE_URL``), publish the store's change to it now (the writer server
     would within a second; this way the command returns once replicas are told)."""

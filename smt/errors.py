@@ -434,6 +434,12 @@ class QueryFailed(SparqlError):
     issue_type = "exception"
 
 
+class UpstreamUnavailable(SparqlError):
+    """The SPARQL server queries are forwarded to (``SMT_SPARQL_ENDPOINT``) did not answer, or not readably."""
+
+    issue_type = "transient"
+
+
 class FederationRefused(SparqlError):
     """A ``SERVICE`` clause naming an endpoint that is not allowed (``SMT_SPARQL_SERVICE_ALLOW``)."""
 

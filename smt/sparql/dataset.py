@@ -67,3 +67,17 @@ def _allowed(store: ox.Store, visible: list[str] | None) -> set[str] | None:
     if REGISTRY in allowed and bool(store.query(_DRAFT_IN_REGISTRY)):
         allowed.discard(REGISTRY)  # a store written before drafts had their own entry graph: fail closed
     return None if allowed == stored else allowed
+
+
+def sees_drafts(releases: Iterable[ReleaseInfo], visible: list[str] | None) -> bool:
+    """Whether a reader who may query ``visible`` (None: everything) sees a draft of ``releases``."""
+    drafts = {graph_name(info.id) for info in releases if info.status == "draft"}
+    return bool(drafts) if visible is None else not drafts.isdisjoint(visible)
+
+
+def published_graphs(store: ox.Store, releases: Iterable[ReleaseInfo]) -> list[str]:
+    """The stored graphs an anonymous reader may query: the registry and the published releases (never a
+    draft, nor the registry of a store written before drafts had their own entry graph)."""
+    stored = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+    allowed = _allowed(store, visible_graphs(releases, lambda _: False))
+    return stored if allowed is None else sorted(allowed)

@@ -24,6 +24,7 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -66,6 +67,7 @@ _PROLOGUE = re.compile(r"^\s*(#[^\n]*\n|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]
 
 
 DEFAULT_MAX_MEMORY = 1 << 30
+ENDPOINT = "SMT_SPARQL_ENDPOINT"
 MAX_QUERY_CHARS = 100_000
 """Characters of a query at most (400 beyond)."""
 MAX_DATASET_GRAPHS = 100
@@ -79,6 +81,8 @@ class Settings:
     workers: int = 4
     max_memory: int = DEFAULT_MAX_MEMORY
     service_allow: tuple[str, ...] = ()
+    endpoint: str | None = None
+    """A SPARQL server the queries are forwarded to (``smt.sparql.remote``); None: evaluated here."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,7 +90,7 @@ class Settings:
                    int(os.environ.get("SMT_SPARQL_MAX_ROWS", "10000")),
                    int(os.environ.get("SMT_SPARQL_WORKERS", "4")),
                    int(os.environ.get("SMT_SPARQL_MAX_MEMORY", str(DEFAULT_MAX_MEMORY))),
-                   allowed_endpoints())
+                   allowed_endpoints(), os.environ.get(ENDPOINT) or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +213,17 @@ def boolean_body(fmt: str, value: bool) -> bytes:
 
 def evaluate(store_path: Path, request: Request, max_rows: int) -> Result:
     """Run the query on a fresh read-only handle and serialise at most ``max_rows`` results."""
-    solutions_fmt, graph_fmt = accepted_formats(request.accept)
     store = open_read_only(store_path)
     options = dataset_options(store, request.graphs, request.default_graphs, request.named_graphs)
-    result = store.query(request.query, **options)
-    if isinstance(result, ox.QueryTriples):
+    return results_body(store.query(request.query, **options), request.accept, max_rows)
+
+
+def results_body(result: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple], accept: str | None,
+                 max_rows: int) -> Result:
+    """Query results (solutions, a boolean, or triples: a CONSTRUCT or DESCRIBE), at most ``max_rows`` of them,
+    serialised in the format ``accept`` asks for. The results are read lazily: no more than ``max_rows + 1``."""
+    solutions_fmt, graph_fmt = accepted_formats(accept)
+    if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
         if graph_fmt is None:
             raise NotAcceptable("CONSTRUCT and DESCRIBE results are given as " + ", ".join(GRAPH_TYPES))
         triples = list(islice(result, max_rows + 1))
@@ -290,11 +300,10 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-class SparqlService:
-    """Runs queries against the store at ``store_path``, a bounded number at a time."""
+class BoundedQueries:
+    """Answers queries, a bounded number at a time, after the checks every query passes; ``_evaluate`` runs one."""
 
-    def __init__(self, store_path: Path) -> None:
-        self.store_path = store_path
+    def __init__(self) -> None:
         self._slots: threading.BoundedSemaphore | None = None
         self._lock = threading.Lock()
 
@@ -313,11 +322,22 @@ class SparqlService:
         if not slots.acquire(timeout=settings.timeout):
             raise Busy("too many SPARQL queries are running; try again later")
         try:
-            return self._run_child(request, settings)
+            return self._evaluate(request, settings)
         finally:
             slots.release()
 
-    def _run_child(self, request: Request, settings: Settings) -> Result:
+    def _evaluate(self, request: Request, settings: Settings) -> Result:
+        raise NotImplementedError
+
+
+class SparqlService(BoundedQueries):
+    """Runs queries against the store at ``store_path``, each in its own process."""
+
+    def __init__(self, store_path: Path) -> None:
+        super().__init__()
+        self.store_path = store_path
+
+    def _evaluate(self, request: Request, settings: Settings) -> Result:
         finished = process.run([sys.executable, "-m", "smt.sparql.service"],
                                _encode_request(self.store_path, request, settings), settings.timeout, _child_env())
         if finished.timed_out:
