@@ -26,6 +26,7 @@ from fhir_api.error_docs import outcome_responses
 from fhir_api.errors import FhirError
 from smt.cluster.archive import ARTEFACTS_DIR, archive_path
 from smt.cluster.database import DATABASE_URL, database_url
+from smt.cluster.objects import ObjectStore
 from smt.cluster.publisher import Publisher
 from smt.cluster.replica import WRITER_URL, ReplicaSync, read_state
 from smt.errors import SmtError
@@ -112,11 +113,11 @@ def node(name: str, home: Path, store: Any) -> Node | None:
     if url is None:
         raise SmtError(f"the {name} role needs the shared registry: set {DATABASE_URL}")
     if name == "writer":
-        return Node(name, home, publisher=Publisher(store, url))
+        return Node(name, home, publisher=Publisher(store, url, ObjectStore.from_env()))
     writer = os.environ.get(WRITER_URL)
     if not writer:
         raise SmtError(f"a replica fetches releases from the writer: set {WRITER_URL}")
-    return Node(name, home, sync=ReplicaSync(home, url, writer))
+    return Node(name, home, sync=ReplicaSync(home, url, writer, ObjectStore.from_env()))
 
 
 @asynccontextmanager

@@ -377,11 +377,12 @@ def _publish() -> None:
     import psycopg
 
     from smt.cluster.database import migrate
+    from smt.cluster.objects import ObjectStore
     from smt.cluster.publisher import publish
 
     try:
         migrate(url)
-        publish(_store(), url)
+        publish(_store(), url, ObjectStore.from_env())
     except (psycopg.Error, OSError, SmtError) as exc:
         errors.print(f"[yellow]warning:[/] the store is changed but the shared registry could not be told "
                      f"({escape(_one_line(exc))}); the writer server publishes the change when it reaches it",

@@ -3,8 +3,9 @@
 ``publish`` compares the store's releases with the registry's rows and, in one transaction (one publisher at a
 time: an advisory lock), packs the new or recompiled ones (``smt.cluster.archive``), inserts, updates and deletes
 rows, copies the audit records written since the last publication, and bumps the generation (``NOTIFY``) when
-something changed. It is idempotent: the CLI calls it after each write, the writer server whenever its store's
-generation moves (a load made without ``SMT_DATABASE_URL`` is published too), and at its start.
+something changed. With an object store (``SMT_ARTEFACT_STORE``, ``smt.cluster.objects``) every live archive is
+put there too, before its row is committed. It is idempotent: the CLI calls it after each write, the writer server
+whenever its store's generation moves (a load made without ``SMT_DATABASE_URL`` is published too), and at its start.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from smt.cluster import database
-from smt.cluster.archive import ARTEFACTS_DIR, pack
+from smt.cluster.archive import ARTEFACTS_DIR, archive_path, pack
+from smt.cluster.objects import ObjectStore, ObjectStoreError
 from smt.security.audit import AUDIT_FILE, AuditRecord
 from smt.store.releases import MANIFEST, PURGE_AFTER, ReleaseInfo, ReleaseStore
 
@@ -44,8 +46,9 @@ def _published(info: ReleaseInfo, checksum: str, size: int) -> database.Publishe
         modified=(info.path / MANIFEST).stat().st_mtime)
 
 
-def publish(store: ReleaseStore, url: str) -> int | None:
-    """Bring the registry at ``url`` to the store's releases; answer the new generation, or None if unchanged."""
+def publish(store: ReleaseStore, url: str, objects: ObjectStore | None = None) -> int | None:
+    """Bring the registry at ``url`` to the store's releases; answer the new generation, or None if unchanged.
+    With an object store, every live archive is put there before its row is committed."""
     artefacts = store.home / ARTEFACTS_DIR
     with database.connect(url) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (database.PUBLISH_LOCK,))
@@ -56,11 +59,13 @@ def publish(store: ReleaseStore, url: str) -> int | None:
         for info in local:
             row = known.get(info.id)
             if row is not None and _content(row.manifest) == _content(info.manifest):
+                _mirror(objects, artefacts, row.checksum)
                 if row.status != info.status:
                     database.upsert_release(conn, _published(info, row.checksum, row.size))
                     changed = True
                 continue
             checksum, size = pack(info.path, artefacts)  # new, or recompiled (new artefacts, same id)
+            _mirror(objects, artefacts, checksum)
             database.upsert_release(conn, _published(info, checksum, size))
             changed = True
         gone = sorted(set(known) - {info.id for info in local})
@@ -72,6 +77,19 @@ def publish(store: ReleaseStore, url: str) -> int | None:
         live = set(_checksums(conn))
     _prune(artefacts, live)
     return number
+
+
+def _mirror(objects: ObjectStore | None, artefacts: Path, checksum: str) -> None:
+    """Put the archive of ``checksum`` in the object store if it is not there. A failure is logged, not raised:
+    replicas then fetch that archive from the writer, and the next publication tries again."""
+    path = archive_path(artefacts, checksum)
+    if objects is None or path is None:
+        return
+    try:
+        if objects.upload(path, checksum):
+            log.info("archive %s put in the object store", checksum)
+    except ObjectStoreError as exc:
+        log.warning("the object store did not take the archive (replicas will fetch it from the writer): %s", exc)
 
 
 def _checksums(conn: psycopg.Connection[dict[str, Any]]) -> list[str]:
@@ -118,9 +136,10 @@ def _prune(artefacts: Path, live: set[str]) -> None:
 class Publisher:
     """The writer server's publication loop: publish at start, then whenever the store's generation moves."""
 
-    def __init__(self, store: ReleaseStore, url: str) -> None:
+    def __init__(self, store: ReleaseStore, url: str, objects: ObjectStore | None = None) -> None:
         self.store = store
         self.url = url
+        self.objects = objects
         self.generation: int | None = None
         """The registry generation of the last publication (None before the first succeeds)."""
         self.error: str | None = None
@@ -148,7 +167,7 @@ class Publisher:
                     if not migrated:  # PostgreSQL may come up after the writer
                         database.migrate(self.url)
                         migrated = True
-                    number = publish(self.store, self.url)
+                    number = publish(self.store, self.url, self.objects)
                     if number is not None or self.generation is None:
                         with database.connect(self.url) as conn:
                             self.generation = database.generation(conn)

@@ -5,8 +5,10 @@ and no RDF store. A sync thread listens on the registry's channel (``LISTEN smt_
 generation every ``POLL`` seconds and after every reconnection, so a lost notification or a restart only delays
 it. When the generation moved it reads the registry and, for each release:
 
-- new (or recompiled: another checksum): fetches ``GET {writer}/cluster/artefacts/{checksum}``, checks the bytes
-  against the checksum, unpacks them into ``tmp/`` and renames the folder into ``releases/`` (atomic);
+- new (or recompiled: another checksum): fetches its archive — from the S3-compatible object store when
+  ``SMT_ARTEFACT_STORE`` is set (``smt.cluster.objects``), else (or when the object is absent or refused) from
+  ``GET {writer}/cluster/artefacts/{checksum}`` — checks the bytes against the checksum, unpacks them into
+  ``tmp/`` and renames the folder into ``releases/`` (atomic);
 - status changed: rewrites the manifest (an atomic replace);
 - gone from the registry: renames its manifest ``removed.json`` (no longer listed; its files are deleted
   ``PURGE_AFTER`` seconds later, when requests still reading them are done),
@@ -38,6 +40,7 @@ import psycopg
 
 from smt.cluster import database
 from smt.cluster.archive import ArchiveError, receive
+from smt.cluster.objects import ObjectStore, ObjectStoreError
 from smt.store.releases import GENERATION, MANIFEST, REMOVED, ReleaseStore
 
 log = logging.getLogger("smt.cluster")
@@ -95,12 +98,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 class ReplicaSync:
-    """Keeps ``home`` equal to the registry at ``url``, fetching archives from ``writer``."""
+    """Keeps ``home`` equal to the registry at ``url``, fetching archives from ``objects`` (an S3-compatible store,
+    when configured) or else from ``writer``."""
 
-    def __init__(self, home: Path, url: str, writer: str) -> None:
+    def __init__(self, home: Path, url: str, writer: str, objects: ObjectStore | None = None) -> None:
         self.home = home
         self.url = url
         self.writer = writer.rstrip("/")
+        self.objects = objects
         self.store = ReleaseStore(home)
         self.state = SyncState(generation=read_state(home).generation)  # what the folders hold; the rest unknown
         self._stop = threading.Event()
@@ -195,7 +200,14 @@ class ReplicaSync:
         work.mkdir(parents=True)
         try:
             folder = work / row.id
-            receive(self._download(row.checksum), row.checksum, folder)
+            missed = self._from_objects(row.checksum, folder)
+            if missed is not None:
+                try:
+                    receive(self._download(row.checksum), row.checksum, folder)
+                except (ArchiveError, OSError) as exc:
+                    if self.objects is None:
+                        raise
+                    raise ArchiveError(f"object store: {missed}; writer: {type(exc).__name__}: {exc}") from exc
             (folder / CHECKSUM_FILE).write_text(row.checksum)
             _set_status(folder, row)
             target = self.store.releases_dir / row.id
@@ -204,6 +216,23 @@ class ReplicaSync:
             folder.rename(target)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _from_objects(self, checksum: str, folder: Path) -> str | None:
+        """Unpack the archive of ``checksum`` from the object store into ``folder``: None when done, else why not
+        (not configured, absent, unreachable, or bytes that do not match the checksum: refused). The writer is
+        asked next."""
+        if self.objects is None:
+            return "not configured"
+        try:
+            chunks = self.objects.download(checksum)
+            if chunks is None:
+                log.info("archive %s is not in the object store: fetched from the writer", checksum)
+                return "absent"
+            receive(chunks, checksum, folder)
+        except (ArchiveError, ObjectStoreError) as exc:
+            log.warning("archive %s from the object store refused (%s): fetched from the writer", checksum, exc)
+            return f"refused ({exc})"
+        return None
 
     def _download(self, checksum: str) -> Iterator[bytes]:
         request = urllib.request.Request(f"{self.writer}/cluster/artefacts/{checksum}")
