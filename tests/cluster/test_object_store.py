@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,13 +20,13 @@ from typing import Any
 
 import boto3
 import httpx
-import orjson
 import pytest
 from moto.server import ThreadedMotoServer
 
 from smt.cluster import database, local
 from smt.cluster.objects import ObjectStore, ObjectStoreError
 from smt.errors import SmtError
+from tests.cluster.local_cluster import cluster_up
 from tests.server_process import smt_command
 
 BUCKET = "smt-artefacts"
@@ -70,24 +68,10 @@ def client(env: dict[str, str]) -> Any:  # boto3 clients are untyped
 
 @pytest.fixture(scope="module")
 def cluster(s3: dict[str, str]) -> Iterator[Cluster]:
-    try:
-        local.haproxy_bin()
-        local.postgres_bin("initdb")
-    except SmtError as exc:
-        pytest.skip(str(exc))
-    folder = Path(tempfile.mkdtemp(prefix="smt-s3-cluster-"))
-    folder.chmod(0o755)  # PostgreSQL runs as its own user when the tests run as root
-    try:
-        done = subprocess.run([smt_command(), "cluster", "up", "--dir", str(folder), "--replicas", "1"],
-                              capture_output=True, text=True, timeout=300, env={**os.environ, **s3})
-        assert done.returncode == 0, done.stderr
-        running = Cluster(folder, orjson.loads(done.stdout), s3)
+    with cluster_up(1, s3) as (folder, summary):
+        running = Cluster(folder, summary, s3)
         subprocess.run([smt_command(), "load-samples"], check=True, capture_output=True, env=running.load_env())
         yield running
-    finally:
-        if (folder / local.STATE).exists():
-            subprocess.run([smt_command(), "cluster", "down", "--dir", str(folder)], capture_output=True, timeout=120)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def registry_checksums(cluster: Cluster) -> dict[str, str]:

@@ -10,10 +10,8 @@ stops every process. Skipped only when the haproxy or PostgreSQL programs are ab
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -26,7 +24,7 @@ import orjson
 import pytest
 
 from smt.cluster import database, local
-from smt.errors import SmtError
+from tests.cluster.local_cluster import cluster_up
 from tests.server_process import smt_command
 
 CIM10 = "https://smt.esante.gouv.fr/terminologie-cim-10"
@@ -57,25 +55,8 @@ class Running:
 
 @pytest.fixture(scope="module")
 def cluster(shared_data: Path) -> Iterator[Running]:
-    try:
-        local.haproxy_bin()
-        local.postgres_bin("initdb")
-    except SmtError as exc:
-        pytest.skip(str(exc))
-    folder = Path(tempfile.mkdtemp(prefix="smt-cluster-"))
-    folder.chmod(0o755)  # PostgreSQL runs as its own user when the tests run as root
-    try:
-        done = subprocess.run([smt_command(), "cluster", "up", "--dir", str(folder), "--replicas", "2"],
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        lines = done.stdout.strip().splitlines()
-        assert len(lines) == 1, done.stdout
-        summary = orjson.loads(lines[0])
+    with cluster_up(2) as (folder, summary):
         yield Running(folder, summary, shared_data)
-    finally:
-        if (folder / local.STATE).exists():
-            subprocess.run([smt_command(), "cluster", "down", "--dir", str(folder)], capture_output=True, timeout=120)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _validate(client: httpx.Client, base: str, system: str, code: str) -> httpx.Response:
