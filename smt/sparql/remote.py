@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pyoxigraph as ox
 
-from smt.errors import MemoryLimit, QueryTimeout, SmtError, SparqlError, UpdateRefused, UpstreamUnavailable
+from smt.errors import MemoryLimit, QueryTimeout, SparqlError, UpdateRefused, UpstreamUnavailable
 from smt.sparql.service import BoundedQueries, Request, Result, Settings, results_body
 
 log = logging.getLogger("smt.sparql")
@@ -36,10 +36,11 @@ MESSAGE_CHARS = 500
 
 
 def check_endpoint(endpoint: str) -> str:
-    """``endpoint`` if it is an http(s) URL (the server's query URL, e.g. ``http://127.0.0.1:7878/query``)."""
+    """``endpoint`` if it is an http(s) URL (the server's query URL, e.g. ``http://127.0.0.1:7878/query``); a
+    misconfigured server answers 502 with this message."""
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SmtError(f"SMT_SPARQL_ENDPOINT={endpoint}: give the SPARQL server's query URL, "
+        raise UpstreamUnavailable(f"SMT_SPARQL_ENDPOINT={endpoint}: give the SPARQL server's query URL, "
                        "e.g. http://127.0.0.1:7878/query")
     return endpoint
 

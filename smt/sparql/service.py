@@ -11,7 +11,7 @@ it).
 Settings (environment, read per query): ``SMT_SPARQL_TIMEOUT`` (seconds, default 10), ``SMT_SPARQL_MAX_ROWS``
 (default 10,000), ``SMT_SPARQL_WORKERS`` (concurrent queries, default 4), ``SMT_SPARQL_MAX_MEMORY`` (bytes of
 memory per query, default 1 GiB; 0: no cap), ``SMT_SPARQL_SERVICE_ALLOW`` (endpoints ``SERVICE`` may call,
-default none).
+default none), ``SMT_SPARQL_ENDPOINT`` (a SPARQL server to forward queries to instead, ``smt.sparql.remote``).
 """
 
 from __future__ import annotations

@@ -216,6 +216,10 @@ def test_a_server_that_is_down_gives_502(home: Path, monkeypatch: pytest.MonkeyP
     assert response.status_code == 502
     assert response.text.startswith("the SPARQL server at http://127.0.0.1:") and "does not answer" in response.text
     assert "Traceback" not in response.text
+    monkeypatch.setenv("SMT_SPARQL_ENDPOINT", "127.0.0.1:7878")  # not a URL: a configuration error, said so
+    with TestClient(create_app(home), raise_server_exceptions=False) as client:
+        response = client.post("/sparql", data={"query": VERSIONS})
+    assert response.status_code == 502 and "SMT_SPARQL_ENDPOINT=127.0.0.1:7878" in response.text
 
 
 def test_a_reader_who_may_see_a_draft_is_answered_in_process(home: Path, endpoint: str,
