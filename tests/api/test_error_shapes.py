@@ -141,6 +141,7 @@ NOT_THROUGH_THESE_OPERATIONS = {
     "SvsCannotExpand": "IHE SVS",
     "SparqlError": "SPARQL", "UpdateRefused": "SPARQL", "NotAcceptable": "SPARQL", "QueryTimeout": "SPARQL",
     "Busy": "SPARQL", "QueryFailed": "SPARQL", "MemoryLimit": "SPARQL", "FederationRefused": "SPARQL",
+    "UpstreamUnavailable": "SPARQL (tests/sparql/test_sparql_server.py)",
     "EclTooCostly": "SNOMED CT ECL: tests/api/test_native_inputs.py",
     "AuthError": "a base class", "Unauthenticated": "writes", "Forbidden": "writes",
 }
