@@ -7,19 +7,28 @@
 
 Each app has its own collector registry (several apps may live in one process, as in the tests).
 ``SMT_METRICS=false`` turns both off.
+
+``smt serve --workers N`` (N > 1) runs N processes, any of which may answer a scrape: each process writes its
+counts to memory-mapped files in one directory (prometheus_client's multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``,
+set by ``metrics_directory`` before the workers start) and ``/metrics`` sums those of every process.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter as Tally
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,10 +36,37 @@ from smt.releases.registry import Registry
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Seconds: sub-millisecond operations ($subsumes, $lookup) up to large expansions and downloads."""
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's variable: where the processes of one server write their counts (read at its import)."""
 
 
 def metrics_enabled() -> bool:
     return os.environ.get("SMT_METRICS", "true").strip().lower() not in ("0", "false", "no", "off")
+
+
+@contextmanager
+def metrics_directory(workers: int) -> Iterator[Path | None]:
+    """For a server of ``workers`` processes (more than one): a fresh directory for their counts, named in
+    ``PROMETHEUS_MULTIPROC_DIR`` for the processes started within, removed at exit. One set by the operator is
+    used instead, emptied of the counts of an earlier run (prometheus_client needs that) and kept."""
+    if workers <= 1 or not metrics_enabled():
+        yield None
+        return
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        yield folder
+        return
+    folder = Path(tempfile.mkdtemp(prefix="smt-metrics-"))
+    os.environ[MULTIPROCESS_DIR] = str(folder)
+    try:
+        yield folder
+    finally:
+        os.environ.pop(MULTIPROCESS_DIR, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ReleaseCollector(Collector):
@@ -85,9 +121,13 @@ def install_metrics(app: FastAPI) -> None:
                        registry=collectors)
     durations = Histogram("smt_http_request_duration_seconds", "Time to answer an HTTP request",
                           ["method", "route"], buckets=BUCKETS, registry=collectors)
-    collectors.register(ReleaseCollector(app.state.registry))
     app.add_middleware(MetricsMiddleware, requests=requests, durations=durations)
+    scraped = collectors
+    if os.environ.get(MULTIPROCESS_DIR):  # the counts of every process of this server, from their files
+        scraped = CollectorRegistry()
+        MultiProcessCollector(scraped)
+    scraped.register(ReleaseCollector(app.state.registry))
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
-        return Response(generate_latest(collectors), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(scraped), media_type=CONTENT_TYPE_LATEST)

@@ -295,8 +295,11 @@ def serve(
     workers = workers or len(os.sched_getaffinity(0))
     # the server's own refusals (URL over 64 KiB, request head over 1 MiB, unparsable request) answer an
     # OperationOutcome too: see fhir_api/http_protocol.py
-    uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=access_log, http="fhir_api.http_protocol:OutcomeHttpToolsProtocol")
+    from fhir_api.metrics import metrics_directory
+
+    with metrics_directory(workers):  # /metrics sums the counts of every worker process
+        uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=access_log, http="fhir_api.http_protocol:OutcomeHttpToolsProtocol")
 
 
 cluster_app = typer.Typer(help="A local cluster on 127.0.0.1 for tests and demos (docs/scale-out.md).",
