@@ -55,12 +55,13 @@ def create_app(home: Path | None = None, role: str | None = None) -> FastAPI:
     install_security(app)
     install_transport(app)  # compression and CORS apply to every answer, errors included
     install_metrics(app)  # outermost: times every request, GET /metrics
-    app.include_router(metadata.router)
+    # routes are matched in order, each tried at a cost (ADR 0018): the terminology operations first
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
+    app.include_router(valueset.router)  # its operations before its read, as registered in fhir_api.valueset
+    app.include_router(metadata.router)
     app.include_router(impact.operations)  # CodeSystem/$impact, before read too
     app.include_router(impact.definitions)  # its OperationDefinition
     app.include_router(codesystem_read.router)
-    app.include_router(valueset.router)
     app.include_router(conceptmap_router)  # ConceptMap read/search/$translate/$export, POST /fhir/$closure
     app.include_router(svs_router)  # IHE SVS (ITI-48, ITI-60) under /svs
     app.include_router(search_router)  # GET /search (full-text, every terminology)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from fhir_api.deps import negotiate, operation_routes
+from fhir_api.deps import negotiate, one_plain_code, operation_routes
 from fhir_api.params import CodingValue, OperationParams
 from fhir_api.responses import fhir_json
 from fhir_api.results import lookup_parameters, subsumes_parameters
@@ -18,7 +18,7 @@ from fhir_api.valueset import concept_json as _concept_json
 from fhir_api.valueset import request_context, tx_parameters
 from fhir_api.valueset_json import validation_parameters
 from smt.codesystems.snomed.expression import written_as_expression
-from smt.errors import InvalidParameter, MissingParameter, NothingToValidate, SmtError
+from smt.errors import InvalidParameter, MissingParameter, NothingToValidate
 from smt.releases.registry import Registry, normalise_system
 from smt.terminology import codesystem as engine
 from smt.terminology.codesystem import CodeSystemVersion, CodingInput
@@ -48,22 +48,6 @@ def _accept_language(request: Request) -> str | None:
     return request.headers.get("accept-language")
 
 
-def _one_plain_code(params: OperationParams) -> bool:
-    """Whether a call is about one plain code (no request resources or supplements, no post-coordinated
-    expression): a few indexed reads, cheaper than the hop to a thread, so it runs on the event loop
-    (``fhir_api.work``)."""
-    if any(name in params for name in ("tx-resource", "useSupplement", "codeableConcept")):
-        return False
-    try:
-        codes = params.strings("code")
-        coding = params.coding("coding")
-    except SmtError:  # the handler reports it
-        return False
-    if coding is not None:
-        codes.append(coding.code or "")
-    return len(codes) == 1 and not written_as_expression(codes[0])
-
-
 # -- $lookup ------------------------------------------------------------------------------------------------
 
 
@@ -88,7 +72,7 @@ def _lookup(request: Request, params: OperationParams, registry: Registry,
 LOOKUP_PARAMETERS = ("code", "system", "version", "coding", "date", "displayLanguage", "property", "useSupplement",
                      "tx-resource")
 operation_routes(router, "/$lookup", _lookup, instance=_instance, names=("lookup", "lookup_instance"),
-                 parameters=LOOKUP_PARAMETERS, cheap=_one_plain_code)
+                 parameters=LOOKUP_PARAMETERS, cheap=one_plain_code)
 
 
 # -- $validate-code -----------------------------------------------------------------------------------------
@@ -130,7 +114,7 @@ VALIDATE_PARAMETERS = ("url", "code", "version", "display", "coding", "codeableC
                        "displayLanguage", "useSupplement", "tx-resource")
 operation_routes(router, "/$validate-code", _validate, instance=_instance,
                  names=("validate_code", "validate_code_instance"), parameters=VALIDATE_PARAMETERS,
-                 cheap=_one_plain_code)
+                 cheap=one_plain_code)
 
 
 # -- $subsumes ----------------------------------------------------------------------------------------------

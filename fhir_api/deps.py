@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,7 +15,8 @@ from fhir_api.openapi_fhir import route_docs
 from fhir_api.params import OperationParams, read_params
 from fhir_api.responses import choose_media_type
 from fhir_api.work import run_cpu_bound
-from smt.errors import AuthError
+from smt.codesystems.snomed.expression import written_as_expression
+from smt.errors import AuthError, SmtError
 from smt.releases.registry import Registry
 from smt.security.auth import Principal
 
@@ -60,16 +61,6 @@ async def negotiate(request: Request) -> None:
                                               "_format=xml), not Turtle")
 
 
-async def _type_level() -> None:
-    """The instance of a type-level operation call: none."""
-    return None
-
-
-async def _instance_level(resource_id: str) -> str:
-    """The instance of an instance-level operation call: the id in its path."""
-    return resource_id
-
-
 def _same_id(registry: Registry, resource_id: str) -> str:
     return resource_id
 
@@ -78,34 +69,55 @@ Cheap = Callable[[OperationParams], bool]
 """Whether a call of an operation is cheap enough to run on the event loop (``fhir_api.work``)."""
 
 
-def _endpoint(handler: Handler, resolve: Resolver, instance_id: Callable[..., Any], cheap: Cheap | None,
-              ) -> Callable[..., Any]:
+def one_plain_code(params: OperationParams) -> bool:
+    """Whether a call is about one plain code (no request resources or supplements, no post-coordinated
+    expression): a few indexed reads, cheaper than the hop to a thread, so it runs on the event loop
+    (``fhir_api.work``)."""
+    if any(name in params for name in ("tx-resource", "useSupplement", "codeableConcept", "valueSet")):
+        return False
+    try:
+        codes = params.strings("code")
+        coding = params.coding("coding")
+    except SmtError:  # the handler reports it
+        return False
+    if coding is not None:
+        codes.append(coding.code or "")
+    return len(codes) == 1 and not written_as_expression(codes[0])
+
+
+def _endpoint(handler: Handler, resolve: Resolver, instance_level: bool, cheap: Cheap | None) -> Callable[..., Any]:
     """A route function over ``handler``, run on the event loop (``async def`` handlers, and calls ``cheap``
-    accepts) or in the process's pool of CPU threads (``fhir_api.work``)."""
+    accepts) or in the process's pool of CPU threads (``fhir_api.work``).
 
-    if inspect.iscoroutinefunction(handler):
-        async def endpoint_on_loop(request: Request, params: OperationParams = Depends(read_params),
-                                   registry: Registry = Depends(get_registry),
-                                   resource_id: str | None = Depends(instance_id)) -> Response:
-            answer = handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
-            return await answer if inspect.isawaitable(answer) else answer
+    It reads the parameters and the registry itself rather than through FastAPI dependencies: solving each
+    dependency costs more per request than a ``$lookup`` does in SQLite (ADR 0017)."""
 
-        return endpoint_on_loop
-
-    def call(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
-        answer = handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
-        if inspect.isawaitable(answer):  # a coroutine function takes the branch above
-            raise TypeError(f"{handler!r} returned an awaitable from a plain function")
-        return answer
-
-    async def endpoint(request: Request, params: OperationParams = Depends(read_params),
-                       registry: Registry = Depends(get_registry),
-                       resource_id: str | None = Depends(instance_id)) -> Response:
+    async def answer(request: Request, resource_id: str | None) -> Response:
+        params = await read_params(request)
+        registry = await get_registry(request)
+        if inspect.iscoroutinefunction(handler):
+            result = handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
+            return await result if inspect.isawaitable(result) else result
         if cheap is not None and cheap(params):
             return call(request, params, registry, resource_id)
         return await run_cpu_bound(call, request, params, registry, resource_id)
 
-    return endpoint
+    def call(request: Request, params: OperationParams, registry: Registry, resource_id: str | None) -> Response:
+        result = handler(request, params, registry, None if resource_id is None else resolve(registry, resource_id))
+        if inspect.isawaitable(result):  # a coroutine function is awaited in answer()
+            raise TypeError(f"{handler!r} returned an awaitable from a plain function")
+        return result
+
+    if instance_level:
+        async def instance_endpoint(request: Request, resource_id: str) -> Response:
+            return await answer(request, resource_id)
+
+        return instance_endpoint
+
+    async def type_endpoint(request: Request) -> Response:
+        return await answer(request, None)
+
+    return type_endpoint
 
 
 def operation_routes(router: APIRouter, path: str, handler: Handler, *, names: tuple[str, str],
@@ -123,9 +135,9 @@ def operation_routes(router: APIRouter, path: str, handler: Handler, *, names: t
     """
     parameters = list(parameters)
     base, _, operation = path.rpartition("/")
-    levels = ((path, names[0], _type_level), (f"{base}/{{resource_id}}/{operation}", names[1], _instance_level))
-    for route_path, name, instance_id in levels:
-        endpoint = _endpoint(handler, instance, instance_id, cheap)
+    levels = ((path, names[0], False), (f"{base}/{{resource_id}}/{operation}", names[1], True))
+    for route_path, name, instance_level in levels:
+        endpoint = _endpoint(handler, instance, instance_level, cheap)
         for method in ("GET", "POST"):
             router.add_api_route(route_path, endpoint, methods=[method], name=name,
                                  **route_docs(result, parameters, body=method == "POST"))

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from fhir_api.answers import error_outcome
-from fhir_api.deps import get_registry, negotiate, operation_routes
+from fhir_api.deps import get_registry, negotiate, one_plain_code, operation_routes
 from fhir_api.errors import FhirError
 from fhir_api.openapi_fhir import route_docs
 from fhir_api.params import from_parameters, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import Candidate, Shape, search_bundle, search_docs, searchable_fields, shape_of
 from fhir_api.valueset_json import expansion_value_set, validation_parameters
+from smt.codesystems.factory import implicit_value_set
 from smt.errors import MissingParameter, NotFound, NothingToValidate, SmtError
 from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
@@ -151,13 +152,31 @@ def _validate(request: Request, params: OperationParams, registry: Registry, res
     return fhir_json(request, validation_answer(request, params, registry, resource_id))
 
 
+def _one_code_in_implicit_set(params: OperationParams) -> bool:
+    """Whether a call tests one plain code against an implicit value set of a code system whose includes are
+    the whole system or ``is-a`` filters (``http://snomed.info/sct?fhir_vs``, ``…?fhir_vs=isa/X``): one concept
+    read and closure probe, cheaper than the hop to a thread, so it runs on the event loop (``fhir_api.work``).
+    Other value sets (stored composes, ECL, refsets) may take long: they go to the pool."""
+    if not one_plain_code(params):
+        return False
+    try:
+        url = params.string("url")
+    except SmtError:  # the handler reports it
+        return False
+    vs = implicit_value_set(url.partition("|")[0]) if url else None
+    includes = (vs or {}).get("compose", {}).get("include", [])
+    return bool(includes) and all(not item.get("valueSet") and not item.get("concept")
+                                  and all(f.get("op") == "is-a" for f in item.get("filter", []))
+                                  for item in includes)
+
+
 VALIDATE_PARAMETERS = (
     "url", "valueSet", "valueSetVersion", "code", "system", "systemVersion", "version", "display", "coding",
     "codeableConcept", "date", "abstract", "displayLanguage", "activeOnly", "inferSystem",
     "lenient-display-validation", "valueset-membership-only", "useSupplement", "tx-resource", "system-version",
     "force-system-version", "check-system-version", "default-to-latest-version")
 operation_routes(router, "/$validate-code", _validate, names=("validate_type", "validate_instance"),
-                 parameters=VALIDATE_PARAMETERS)
+                 parameters=VALIDATE_PARAMETERS, cheap=_one_code_in_implicit_set)
 
 
 @router.post("/$batch-validate-code", **route_docs("Parameters", ["validation", *VALIDATE_PARAMETERS], body=True))

@@ -14,7 +14,9 @@ FHIR packages) run on substitutes where the server has another code system loade
 Load: a closed loop per virtual user (VU), no think time, one keep-alive HTTP/1.1 connection per VU, as k6 does.
 For each test: a warm-up of --warmup s at 10 VUs on the test's own pool (discarded), then --duration s at each VU
 level. Reported like the published table (scripts/lib/scoring.ts): rps = max over the VU levels of
-throughput x (1 - error rate), p50 at 1 VU; plus p99 at that level. With --server-pid, the tool waits for the
+throughput x (1 - error rate), p50 at 1 VU; plus p99 at that level. With --server-pid, each level also records
+the server's CPU time per request (server_cpu_us, the server process and its workers: robust to other load on
+the machine, which shifts requests/s); with --server-pid, the tool waits for the
 server process to be idle before the first test, after each warm-up, between levels and after each test: requests
 abandoned at the time-out keep running in a thread-pool server and would otherwise skew the next measurement.
 Also measured: trivial endpoints (--ceiling, default /health and /fhir/metadata) as the ceiling of the setup.
@@ -1021,11 +1023,15 @@ def main(argv=None):
         for v in vus_levels:
             if a.server_pid and a.settle > 0 and (levels or a.warmup > 0):
                 await settle()   # requests abandoned at time-out may still run in the server
+            ticks = cpu_ticks(a.server_pid) if a.server_pid else None
             lv = await run_level(host, port, pfx, t, v, a.duration, a.timeout, a.seed)
             lv['loadavg'] = loadavg()
+            if ticks is not None and lv['requests']:   # the server's CPU per request: robust to a busy machine
+                lv['server_cpu_us'] = round((cpu_ticks(a.server_pid) - ticks) / os.sysconf('SC_CLK_TCK')
+                                            / lv['requests'] * 1e6, 1)
             levels.append(lv)
-            log('  %s vus=%d: %.1f rps, p50 %s ms, p99 %s ms, errors %d/%d %s' % (
-                t.id, v, lv['rps'], lv['p50_ms'], lv['p99_ms'], lv['errors'], lv['requests'],
+            log('  %s vus=%d: %.1f rps, p50 %s ms, p99 %s ms, server CPU %s us/request, errors %d/%d %s' % (
+                t.id, v, lv['rps'], lv['p50_ms'], lv['p99_ms'], lv.get('server_cpu_us'), lv['errors'], lv['requests'],
                 lv['error_kinds'] if lv['errors'] else ''))
         return levels
 

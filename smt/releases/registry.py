@@ -11,7 +11,7 @@ import copy
 import re
 import threading
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -58,8 +58,10 @@ def equivalent_version(version: str) -> str:
     return version
 
 
+@lru_cache(maxsize=4096)
 def normalise_system(url: str) -> str:
-    """Canonical form of a system URL: trailing slash dropped, OIDs and catalogue aliases resolved."""
+    """Canonical form of a system URL: trailing slash dropped, OIDs and catalogue aliases resolved (the catalogue
+    is read once per process, so the answers are kept)."""
     url = url.strip()
     if url.startswith("urn:oid:"):
         return url_for_oid(url) or url
@@ -68,6 +70,22 @@ def normalise_system(url: str) -> str:
         if url in item.aliases:
             return item.url
     return url
+
+
+MAX_KEPT_ANSWERS = 4096
+"""``Registry.versions_of`` answers kept per listing."""
+
+
+def _versions_of(releases: list[ReleaseInfo], url: str, kind: str) -> list[ReleaseInfo]:
+    url = normalise_system(url)
+    found = [r for r in releases if r.kind == kind and r.url.rstrip("/") == url]
+    if not found and url.startswith("urn:oid:"):
+        oid = url.removeprefix("urn:oid:")
+        named = sorted((r for r in releases if r.kind == kind and oid in r.oids), key=lambda r: version_key(r.version))
+        if named:
+            canonical = named[-1].url.rstrip("/")
+            found = [r for r in releases if r.kind == kind and r.url.rstrip("/") == canonical]
+    return sorted(found, key=lambda r: version_key(r.version))
 
 
 class Registry:
@@ -83,6 +101,8 @@ class Registry:
         """Release id → kind ("index", "provider"…) → the object built for that release."""
         self._hide_drafts = False
         self._public: Registry | None = None
+        self._versions: dict[tuple[str, str], list[ReleaseInfo]] = {}
+        """(URL as asked, kind) → ``versions_of``'s answer for the current listing (emptied when it changes)."""
 
     def public(self) -> Registry:
         """The same registry as anonymous readers see it: draft releases are hidden (curators only)."""
@@ -90,6 +110,7 @@ class Registry:
             view = copy.copy(self)
             view._hide_drafts = True
             view._state = None
+            view._versions = {}
             self._public = view
         return self._public
 
@@ -102,7 +123,7 @@ class Registry:
                 live = {r.id for r in releases}
                 for gone in set(self._attached) - live:
                     self._drop(gone)
-                self._releases, self._state = releases, state
+                self._releases, self._state, self._versions = releases, state, {}
         if self._hide_drafts:
             return [r for r in self._releases if r.status != "draft"]
         return self._releases
@@ -115,18 +136,16 @@ class Registry:
 
         The URL may be written as the catalogue knows it (an alias, an OID) or as ``urn:oid:`` + an OID that
         stored releases declare (a JDV named by its OID): then the releases of the canonical URL of the latest
-        release declaring it.
+        release declaring it. The answer is kept until the listing changes (the store's generation).
         """
-        url = normalise_system(url)
-        found = [r for r in self.releases() if r.kind == kind and r.url.rstrip("/") == url]
-        if not found and url.startswith("urn:oid:"):
-            oid = url.removeprefix("urn:oid:")
-            named = sorted((r for r in self.releases() if r.kind == kind and oid in r.oids),
-                           key=lambda r: version_key(r.version))
-            if named:
-                canonical = named[-1].url.rstrip("/")
-                found = [r for r in self.releases() if r.kind == kind and r.url.rstrip("/") == canonical]
-        return sorted(found, key=lambda r: version_key(r.version))
+        releases = self.releases()  # current (re-read, and the answers kept forgotten, if the generation changed)
+        answers = self._versions
+        found = answers.get((url, kind))
+        if found is None:
+            if len(answers) >= MAX_KEPT_ANSWERS:  # URLs come from requests: keep a bounded number
+                answers.clear()
+            found = answers[(url, kind)] = _versions_of(releases, url, kind)
+        return list(found)
 
     def resolve(self, url: str, version: str | None = None, kind: str = "CodeSystem") -> ReleaseInfo:
         """The release a request means: the version named, else the latest active one.

@@ -24,7 +24,7 @@ from smt.codesystems.snomed.normal_form import normal_form, render_normal_form, 
 from smt.codesystems.snomed.terms import preferred_dialect
 from smt.codesystems.snomed.validate_expr import expression_problem
 from smt.codesystems.stored import StoredCodeSystem
-from smt.index.reader import ConceptRecord, DesignationRecord
+from smt.index.reader import ConceptRecord, DesignationRecord, PropertyRecord
 
 DEFAULT_PROPERTIES = frozenset({"parent", "child", "inactive", "effectiveTime"})
 """Returned when no ``property`` is asked for, with every attribute (codes that are SCTIDs)."""
@@ -48,24 +48,25 @@ def _term(provider: StoredCodeSystem, code: str) -> str | None:
     return concept.display if concept is not None else None
 
 
-def _attribute(provider: StoredCodeSystem, name: str, value: str, kind: str = "code") -> LookupProperty:
-    described = _term(provider, value) if kind == "code" else None
-    return LookupProperty(name, value, kind, described, _term(provider, name))
-
-
 def _concept_properties(provider: StoredCodeSystem, concept: ConceptRecord, asked: _Asked) -> list[LookupProperty]:
     found = hierarchy_properties(provider, concept, asked)
     stored = provider.properties(concept)
+    shown: list[PropertyRecord] = []
     seen: set[tuple[str, str]] = set()
     for prop in stored:
-        if not asked(prop.code) or (prop.code, str(prop.value)) in seen:
-            continue
-        seen.add((prop.code, str(prop.value)))
+        if asked(prop.code) and (prop.code, str(prop.value)) not in seen:
+            seen.add((prop.code, str(prop.value)))
+            shown.append(prop)
+    # the terms of the attributes and of their concept values, in one query
+    terms = provider.index.displays([p.code for p in shown if p.code.isdigit()]
+                                    + [str(p.value) for p in shown if p.type == "code" or p.code == "moduleId"])
+    for prop in shown:
         if prop.code.isdigit():
-            found.append(_attribute(provider, prop.code, str(prop.value), prop.type) if prop.type == "code"
-                         else LookupProperty(prop.code, prop.value, prop.type, None, _term(provider, prop.code)))
+            described = terms.get(str(prop.value)) if prop.type == "code" else None
+            found.append(LookupProperty(prop.code, str(prop.value) if prop.type == "code" else prop.value, prop.type,
+                                        described, terms.get(prop.code)))
         elif prop.code == "moduleId":
-            found.append(LookupProperty(prop.code, prop.value, prop.type, _term(provider, str(prop.value))))
+            found.append(LookupProperty(prop.code, prop.value, prop.type, terms.get(str(prop.value))))
         else:
             found.append(LookupProperty(prop.code, prop.value, prop.type))
     if any(asked(name) for name in NORMAL_FORMS):
