@@ -10,19 +10,15 @@ Each app has its own collector registry (several apps may live in one process, a
 
 ``smt serve --workers N`` (N > 1) runs N processes, any of which may answer a scrape: each process writes its
 counts to memory-mapped files in one directory (prometheus_client's multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``,
-set by ``metrics_directory`` before the workers start) and ``/metrics`` sums those of every process.
+set by ``smt serve`` before the workers start) and ``/metrics`` sums those of every process.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from collections import Counter as Tally
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -42,31 +38,6 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 def metrics_enabled() -> bool:
     return os.environ.get("SMT_METRICS", "true").strip().lower() not in ("0", "false", "no", "off")
-
-
-@contextmanager
-def metrics_directory(workers: int) -> Iterator[Path | None]:
-    """For a server of ``workers`` processes (more than one): a fresh directory for their counts, named in
-    ``PROMETHEUS_MULTIPROC_DIR`` for the processes started within, removed at exit. One set by the operator is
-    used instead, emptied of the counts of an earlier run (prometheus_client needs that) and kept."""
-    if workers <= 1 or not metrics_enabled():
-        yield None
-        return
-    given = os.environ.get(MULTIPROCESS_DIR)
-    if given:
-        folder = Path(given)
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.db"):
-            stale.unlink()
-        yield folder
-        return
-    folder = Path(tempfile.mkdtemp(prefix="smt-metrics-"))
-    os.environ[MULTIPROCESS_DIR] = str(folder)
-    try:
-        yield folder
-    finally:
-        os.environ.pop(MULTIPROCESS_DIR, None)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ReleaseCollector(Collector):

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +29,9 @@ from smt.compile import writable_store
 from smt.config import SAMPLES_DIR, smt_home
 from smt.errors import SmtError
 from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
+
+PROMETHEUS_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's variable: where the processes of one server write their counts (``fhir_api.metrics``)."""
 
 app = typer.Typer(help="SMT — Serveur Multi-Terminologies", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -266,6 +273,32 @@ def recompile(
     _publish()
 
 
+@contextmanager
+def _metrics_directory(workers: int) -> Iterator[Path | None]:
+    """For a server of ``workers`` processes (more than one): a fresh directory where they write their request
+    counts (prometheus_client's multiprocess mode, named in ``PROMETHEUS_MULTIPROC_DIR`` for the processes started
+    within, so that ``/metrics`` sums them), removed at exit. One set by the operator is used instead, emptied of
+    the counts of an earlier run (prometheus_client needs that) and kept."""
+    if workers <= 1:
+        yield None
+        return
+    given = os.environ.get(PROMETHEUS_MULTIPROC_DIR)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        yield folder
+        return
+    folder = Path(tempfile.mkdtemp(prefix="smt-metrics-"))
+    os.environ[PROMETHEUS_MULTIPROC_DIR] = str(folder)
+    try:
+        yield folder
+    finally:
+        os.environ.pop(PROMETHEUS_MULTIPROC_DIR, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
@@ -295,9 +328,7 @@ def serve(
     workers = workers or len(os.sched_getaffinity(0))
     # the server's own refusals (URL over 64 KiB, request head over 1 MiB, unparsable request) answer an
     # OperationOutcome too: see fhir_api/http_protocol.py
-    from fhir_api.metrics import metrics_directory
-
-    with metrics_directory(workers):  # /metrics sums the counts of every worker process
+    with _metrics_directory(workers):  # /metrics sums the counts of every worker process
         uvicorn.run("fhir_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info", access_log=access_log, http="fhir_api.http_protocol:OutcomeHttpToolsProtocol")
 

@@ -20,12 +20,14 @@ def display_issues(given: str | None, provider: CodeSystemProvider, concept: Con
                    designations: list[DesignationRecord], options: ValidateOptions, where: str) -> list[Issue]:
     """The issues of the display given for a concept of the value set (``designations``: the concept's)."""
     valid = _valid_displays(provider, concept, [d for d in designations if d.active], options.display_language)
-    retired = _inactive_display(given, valid, provider.designations(concept, include_inactive=True), concept.code,
-                                where, provider.retired_designation_status)
-    if retired is not None:
-        return [retired]
     if given is None:
         return []
+    # the inactive descriptions are read only for a display that is not a valid one
+    retired = None if given in valid else _inactive_display(
+        given, valid, provider.designations(concept, include_inactive=True), concept.code, where,
+        provider.retired_designation_status)
+    if retired is not None:
+        return [retired]
     if given not in valid:
         return [_display_issue(given, valid, provider, concept, options, where)]
     note = _default_language_note(given, provider, concept, options, where)
