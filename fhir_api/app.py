@@ -55,7 +55,7 @@ def create_app(home: Path | None = None, role: str | None = None) -> FastAPI:
     install_security(app)
     install_transport(app)  # compression and CORS apply to every answer, errors included
     install_metrics(app)  # outermost: times every request, GET /metrics
-    # routes are matched in order, each tried at a cost (ADR 0018): the terminology operations first
+    # routes are matched in order, each tried at a cost (ADR 0020): the terminology operations first
     app.include_router(codesystem_ops.router)  # before read: "$lookup" must not be taken for an id
     app.include_router(valueset.router)  # its operations before its read, as registered in fhir_api.valueset
     app.include_router(metadata.router)

@@ -90,7 +90,7 @@ def _endpoint(handler: Handler, resolve: Resolver, instance_level: bool, cheap: 
     accepts) or in the process's pool of CPU threads (``fhir_api.work``).
 
     It reads the parameters and the registry itself rather than through FastAPI dependencies: solving each
-    dependency costs more per request than a ``$lookup`` does in SQLite (ADR 0018)."""
+    dependency costs more per request than a ``$lookup`` does in SQLite (ADR 0020)."""
 
     async def answer(request: Request, resource_id: str | None) -> Response:
         params = await read_params(request)
