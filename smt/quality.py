@@ -28,7 +28,9 @@ def _check_codes_and_labels(release: CodeSystemRelease, report: QualityReport) -
         if not concept.code or concept.code != concept.code.strip():
             report.errors.append(f"{_where(concept)}empty or padded code {concept.code!r} (field 'code')")
             continue
-        if not concept.display or not concept.display.strip():
+        if not concept.display:  # FHIR CodeSystem.concept.display is 0..1: allowed, but worth a look
+            report.warnings.append(f"{_where(concept)}code {concept.code}: no label (field 'display')")
+        elif not concept.display.strip():
             report.errors.append(f"{_where(concept)}code {concept.code}: empty label (field 'display')")
         first = by_code.get(concept.code)
         if first is not None:

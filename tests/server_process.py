@@ -28,8 +28,8 @@ def smt_command() -> str:
 
 
 def load_samples(home: Path) -> None:
-    """The bundled samples into the store at ``home``, as ``make run`` does."""
-    subprocess.run([smt_command(), "load-samples"], check=True, capture_output=True,
+    """The bundled samples (not the FHIR R4 core terminology) into the store at ``home``, as ``make run`` does."""
+    subprocess.run([smt_command(), "load-samples", "--no-core"], check=True, capture_output=True,
                    env={**os.environ, "SMT_HOME": str(home)})
 
 

@@ -341,3 +341,19 @@ def test_stored_code_system_keeps_concept_and_designation_extensions(tmp_path: P
     assert props(items["a"]) == {"order": 2, "label": "A)"} and props(items["a1"]) == {"weight": 1.5}
     german = next(d for d in items["a"]["designation"] if d["language"] == "de")
     assert german["extension"] == [{"url": SD + "coding-sctdescid", "valueId": "123"}]
+
+
+def test_code_outside_the_value_set_is_reported_in_the_version_the_value_set_selects(client: TestClient) -> None:
+    """A versionless code that is not a member is looked up, and its version reported, in the version the value
+    set's include selects, not the server's default (latest) version (FHIRsmith ``validate.js``; tx-ecosystem
+    1.9.6 ``sct/validate-code-pc-none``)."""
+    second = {**code_system(), "version": "2.0.0"}
+    pinned = value_set("http://example.org/vs/pinned", {"system": CS, "version": "1.0.0",
+                                                        "concept": [{"code": "a"}]})
+    unpinned = value_set("http://example.org/vs/unpinned", {"system": CS, "concept": [{"code": "a"}]})
+    for url, version in ((pinned["url"], "1.0.0"), (unpinned["url"], "2.0.0")):
+        _, answer = call(client, "ValueSet/$validate-code", {"name": "url", "valueUri": url},
+                         {"name": "system", "valueUri": CS}, {"name": "code", "valueCode": "b"},
+                         resources=(second, pinned, unpinned))
+        found = values(answer)
+        assert (found["result"], found["version"], found["display"]) == (False, version, "Beta"), answer

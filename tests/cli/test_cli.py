@@ -21,11 +21,11 @@ def smt(*args: str) -> tuple[int, str]:
 
 
 def test_load_samples_then_list(home: Path) -> None:
-    code, out = smt("load-samples")
+    code, out = smt("load-samples", "--no-core")
     assert code == 0, out
     assert "terminologie-cim-10 version 2021" in out and "terminologie-cisp" in out
     assert "JDV_J19-ModePriseEnCharge-ROR" in out
-    code, out = smt("load-samples")
+    code, out = smt("load-samples", "--no-core")
     assert code == 0 and "already loaded" in out
     code, out = smt("releases")
     assert code == 0
@@ -52,7 +52,7 @@ def test_load_status_and_remove(home: Path) -> None:
 )
 def test_malformed_input_names_file_and_line_and_changes_nothing(home: Path, tmp_path: Path, content: str,
                                                                  expected: str) -> None:
-    assert smt("load-samples")[0] == 0
+    assert smt("load-samples", "--no-core")[0] == 0
     before = snapshot(home)
     bad = tmp_path / "LIBCIM10MULTI_2022.TXT"
     bad.write_bytes(content.encode("latin-1"))
