@@ -34,6 +34,7 @@ from loaders.snomed_merge import overlay, own_module, tagged
 from loaders.snomed_rf2 import Rf2File, consume, read_release, source_files
 from loaders.snomed_tables import release_tables
 from loaders.sources import source_file
+from smt.allocation import gc_paused
 from smt.catalogue.terminologies import catalogue_section, entry
 from smt.errors import LoadError
 from smt.model import CodeSystemRelease, Concept, PropertyDef, PropertyType, Release
@@ -90,7 +91,8 @@ def load(path: Path, version: str | None = None, *, strict: bool = True, base: P
         shown = ", ".join(missing["id"].head(5).to_list())
         warnings.append(f"{missing.height} concept(s) referenced by descriptions or relationships but missing "
                         f"from the Concept file were added as placeholders (fragment mode): {shown}")
-    return [build_release(path, files, concepts, version, warnings, identity)]
+    with gc_paused():  # millions of designations and properties: no collector walks while they are built
+        return [build_release(path, files, concepts, version, warnings, identity)]
 
 
 def build_release(path: Path, files: list[Rf2File], concepts: pl.DataFrame, version: str | None,

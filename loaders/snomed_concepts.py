@@ -173,9 +173,17 @@ def build_concepts(files: Sequence[Rf2File], concepts: pl.DataFrame, dialects: d
     return ConceptBuild(out, {c.code: c.display for c in out}, orphans)
 
 
+COLUMN_ROWS = 100_000
+"""Rows turned into Python values at a time by ``_columns``."""
+
+
 def _columns(frame: pl.DataFrame, *names: str) -> Iterator[tuple]:
-    """Rows of ``frame`` as tuples (column lists zipped: faster than ``iter_rows`` on millions of rows)."""
-    return zip(*(frame[name].to_list() for name in names), strict=True)
+    """Rows of ``frame`` as tuples (column lists zipped: faster than ``iter_rows`` on millions of rows), a slice
+    of ``COLUMN_ROWS`` at a time: the Python values of 2 M descriptions' seven columns at once were ≈ 700 MB at
+    the loader's peak."""
+    for start in range(0, frame.height, COLUMN_ROWS):
+        part = frame.slice(start, COLUMN_ROWS)
+        yield from zip(*(part[name].to_list() for name in names), strict=True)
 
 
 def _add_designations(out: list[Concept], ranked: pl.DataFrame, tags: list[str]) -> None:

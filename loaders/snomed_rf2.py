@@ -100,8 +100,9 @@ def classify(name: str) -> str | None:
     return next((kind for kind, pattern in KINDS if pattern.match(name)), None)
 
 
-def _sources(path: Path) -> list[tuple[str, str, Callable[[], bytes]]]:
-    """(display path, base name, reader of the bytes) of every RF2 file in a folder or a zip archive.
+def _sources(path: Path) -> list[tuple[str, str, Callable[[], bytes], Path | None]]:
+    """(display path, base name, reader of the bytes, the file on disk if it is one) of every RF2 file in a folder
+    or a zip archive.
 
     Files are read one at a time, when parsed, so that at most one raw file is in memory.
     """
@@ -115,9 +116,9 @@ def _sources(path: Path) -> list[tuple[str, str, Callable[[], bytes]]]:
                     return archive.read(member)
             return read
 
-        return [(f"{path.name}!{m}", m.rsplit("/", 1)[-1], member_reader(m)) for m in members]
+        return [(f"{path.name}!{m}", m.rsplit("/", 1)[-1], member_reader(m), None) for m in members]
     if path.is_dir():
-        return [(str(f), f.name, f.read_bytes) for f in sorted(path.rglob("*.txt")) if classify(f.name)]
+        return [(str(f), f.name, f.read_bytes, f) for f in sorted(path.rglob("*.txt")) if classify(f.name)]
     raise LoadError("not an RF2 folder or zip archive", file=str(path))
 
 
@@ -133,11 +134,12 @@ def read_release(path: Path) -> list[Rf2File]:
     found = _sources(path)
     if not found:
         raise LoadError("no RF2 files (sct2_*/der2_*.txt) found", file=str(path))
-    types = {_release_type(base) for _, base, _ in found}
+    types = {_release_type(base) for _, base, _, _ in found}
     chosen = "Snapshot" if "Snapshot" in types else ("Delta" if "Delta" in types else "Full")
     if chosen == "Full":
         raise LoadError("RF2 Full files are not supported: load the Snapshot files of the release", file=str(path))
-    return [read_file(where, base, read()) for where, base, read in found if _release_type(base) == chosen]
+    return [read_file(where, base, read, on_disk) for where, base, read, on_disk in found
+            if _release_type(base) == chosen]
 
 
 def consume(files: Sequence[Rf2File], kinds: tuple[str, ...]) -> None:
@@ -152,10 +154,12 @@ def _release_type(name: str) -> str:
     return match.group(1) if match else "Snapshot"
 
 
-def read_file(where: str, name: str, data: bytes) -> Rf2File:
-    """Parse and validate one RF2 file (``where`` names it in errors)."""
+def read_file(where: str, name: str, read: Callable[[], bytes], on_disk: Path | None = None) -> Rf2File:
+    """Parse and validate one RF2 file (``where`` names it in errors; ``read`` gives its bytes). A file
+    ``on_disk`` is parsed from there once its rows are checked (polars maps it): its bytes are not held twice."""
     kind = classify(name)
     assert kind is not None
+    data = read()
     header_end = data.find(b"\n")
     header = data[: header_end if header_end >= 0 else len(data)].decode("utf-8", "replace").rstrip("\r")
     columns = header.split("\t")
@@ -163,8 +167,12 @@ def read_file(where: str, name: str, data: bytes) -> Rf2File:
         if column not in columns:
             raise LoadError(f"missing column '{column}' in the header", file=where, line=1, field=column)
     _check_rows(where, data, len(columns))
+    source: bytes | Path = data
+    if on_disk is not None:
+        source = on_disk
+        del data
     try:
-        frame = pl.read_csv(data, separator="\t", quote_char=None, infer_schema=False, encoding="utf8",
+        frame = pl.read_csv(source, separator="\t", quote_char=None, infer_schema=False, encoding="utf8",
                             row_index_name="line", row_index_offset=2)
     except pl.exceptions.PolarsError as exc:
         raise LoadError(f"cannot parse RF2 file: {exc}", file=where) from exc

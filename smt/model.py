@@ -5,12 +5,15 @@ A loader turns source files into one ``CodeSystemRelease`` (or several); nothing
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 PropertyType = Literal["code", "Coding", "string", "integer", "boolean", "dateTime", "decimal"]
 ReleaseStatus = Literal["draft", "active", "retired"]
 ConceptStatus = Literal["active", "inactive", "retired"]
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters ``quote(safe="")`` leaves as they are: a code made of them is its own IRI segment."""
 
 @dataclass(frozen=True, slots=True)
 class Coding:
@@ -161,7 +164,7 @@ class CodeSystemRelease:
         from urllib.parse import quote
 
         base = self.concept_iri_base or (self.url.rstrip("/") + "/")
-        return base + quote(code, safe="")
+        return base + (code if _UNRESERVED.fullmatch(code) else quote(code, safe=""))
 
 
 @dataclass(slots=True)

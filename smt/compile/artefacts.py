@@ -3,6 +3,7 @@ is given (``compile_release`` over ``ARTEFACTS``)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -89,13 +90,25 @@ def _label(release: Release) -> str:
 
 def compile_release(release: Release, folder: Path, progress: Progress = SILENT,
                     artefacts: tuple[Artefact, ...] = ARTEFACTS) -> dict[str, int]:
-    """Build every artefact that applies to ``release`` into ``folder``; answer their format versions."""
-    built = {}
-    for artefact in artefacts:
-        if artefact.applies(release):
+    """Build every artefact that applies to ``release`` into ``folder``, each in a thread of its own; answer
+    their format versions.
+
+    The artefacts are independent files, and their builders spend much of their time in native code without the
+    GIL (SQLite's inserts, index creation and ANALYZE; tantivy's indexing threads), so on two cores the SQLite
+    index and the search index overlap (SNOMED CT scale: benchmarks/README.md). The first failure is raised once
+    every build has stopped.
+    """
+    chosen = [artefact for artefact in artefacts if artefact.applies(release)]
+    if len(chosen) <= 1:  # value sets, concept maps: no thread for one small file
+        for artefact in chosen:
             artefact.build(release, folder, progress)
-            built[artefact.name] = artefact.version
-    return built
+    else:
+        with ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix="smt-compile") as pool:
+            builds = [pool.submit(artefact.build, release, folder, progress) for artefact in chosen]
+            wait(builds)
+            for build in builds:
+                build.result()
+    return {artefact.name: artefact.version for artefact in chosen}
 
 
 def writable_store(home: Path) -> ReleaseStore:

@@ -44,7 +44,7 @@ from pathlib import Path
 import orjson
 
 from smt.index import FORMAT_VERSION
-from smt.index.sets import pack
+from smt.index.sets import BitMap, pack
 from smt.model import CodeSystemRelease, Coding, Concept, PropertyValue, ReleaseTables, release_meta
 from smt.progress import NO_PHASE, Phase, counted
 
@@ -140,6 +140,11 @@ def ancestor_sets(parents: list[list[int]]) -> Iterator[tuple[int, set[int]]]:
 
 def _topological(parents: list[list[int]]) -> list[int]:
     """Concept ids ordered so that every parent comes before its children (the graph is acyclic)."""
+    return _children_and_order(parents)[1]
+
+
+def _children_and_order(parents: list[list[int]]) -> tuple[list[list[int]], list[int]]:
+    """The children of each concept id, and the ids ordered so that every parent comes before its children."""
     remaining = [len(p) for p in parents]
     children: list[list[int]] = [[] for _ in parents]
     for child, plist in enumerate(parents):
@@ -154,28 +159,45 @@ def _topological(parents: list[list[int]]) -> list[int]:
             remaining[child] -= 1
             if remaining[child] == 0:
                 ready.append(child)
-    return order
+    return children, order
+
+
+def descendant_sets(parents: list[list[int]]) -> list[BitMap | None]:
+    """For each concept id (index in ``parents``), the set of all its descendants (None for a leaf).
+
+    Built bottom-up (children before parents) as compressed bitmaps: each union runs in native code, and the
+    sets come out sorted, ready for the closure's primary-key order and for ``descendant_set``.
+    """
+    children, order = _children_and_order(parents)
+    below: list[BitMap | None] = [None] * len(parents)
+    for node in reversed(order):
+        kids = children[node]
+        if not kids:
+            continue
+        found = BitMap(kids)
+        for kid in kids:
+            deeper = below[kid]
+            if deeper is not None:
+                found |= deeper
+        below[node] = found
+    return below
 
 
 def write_closure(db: sqlite3.Connection, parents: list[list[int]]) -> None:
-    """Fill ``closure`` in primary-key order, one statement per ancestor (its descendants as a JSON array).
+    """Fill ``closure`` in primary-key order, one statement per ancestor (its descendants as a JSON array), and
+    ``descendant_set`` (the same sets, serialised).
 
     Sorted inserts keep SQLite's B-tree appends sequential, and expanding each array in SQLite
     (``json_each``) avoids building one Python tuple per pair: several times faster than unsorted
     ``executemany`` on large hierarchies (SNOMED CT: millions of pairs).
     """
-    descendants: list[list[int]] = [[] for _ in parents]
-    for node, ancestors in ancestor_sets(parents):
-        for ancestor in ancestors:
-            descendants[ancestor].append(node)
-    for below in descendants:
-        below.sort()
+    below = descendant_sets(parents)
     db.executemany(
         "INSERT INTO closure SELECT ?, value FROM json_each(?)",
-        ((ancestor, orjson.dumps(below).decode()) for ancestor, below in enumerate(descendants) if below),
+        ((ancestor, orjson.dumps(list(ids)).decode()) for ancestor, ids in enumerate(below) if ids),
     )
     db.executemany("INSERT INTO descendant_set VALUES (?, ?)",
-                   ((ancestor, pack(below)) for ancestor, below in enumerate(descendants) if below))
+                   ((ancestor, pack(ids)) for ancestor, ids in enumerate(below) if ids))
 
 
 def concept_digest(concept: Concept) -> bytes:

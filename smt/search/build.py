@@ -108,7 +108,13 @@ def _document(number: int, code: str, term: str, language: str, pref: bool, acti
     return orjson.dumps(fields).decode()
 
 
-def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = 1024,
+WRITER_HEAP_MB = 256
+"""Memory of the tantivy writer (split between its threads): it flushes a segment when full. 1 GB made the
+writer most of an import's peak at SNOMED CT scale (it runs while the RDF graph loads); 256 MB keeps the
+SNOMED-scale import under its memory target (benchmarks/README.md)."""
+
+
+def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = WRITER_HEAP_MB,
                        phase: Phase | None = None) -> int:
     """Write the search index of ``release`` into the folder ``target``; return the number of documents.
     ``phase`` counts the concepts indexed (the final commit follows)."""

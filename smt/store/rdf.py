@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
@@ -121,7 +122,7 @@ def _property_object(prop: ConceptProperty) -> str:
 
 
 def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
-                     predicates: dict[str, str], uses: dict[Coding, str]) -> Iterator[Triple]:
+                     predicates: dict[str, str], uses: _UsePredicates) -> Iterator[Triple]:
     node = iri(release.concept_iri(concept.code))
     lang = release.language
     yield node, P_TYPE, C_CONCEPT
@@ -152,7 +153,7 @@ def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
             yield holder, P_VALUE, term
         if designation.use is None:
             continue
-        use_predicate = uses.get(designation.use)
+        use_predicate = uses.of(designation.use)
         if use_predicate:
             yield node, use_predicate, term
             continue
@@ -165,6 +166,22 @@ def _concept_triples(release: CodeSystemRelease, concept: Concept, scheme: str,
     for prop in concept.properties:
         predicate = predicates.get(prop.code) or iri(property_iri(release.url, prop.code))
         yield node, predicate, _property_object(prop)
+
+
+class _UsePredicates:
+    """The predicate of each designation use (``designation_use_predicates``), looked up by the identity of the
+    use first: loaders share one ``Coding`` per use, and hashing a dataclass per designation costs seconds on
+    millions of terms."""
+
+    def __init__(self, predicates: dict[Coding, str]) -> None:
+        self.predicates = predicates
+        self.by_identity: dict[int, tuple[Coding, str | None]] = {}
+
+    def of(self, use: Coding) -> str | None:
+        found = self.by_identity.get(id(use))
+        if found is None or found[0] is not use:
+            found = self.by_identity[id(use)] = (use, self.predicates.get(use))
+        return found[1]
 
 
 def graph_omits(release: Release) -> list[str]:
@@ -288,10 +305,11 @@ def release_nquads(release: Release, release_id: str, phase: Phase | None = None
         predicates = {p.code: iri(property_iri(release.url, p.code)) for p in release.properties}
         uses = designation_use_predicates(release)
         concepts = release.concepts if phase is None else counted(release.concepts, phase, finish=False)
+        lookup = _UsePredicates(uses)
         triples = itertools.chain(
             _scheme_triples(release, graph),
             _use_declarations(uses),
-            (t for concept in concepts for t in _concept_triples(release, concept, graph, predicates, uses)),
+            (t for concept in concepts for t in _concept_triples(release, concept, graph, predicates, lookup)),
         )
     for s, p, o in triples:
         yield f"{s} {p} {o} {graph} .\n"
@@ -345,39 +363,44 @@ class RdfStore:
         path.mkdir(parents=True, exist_ok=True)
         self.store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
 
-    def write_releases(self, releases: list[tuple[Release, str]], work: Path, progress: Progress = SILENT,
+    def write_releases(self, releases: list[tuple[Release, str]], progress: Progress = SILENT,
                        label: str = "") -> None:
         """Write release graphs (bulk, not yet registered: invisible until ``register``).
 
-        The statements are spooled to one N-Quads file in the load's work folder (phase "RDF graph", in
-        concepts), then bulk-loaded ``BULK_STATEMENTS`` at a time (phase "RDF load", in statements): pyoxigraph's
-        bulk loader holds a whole input in memory (≈ 470 MB for CIM-10's 560k statements, 150 MB by chunks).
+        The statements are written as N-Quads text ``BULK_STATEMENTS`` at a time (phase "RDF graph", in
+        concepts) and each chunk is bulk-loaded in a second thread while the next one is written (phase "RDF
+        load", in statements): the bulk loader runs in native code without the GIL, so writing and loading
+        overlap, and at most two chunks are in memory (pyoxigraph's bulk loader holds a whole input: ≈ 470 MB
+        for CIM-10's 560k statements in one call).
         """
         for _, release_id in releases:
             self.store.remove_graph(ox.NamedNode(graph_name(release_id)))
         concepts = sum(len(r.concepts) if isinstance(r, CodeSystemRelease) else 1 for r, _ in releases)
-        spooling = progress.phase(f"{label}RDF graph", concepts)
-        spool = work / f"graph.{releases[0][1]}.nq"  # in the work folder, which goes with the load either way
-        try:
-            with spool.open("w", encoding="utf-8") as out:
-                for release, release_id in releases:
-                    out.writelines(release_nquads(release, release_id, spooling))
-            spooling.finish()
-            with spool.open("rb") as raw:
-                statements = sum(block.count(b"\n") for block in iter(lambda: raw.read(1 << 20), b""))
-                raw.seek(0)
-                loading = progress.phase(f"{label}RDF load", statements)
-                while chunk := list(itertools.islice(raw, BULK_STATEMENTS)):
-                    self.store.bulk_load(b"".join(chunk), format=ox.RdfFormat.N_QUADS, lenient=True)
-                    loading.advance(len(chunk))
-        finally:
-            spool.unlink(missing_ok=True)
+        writing = progress.phase(f"{label}RDF graph", concepts)
+        loading = progress.phase(f"{label}RDF load", None)
+        lines = (line for release, release_id in releases for line in release_nquads(release, release_id, writing))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smt-rdf-load") as loader:
+            pending: Future[None] | None = None
+            while chunk := list(itertools.islice(lines, BULK_STATEMENTS)):
+                data = "".join(chunk).encode()
+                del chunk
+                if pending is not None:
+                    pending.result()
+                pending = loader.submit(self._bulk_load, data, data.count(b"\n"), loading)
+                del data
+            if pending is not None:
+                pending.result()
+        writing.finish()
         self.store.flush()
         loading.finish()
 
-    def write_release(self, release: Release, release_id: str, work: Path) -> None:
+    def _bulk_load(self, data: bytes, statements: int, loading: Phase) -> None:
+        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+        loading.advance(statements)
+
+    def write_release(self, release: Release, release_id: str) -> None:
         """One release graph (see ``write_releases``)."""
-        self.write_releases([(release, release_id)], work)
+        self.write_releases([(release, release_id)])
 
     def register(self, nquads: str) -> None:
         """Add a registry entry in one transaction."""

@@ -25,10 +25,7 @@ longer listed, and its files stay for ``PURGE_AFTER`` seconds so that requests a
 from __future__ import annotations
 
 import builtins  # ReleaseStore.list shadows the builtin in the class's annotations
-import ctypes
-import ctypes.util
 import fcntl
-import gc
 import hashlib
 import logging
 import os
@@ -45,6 +42,7 @@ from pathlib import Path
 
 import orjson
 
+from smt.allocation import gc_paused, release_memory
 from smt.errors import ArtefactOutdated, NotFound, ReleaseExists, SmtError
 from smt.model import Release, release_meta
 from smt.progress import SILENT, Progress
@@ -53,7 +51,6 @@ from smt.security.audit import AuditLog, AuditRecord, local_agent
 from smt.store.rdf import RdfStore, graph_omits, registry_nquads
 
 log = logging.getLogger("smt.store")
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
 
 MANIFEST = "manifest.json"
 REMOVED = "removed.json"
@@ -385,7 +382,7 @@ class ReleaseStore:
                 # Compiled artefacts (SQLite, tantivy) are built while the RDF graphs are written: both spend
                 # most of their time in native code, so they overlap on two cores.
                 sequence = self._generation() + 1
-                with ThreadPoolExecutor(max_workers=1) as pool:
+                with gc_paused(), ThreadPoolExecutor(max_workers=1) as pool:
                     batch: builtins.list[tuple[Release, _Planned]] = []
                     compiled: builtins.list[Future[None]] = []
                     for release in releases:
@@ -396,8 +393,8 @@ class ReleaseStore:
                         batch.append((release, item))
                         del release
                         if sum(_size(r) for r, _ in batch) >= BATCH_CONCEPTS:
-                            self._write_graphs(batch, compiled, work, progress)
-                    self._write_graphs(batch, compiled, work, progress)
+                            self._write_graphs(batch, compiled, progress)
+                    self._write_graphs(batch, compiled, progress)
                 with self._rdf() as rdf:
                     rdf.register("".join(p.registry for p in planned))
                 os.sync()
@@ -462,28 +459,19 @@ class ReleaseStore:
         _write_json_atomic(folder / MANIFEST, manifest, sync=False)  # synced once before the commit
 
     def _write_graphs(self, batch: builtins.list[tuple[Release, _Planned]],
-                      compiled: builtins.list[Future[None]], work: Path, progress: Progress) -> None:
+                      compiled: builtins.list[Future[None]], progress: Progress) -> None:
         """Write the (unregistered) graphs of ``batch`` while its artefacts compile, then let it go: the RDF
         handle (RocksDB's caches go with it) and the releases' memory."""
         if not batch:
             return
         label = _label(batch[0][0]) if len(batch) == 1 else f"{len(batch)} releases"
         with self._rdf() as rdf:
-            rdf.write_releases([(release, item.id) for release, item in batch], work, progress, f"{label}: ")
+            rdf.write_releases([(release, item.id) for release, item in batch], progress, f"{label}: ")
         for future in compiled:
             future.result()
         batch.clear()
         compiled.clear()
-        self._release_memory()
-
-    @staticmethod
-    def _release_memory() -> None:
-        """Give the memory of a staged release back before the next one is built (a streaming load stays
-        within one release's peak: measured in benchmarks/README.md): cyclic garbage is collected (≈ 90 MB less
-        at the peak of CIM-10 2015–2020), then glibc is asked to give the freed pages back."""
-        gc.collect()
-        if _LIBC is not None:
-            _LIBC.malloc_trim(0)
+        release_memory()  # before the next release is built
 
     def _abandon(self, work: Path, ids: builtins.list[str]) -> None:
         """Undo an interrupted load: its work folder, and the graphs of releases not committed."""
@@ -544,7 +532,8 @@ class ReleaseStore:
             try:
                 folder = work / info.id
                 folder.mkdir()
-                artefacts = self.compile(model, folder, progress)
+                with gc_paused():
+                    artefacts = self.compile(model, folder, progress)
                 manifest = {**info.manifest, "artefacts": artefacts, "recompiled_at":
                             datetime.now(UTC).isoformat(timespec="seconds")}
                 _write_json_atomic(folder / MANIFEST, manifest)

@@ -21,6 +21,7 @@ from smt.cli import app
 from smt.compile import writable_store
 from smt.errors import LoadError, NotFound
 from smt.index.reader import CodeSystemIndex
+from smt.model import CodeSystemRelease
 from smt.releases.registry import Registry, equivalent_version
 from tests.factories import write_rf2
 from tests.store.test_store import snapshot
@@ -298,3 +299,15 @@ def test_sctid_check_digits() -> None:
     assert [verhoeff_ok(i) for i in ids[:5]] == [True, True, True, True, False]
     assert invalid_sctids(pl.Series(ids)).to_list() == [False, False, False, False, True, True, True]
     assert with_check_digits(pl.Series(["13887500", "11668000"])).to_list() == ["138875005", "116680003"]
+
+
+def test_rows_read_slice_by_slice_build_the_same_concepts(subset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames become Python values a slice at a time (memory): slices of 7 rows give the same concepts."""
+    import loaders.snomed_concepts as concepts
+
+    (whole,) = load(subset, XSCT_VERSION)
+    monkeypatch.setattr(concepts, "COLUMN_ROWS", 7)
+    (sliced,) = load(subset, XSCT_VERSION)
+    assert isinstance(whole, CodeSystemRelease) and isinstance(sliced, CodeSystemRelease)
+    assert len(whole.concepts) > 7 * 10
+    assert sliced.concepts == whole.concepts

@@ -7,9 +7,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+import smt.compile.artefacts as artefacts
+import smt.store.rdf as rdf_module
 from smt.compile import writable_store
 from smt.errors import QualityError, ReleaseExists
 from smt.model import Concept
+from smt.progress import Phase
 from smt.releases.registry import Registry
 from smt.store.rdf import RdfStore
 from tests.factories import make_release
@@ -104,13 +107,62 @@ def test_failure_while_writing_leaves_no_trace(home: Path, monkeypatch: pytest.M
     assert list(store.tmp_dir.iterdir()) == []
 
 
+def test_a_failed_bulk_load_chunk_leaves_no_trace(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The graph is bulk-loaded in chunks, in a thread of its own: a chunk that fails fails the load, and the
+    chunks already loaded go with it."""
+    store = writable_store(home)
+    first = store.load(make_release("1"))
+    before = snapshot(home)
+    monkeypatch.setattr(rdf_module, "BULK_STATEMENTS", 3)
+    loaded: list[int] = []
+    bulk_load = RdfStore._bulk_load
+
+    def failing_second_chunk(self: RdfStore, data: bytes, statements: int, loading: Phase) -> None:
+        loaded.append(statements)
+        if len(loaded) == 2:
+            raise OSError("disk full")
+        bulk_load(self, data, statements, loading)
+
+    monkeypatch.setattr(RdfStore, "_bulk_load", failing_second_chunk)
+    with pytest.raises(OSError, match="disk full"):
+        store.load(make_release("2"))
+    assert loaded == [3, 3]
+    assert snapshot(home) == before
+    assert list(store.tmp_dir.iterdir()) == []
+    monkeypatch.setattr(RdfStore, "_bulk_load", bulk_load)
+    second = store.load(make_release("2"))  # in chunks of 3 statements: the same graph as in one chunk
+    rdf = RdfStore(store.rdf_dir)
+    try:
+        assert rdf.graph_size(second.id) == rdf.graph_size(first.id) > 3
+    finally:
+        rdf.close()
+
+
+def test_a_failed_artefact_build_fails_the_load_and_leaves_no_trace(home: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SQLite index and the search index are built in threads of their own: either failing fails the
+    load."""
+    store = writable_store(home)
+    store.load(make_release("1"))
+    before = snapshot(home)
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise OSError("no space left for the search index")
+
+    monkeypatch.setattr(artefacts, "build_search_index", broken)
+    with pytest.raises(OSError, match="search index"):
+        store.load(make_release("2"))
+    assert snapshot(home) == before
+    assert list(store.tmp_dir.iterdir()) == []
+
+
 def test_reconcile_removes_leftovers_of_a_killed_load(home: Path) -> None:
     store = writable_store(home)
     store.load(make_release("1"))
     before = snapshot(home)
     rdf = RdfStore(store.rdf_dir)
     (store.tmp_dir / "half-built").mkdir()
-    rdf.write_release(make_release("2"), "orphan-graph", store.tmp_dir / "half-built")  # never registered
+    rdf.write_release(make_release("2"), "orphan-graph")  # never registered
     rdf.close()
     assert {r.version for r in store.list()} == {"1"}
     removed = store.reconcile()
