@@ -1,7 +1,7 @@
 """Release archives through an S3-compatible object store (``SMT_ARTEFACT_STORE``), on loopback.
 
 The object store is moto's S3 server (``ThreadedMotoServer``: a real S3 HTTP API). ``smt cluster up`` starts
-PostgreSQL, a writer and a replica with the bucket configured; ``smt load-samples`` on the writer puts each
+PostgreSQL, a writer and a replica with the bucket configured; ``smt load-samples --no-core`` on the writer puts each
 release's archive in the bucket under its checksum. Replicas started by the test point their writer at a port
 where nothing listens, so whatever they serve came from the bucket; a corrupted object is refused, and served
 again once the right bytes are back.
@@ -70,7 +70,7 @@ def client(env: dict[str, str]) -> Any:  # boto3 clients are untyped
 def cluster(s3: dict[str, str]) -> Iterator[Cluster]:
     with cluster_up(1, s3) as (folder, summary):
         running = Cluster(folder, summary, s3)
-        subprocess.run([smt_command(), "load-samples"], check=True, capture_output=True, env=running.load_env())
+        subprocess.run([smt_command(), "load-samples", "--no-core"], check=True, capture_output=True, env=running.load_env())
         yield running
 
 
