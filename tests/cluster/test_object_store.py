@@ -70,7 +70,8 @@ def client(env: dict[str, str]) -> Any:  # boto3 clients are untyped
 def cluster(s3: dict[str, str]) -> Iterator[Cluster]:
     with cluster_up(1, s3) as (folder, summary):
         running = Cluster(folder, summary, s3)
-        subprocess.run([smt_command(), "load-samples", "--no-core"], check=True, capture_output=True, env=running.load_env())
+        subprocess.run([smt_command(), "load-samples", "--no-core"], check=True, capture_output=True,
+                       env=running.load_env())
         yield running
 
 
