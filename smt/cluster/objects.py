@@ -51,8 +51,9 @@ class ObjectStore:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.client = client
-        self.present: set[str] = set()
-        """Checksums known to be in the store (asked once per process)."""
+        self.present: set[str] | None = None
+        """Checksums in the store: listed once per process (one request per 1,000 keys rather than one per
+        archive), then kept up to date by ``upload``."""
 
     @classmethod
     def from_env(cls) -> ObjectStore | None:
@@ -69,16 +70,19 @@ class ObjectStore:
         return f"{self.prefix}/{checksum}.tar" if self.prefix else f"{checksum}.tar"
 
     def has(self, checksum: str) -> bool:
-        if checksum in self.present:
-            return True
+        if self.present is None:
+            self.present = self._listed()
+        return checksum in self.present
+
+    def _listed(self) -> set[str]:
+        """The checksums of the archives under the prefix."""
+        start = f"{self.prefix}/" if self.prefix else ""
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self.key(checksum))
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start)
+            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
         except _errors() as exc:
-            if _status(exc) == 404:
-                return False
-            raise ObjectStoreError(f"s3://{self.bucket}/{self.key(checksum)}: {exc}") from None
-        self.present.add(checksum)
-        return True
+            raise ObjectStoreError(f"s3://{self.bucket}/{start}: {exc}") from None
+        return {key[len(start):-len(".tar")] for key in keys if key.endswith(".tar") and "/" not in key[len(start):]}
 
     def upload(self, archive: Path, checksum: str) -> bool:
         """Put ``archive`` at its key unless it is there; True if it was uploaded now."""
@@ -89,7 +93,8 @@ class ObjectStore:
                                     ExtraArgs={"ContentType": "application/x-tar", "Metadata": {"sha256": checksum}})
         except _errors(OSError) as exc:
             raise ObjectStoreError(f"s3://{self.bucket}/{self.key(checksum)}: upload failed: {exc}") from None
-        self.present.add(checksum)
+        if self.present is not None:
+            self.present.add(checksum)
         return True
 
     def download(self, checksum: str) -> Iterator[bytes] | None:
