@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from smt.concept_columns import ConceptColumns
 
 PropertyType = Literal["code", "Coding", "string", "integer", "boolean", "dateTime", "decimal"]
 ReleaseStatus = Literal["draft", "active", "retired"]
@@ -156,6 +159,9 @@ class CodeSystemRelease:
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     tables: ReleaseTables | None = None
+    columns: ConceptColumns | None = None
+    """The concepts' designations and properties as columns (large code systems, ``smt.concept_columns``):
+    the concepts' own ``designations`` and ``properties`` lists are then empty."""
 
     kind: str = "CodeSystem"
 
