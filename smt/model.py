@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from smt.concept_columns import ConceptColumns
+from typing import Any, Literal
 
 PropertyType = Literal["code", "Coding", "string", "integer", "boolean", "dateTime", "decimal"]
 ReleaseStatus = Literal["draft", "active", "retired"]
@@ -159,9 +156,6 @@ class CodeSystemRelease:
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     tables: ReleaseTables | None = None
-    columns: ConceptColumns | None = None
-    """The concepts' designations and properties as columns (large code systems, ``smt.concept_columns``):
-    the concepts' own ``designations`` and ``properties`` lists are then empty."""
 
     kind: str = "CodeSystem"
 

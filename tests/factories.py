@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
 from loaders import run_loader
 from smt.compile import writable_store
-from smt.concept_columns import columns_from_concepts
 from smt.model import CodeSystemRelease, Concept, ConceptProperty, Designation
 
 
@@ -45,11 +43,3 @@ def write_rf2(folder: Path, name: str, header: str, *rows: str) -> None:
     """Write an RF2 file (tab-separated, CRLF line ends as SNOMED International publishes them)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes("".join(f"{line}\r\n" for line in (header, *rows)).encode())
-
-
-def columnar_copy(release: CodeSystemRelease) -> CodeSystemRelease:
-    """``release`` with its designations and properties moved to ``columns`` (the concepts' lists emptied): the
-    same content in the form large code systems are loaded in (``smt.concept_columns``)."""
-    columns = columns_from_concepts(release.concepts)
-    concepts = [dataclasses.replace(c, designations=[], properties=[]) for c in release.concepts]
-    return dataclasses.replace(release, concepts=concepts, columns=columns)

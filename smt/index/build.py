@@ -43,10 +43,9 @@ from pathlib import Path
 
 import orjson
 
-from smt.concept_columns import encode_value
 from smt.index import FORMAT_VERSION
 from smt.index.sets import BitMap, pack
-from smt.model import CodeSystemRelease, Concept, ReleaseTables, release_meta
+from smt.model import CodeSystemRelease, Coding, Concept, PropertyValue, ReleaseTables, release_meta
 from smt.progress import NO_PHASE, Phase, counted
 
 SCHEMA = """
@@ -100,6 +99,15 @@ CREATE INDEX concrete_type_value ON concrete(type, value);
 CREATE INDEX refset_member_refset ON refset_member(refset, referenced);
 CREATE INDEX refset_member_referenced ON refset_member(referenced);
 """
+
+
+def encode_value(value: PropertyValue) -> str:
+    """Property values are stored as text; Codings as ``system|code|display`` JSON."""
+    if isinstance(value, Coding):
+        return orjson.dumps([value.system, value.code, value.display]).decode()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def ancestor_sets(parents: list[list[int]]) -> Iterator[tuple[int, set[int]]]:

@@ -118,7 +118,7 @@ def property_text(value: PropertyValue) -> str:
 
 
 def decode_value(kind: str, text: str) -> PropertyValue:
-    """Inverse of ``smt.concept_columns.encode_value``."""
+    """Inverse of ``smt.index.build.encode_value``."""
     if kind == "Coding":
         system, code, display = orjson.loads(text)
         return Coding(system, code, display)
