@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,21 +156,17 @@ def _release_type(name: str) -> str:
 
 def read_file(where: str, name: str, read: Callable[[], bytes], on_disk: Path | None = None) -> Rf2File:
     """Parse and validate one RF2 file (``where`` names it in errors; ``read`` gives its bytes). A file
-    ``on_disk`` is parsed from there once its rows are checked (polars maps it): its bytes are not held twice."""
+    ``on_disk`` is checked block by block and parsed from there (polars maps it): its bytes are never held whole
+    (a 380 MB language refset would be 380 MB more at the loader's peak)."""
     kind = classify(name)
     assert kind is not None
-    data = read()
-    header_end = data.find(b"\n")
-    header = data[: header_end if header_end >= 0 else len(data)].decode("utf-8", "replace").rstrip("\r")
+    source: bytes | Path = read() if on_disk is None else on_disk
+    header = _header(source)
     columns = header.split("\t")
     for column in COLUMNS[kind]:
         if column not in columns:
             raise LoadError(f"missing column '{column}' in the header", file=where, line=1, field=column)
-    _check_rows(where, data, len(columns))
-    source: bytes | Path = data
-    if on_disk is not None:
-        source = on_disk
-        del data
+    _check_rows(where, source, len(columns))
     try:
         frame = pl.read_csv(source, separator="\t", quote_char=None, infer_schema=False, encoding="utf8",
                             row_index_name="line", row_index_offset=2)
@@ -183,21 +179,54 @@ def read_file(where: str, name: str, read: Callable[[], bytes], on_disk: Path | 
     return Rf2File(kind, where, _release_type(name), date.group(1) if date else None, frame)
 
 
-def _check_rows(where: str, data: bytes, expected: int) -> None:
+BLOCK = 16 << 20
+"""Bytes read at a time when a file on disk is checked."""
+
+
+def _blocks(source: bytes | Path) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        yield source
+        return
+    with source.open("rb") as handle:
+        while block := handle.read(BLOCK):
+            yield block
+
+
+def _header(source: bytes | Path) -> str:
+    if isinstance(source, bytes):
+        first = source.split(b"\n", 1)[0]
+    else:
+        with source.open("rb") as handle:
+            first = handle.readline().rstrip(b"\n")
+    return first.decode("utf-8", "replace").rstrip("\r")
+
+
+def _check_rows(where: str, source: bytes | Path, expected: int) -> None:
     """Every row has the header's field count, and the file ends where its last row ends (a line end): a file cut
     in the middle of a row is refused with its file and line, even when the cut falls inside the last field."""
-    if data and not data.endswith(b"\n"):
-        line = data.count(b"\n") + 1
+    tabs = lines = 0
+    last = b"\n"
+    for block in _blocks(source):
+        tabs, lines, last = tabs + block.count(b"\t"), lines + block.count(b"\n"), block[-1:]
+    if last != b"\n":
         raise LoadError("the file does not end with a line end: cut in the middle of this row?", file=where,
-                        line=line)
-    if data.count(b"\t") == (expected - 1) * data.count(b"\n"):
+                        line=lines + 1)
+    if tabs == (expected - 1) * lines:
         return  # every line has the header's field count (the common case: one pass in C)
-    for number, row in enumerate(data.split(b"\n")[:-1], start=1):
+    for number, row in enumerate(_rows(source), start=1):
         fields = row.count(b"\t") + 1
-        if fields != expected and row.strip(b"\r"):
+        if fields != expected and row.strip(b"\r\n"):
             what = "truncated row" if fields < expected else "row too long"
             raise LoadError(f"{what}: {fields} of {expected} fields (file cut short or damaged?)", file=where,
                             line=number)
+
+
+def _rows(source: bytes | Path) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        yield from source.split(b"\n")[:-1]
+        return
+    with source.open("rb") as handle:
+        yield from handle
 
 
 def fail_at(where: str, frame: pl.DataFrame, mask: pl.Series | pl.Expr, field: str, message: str) -> None:
