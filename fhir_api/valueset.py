@@ -18,7 +18,7 @@ from fhir_api.params import from_parameters, read_params
 from fhir_api.responses import fhir_json
 from fhir_api.searchset import Candidate, Shape, search_bundle, search_docs, searchable_fields, shape_of
 from fhir_api.valueset_json import expansion_value_set, validation_parameters
-from smt.codesystems.factory import implicit_value_set
+from smt.codesystems.factory import implicit_membership_is_cheap
 from smt.errors import MissingParameter, NotFound, NothingToValidate, SmtError
 from smt.releases.registry import Registry
 from smt.store.releases import ReleaseInfo
@@ -153,21 +153,17 @@ def _validate(request: Request, params: OperationParams, registry: Registry, res
 
 
 def _one_code_in_implicit_set(params: OperationParams) -> bool:
-    """Whether a call tests one plain code against an implicit value set of a code system whose includes are
-    the whole system or ``is-a`` filters (``http://snomed.info/sct?fhir_vs``, ``…?fhir_vs=isa/X``): one concept
-    read and closure probe, cheaper than the hop to a thread, so it runs on the event loop (``fhir_api.work``).
-    Other value sets (stored composes, ECL, refsets) may take long: they go to the pool."""
+    """Whether a call tests one plain code against an implicit value set its terminology says is cheap to test
+    (``implicit_membership_is_cheap``: SNOMED CT ``?fhir_vs``, ``…?fhir_vs=isa/X``): cheaper than the hop to a
+    thread, so it runs on the event loop (``fhir_api.work``). Other value sets (stored composes, ECL, refsets)
+    may take long: they go to the pool."""
     if not one_plain_code(params):
         return False
     try:
         url = params.string("url")
     except SmtError:  # the handler reports it
         return False
-    vs = implicit_value_set(url.partition("|")[0]) if url else None
-    includes = (vs or {}).get("compose", {}).get("include", [])
-    return bool(includes) and all(not item.get("valueSet") and not item.get("concept")
-                                  and all(f.get("op") == "is-a" for f in item.get("filter", []))
-                                  for item in includes)
+    return url is not None and implicit_membership_is_cheap(url.partition("|")[0])
 
 
 VALIDATE_PARAMETERS = (

@@ -94,6 +94,12 @@ def is_implicit_value_set(url: str) -> bool:
     return any(classes.rules.is_implicit_value_set(url) for classes in PROVIDERS.values())
 
 
+def implicit_membership_is_cheap(url: str) -> bool:
+    """Whether one code's membership in the implicit value set ``url`` is cheap for the terminology that defines
+    it (a concept read, a closure probe): such a call may run on the event loop."""
+    return any(classes.rules.implicit_membership_is_cheap(url) for classes in PROVIDERS.values())
+
+
 def implicit_concept_map(registry: Registry, url: str) -> ConceptMapView | None:
     """The ConceptMap an implicit concept map URL stands for (SNOMED CT ``?fhir_cm=``), None for any other."""
     return next((cm for classes in PROVIDERS.values()

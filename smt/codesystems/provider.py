@@ -131,6 +131,12 @@ class CodeSystemProvider(ABC):
         return False
 
     @classmethod
+    def implicit_membership_is_cheap(cls, url: str) -> bool:
+        """Whether testing one code against the implicit value set ``url`` is a concept read and at most a
+        closure probe (no set to build): cheaper than a hop to a thread. False by default."""
+        return False
+
+    @classmethod
     def implicit_concept_map(cls, registry: Registry, url: str) -> ConceptMapView | None:
         """The ConceptMap an implicit concept map URL of this terminology stands for (None: not one of its)."""
         return None

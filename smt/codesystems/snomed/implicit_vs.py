@@ -47,6 +47,13 @@ def implicit_value_set(url: str) -> dict | None:
             "compose": {"include": [include]}}
 
 
+def cheap_membership(url: str) -> bool:
+    """Whether one code's membership in the implicit value set ``url`` is a concept read and at most a closure
+    probe: all of SNOMED CT (``?fhir_vs``) or ``isa/<id>``. Reference sets and ECL constraints may build sets."""
+    vs = implicit_value_set(url)
+    return vs is not None and all(f["op"] == "is-a" for f in vs["compose"]["include"][0].get("filter", []))
+
+
 def implicit_focus(vs: dict) -> str | None:
     """The concept id an ``isa/`` or ``refset/`` implicit value set is built on (None for the others)."""
     kind, _, value = vs.get("url", "")[len(PREFIX) + 1:].partition("/")

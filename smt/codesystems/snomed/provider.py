@@ -52,6 +52,10 @@ class SnomedRules(CodeSystemProvider):
         return implicit_vs.is_implicit(url)
 
     @classmethod
+    def implicit_membership_is_cheap(cls, url: str) -> bool:
+        return implicit_vs.cheap_membership(url)
+
+    @classmethod
     def implicit_concept_map(cls, registry: Registry, url: str) -> ConceptMapView | None:
         return maps.implicit_map_view(registry, url)
 
