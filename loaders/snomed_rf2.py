@@ -13,11 +13,13 @@ valid Verhoeff check digit, no id twice in a snapshot file.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -180,25 +182,17 @@ def read_file(where: str, name: str, read: Callable[[], bytes], on_disk: Path | 
 
 
 BLOCK = 16 << 20
-"""Bytes read at a time when a file on disk is checked."""
+"""Bytes read at a time when a file's rows are counted."""
 
 
-def _blocks(source: bytes | Path) -> Iterator[bytes]:
-    if isinstance(source, bytes):
-        yield source
-        return
-    with source.open("rb") as handle:
-        while block := handle.read(BLOCK):
-            yield block
+def _opened(source: bytes | Path) -> BinaryIO:
+    """A binary file over ``source``: the file on disk, or the bytes of a zip member already read."""
+    return io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
 
 
 def _header(source: bytes | Path) -> str:
-    if isinstance(source, bytes):
-        first = source.split(b"\n", 1)[0]
-    else:
-        with source.open("rb") as handle:
-            first = handle.readline().rstrip(b"\n")
-    return first.decode("utf-8", "replace").rstrip("\r")
+    with _opened(source) as handle:
+        return handle.readline().rstrip(b"\n").decode("utf-8", "replace").rstrip("\r")
 
 
 def _check_rows(where: str, source: bytes | Path, expected: int) -> None:
@@ -206,27 +200,21 @@ def _check_rows(where: str, source: bytes | Path, expected: int) -> None:
     in the middle of a row is refused with its file and line, even when the cut falls inside the last field."""
     tabs = lines = 0
     last = b"\n"
-    for block in _blocks(source):
-        tabs, lines, last = tabs + block.count(b"\t"), lines + block.count(b"\n"), block[-1:]
+    with _opened(source) as handle:
+        while block := handle.read(BLOCK):
+            tabs, lines, last = tabs + block.count(b"\t"), lines + block.count(b"\n"), block[-1:]
     if last != b"\n":
         raise LoadError("the file does not end with a line end: cut in the middle of this row?", file=where,
                         line=lines + 1)
     if tabs == (expected - 1) * lines:
         return  # every line has the header's field count (the common case: one pass in C)
-    for number, row in enumerate(_rows(source), start=1):
-        fields = row.count(b"\t") + 1
-        if fields != expected and row.strip(b"\r\n"):
-            what = "truncated row" if fields < expected else "row too long"
-            raise LoadError(f"{what}: {fields} of {expected} fields (file cut short or damaged?)", file=where,
-                            line=number)
-
-
-def _rows(source: bytes | Path) -> Iterator[bytes]:
-    if isinstance(source, bytes):
-        yield from source.split(b"\n")[:-1]
-        return
-    with source.open("rb") as handle:
-        yield from handle
+    with _opened(source) as handle:
+        for number, row in enumerate(handle, start=1):
+            fields = row.count(b"\t") + 1
+            if fields != expected and row.strip(b"\r\n"):
+                what = "truncated row" if fields < expected else "row too long"
+                raise LoadError(f"{what}: {fields} of {expected} fields (file cut short or damaged?)", file=where,
+                                line=number)
 
 
 def fail_at(where: str, frame: pl.DataFrame, mask: pl.Series | pl.Expr, field: str, message: str) -> None:

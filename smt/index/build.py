@@ -116,13 +116,9 @@ def ancestor_sets(parents: list[list[int]]) -> Iterator[tuple[int, set[int]]]:
     Ancestor sets are computed bottom-up in topological order and each is released once all its
     descendants have used it, so memory stays proportional to the hierarchy's frontier.
     """
-    count = len(parents)
-    children_left = [0] * count
-    for plist in parents:
-        for parent in plist:
-            children_left[parent] += 1
+    children, order = _children_and_order(parents)
+    children_left = [len(kids) for kids in children]
     memo: dict[int, set[int]] = {}
-    order = _topological(parents)
     for node in order:
         acc: set[int] = set()
         for parent in parents[node]:
@@ -136,11 +132,6 @@ def ancestor_sets(parents: list[list[int]]) -> Iterator[tuple[int, set[int]]]:
                 memo.pop(parent, None)
         if children_left[node] == 0:
             memo.pop(node, None)
-
-
-def _topological(parents: list[list[int]]) -> list[int]:
-    """Concept ids ordered so that every parent comes before its children (the graph is acyclic)."""
-    return _children_and_order(parents)[1]
 
 
 def _children_and_order(parents: list[list[int]]) -> tuple[list[list[int]], list[int]]:

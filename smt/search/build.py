@@ -110,8 +110,8 @@ def _document(number: int, code: str, term: str, language: str, pref: bool, acti
 
 WRITER_HEAP_MB = 256
 """Memory of the tantivy writer (split between its threads): it flushes a segment when full. 1 GB made the
-writer most of an import's peak at SNOMED CT scale (it runs while the RDF graph loads); 256 MB keeps the
-SNOMED-scale import under its memory target (benchmarks/README.md)."""
+writer most of an import's peak at SNOMED CT scale (it runs while the RDF graph loads); with 256 MB and the other
+changes of ADR 0021 that peak went from 3.27 to 2.44 GB (benchmarks/README.md)."""
 
 
 def build_search_index(release: CodeSystemRelease, target: Path, threads: int = 2, heap_mb: int = WRITER_HEAP_MB,
