@@ -28,12 +28,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smt.config import METRICS_DIR_VARIABLE
 from smt.releases.registry import Registry
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Seconds: sub-millisecond operations ($subsumes, $lookup) up to large expansions and downloads."""
-MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
-"""prometheus_client's variable: where the processes of one server write their counts (read at its import)."""
 
 
 def metrics_enabled() -> bool:
@@ -94,7 +93,7 @@ def install_metrics(app: FastAPI) -> None:
                           ["method", "route"], buckets=BUCKETS, registry=collectors)
     app.add_middleware(MetricsMiddleware, requests=requests, durations=durations)
     scraped = collectors
-    if os.environ.get(MULTIPROCESS_DIR):  # the counts of every process of this server, from their files
+    if os.environ.get(METRICS_DIR_VARIABLE):  # the counts of every process of this server, from their files
         scraped = CollectorRegistry()
         MultiProcessCollector(scraped)
     scraped.register(ReleaseCollector(app.state.registry))

@@ -26,12 +26,9 @@ from rich.table import Table
 import smt
 from smt.agent.command import mcp as mcp_command
 from smt.compile import writable_store
-from smt.config import SAMPLES_DIR, smt_home
+from smt.config import METRICS_DIR_VARIABLE, SAMPLES_DIR, smt_home
 from smt.errors import SmtError
 from smt.store.releases import STATUSES, ReleaseInfo, ReleaseStore
-
-PROMETHEUS_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
-"""prometheus_client's variable: where the processes of one server write their counts (``fhir_api.metrics``)."""
 
 app = typer.Typer(help="SMT — Serveur Multi-Terminologies", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -43,8 +40,9 @@ BUNDLED_SAMPLES: list[tuple[str, str, str | None]] = [
     # the FHIR R4 core terminology (catalogue entry fhir-r4-core): a published package, served as such
     ("fhir", "fhir_r4_core", "active"),
 ]
-CORE_FOLDER = "fhir_r4_core"
 """(loader, folder under terminologies/samples, release status: None for the loader's)."""
+CORE_FOLDER = "fhir_r4_core"
+"""The folder of the FHIR R4 core terminology, skipped by ``smt load-samples --no-core``."""
 _debug = False
 
 
@@ -297,7 +295,7 @@ def _metrics_directory(workers: int) -> Iterator[Path | None]:
     if workers <= 1:
         yield None
         return
-    given = os.environ.get(PROMETHEUS_MULTIPROC_DIR)
+    given = os.environ.get(METRICS_DIR_VARIABLE)
     if given:
         folder = Path(given)
         folder.mkdir(parents=True, exist_ok=True)
@@ -306,11 +304,11 @@ def _metrics_directory(workers: int) -> Iterator[Path | None]:
         yield folder
         return
     folder = Path(tempfile.mkdtemp(prefix="smt-metrics-"))
-    os.environ[PROMETHEUS_MULTIPROC_DIR] = str(folder)
+    os.environ[METRICS_DIR_VARIABLE] = str(folder)
     try:
         yield folder
     finally:
-        os.environ.pop(PROMETHEUS_MULTIPROC_DIR, None)
+        os.environ.pop(METRICS_DIR_VARIABLE, None)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -24,3 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE_DIR = Path(terminologies.__file__).resolve().parent
 """The catalogue (``*.toml``): package data of the ``terminologies`` package, in a checkout as in a wheel."""
 SAMPLES_DIR = CATALOGUE_DIR / "samples"
+
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's variable: the directory where the processes of one server write their request counts
+(set by ``smt serve --workers N``, read by ``fhir_api.metrics``)."""
