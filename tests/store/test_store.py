@@ -15,6 +15,7 @@ from smt.model import Concept
 from smt.progress import Phase
 from smt.releases.registry import Registry
 from smt.store.rdf import RdfStore
+from smt.store.releases import ReleaseStore
 from tests.factories import make_release
 
 
@@ -92,19 +93,25 @@ def test_same_version_twice_is_refused(home: Path) -> None:
     assert snapshot(home) == before
 
 
+def assert_failed_load_leaves_no_trace(store: ReleaseStore, home: Path, error: str) -> None:
+    """Loading version 2 fails with ``error``, and the store is as it was: same graph and listing, no work
+    folder left."""
+    before = snapshot(home)
+    with pytest.raises(OSError, match=error):
+        store.load(make_release("2"))
+    assert snapshot(home) == before
+    assert list(store.tmp_dir.iterdir()) == []
+
+
 def test_failure_while_writing_leaves_no_trace(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = writable_store(home)
     store.load(make_release("1"))
-    before = snapshot(home)
 
     def broken_register(self: RdfStore, quads: list[ox.Quad]) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(RdfStore, "register", broken_register)
-    with pytest.raises(OSError, match="disk full"):
-        store.load(make_release("2"))
-    assert snapshot(home) == before
-    assert list(store.tmp_dir.iterdir()) == []
+    assert_failed_load_leaves_no_trace(store, home, "disk full")
 
 
 def test_a_failed_bulk_load_chunk_leaves_no_trace(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,7 +119,6 @@ def test_a_failed_bulk_load_chunk_leaves_no_trace(home: Path, monkeypatch: pytes
     chunks already loaded go with it."""
     store = writable_store(home)
     first = store.load(make_release("1"))
-    before = snapshot(home)
     monkeypatch.setattr(rdf_module, "BULK_STATEMENTS", 3)
     loaded: list[int] = []
     bulk_load = RdfStore._bulk_load
@@ -124,11 +130,8 @@ def test_a_failed_bulk_load_chunk_leaves_no_trace(home: Path, monkeypatch: pytes
         bulk_load(self, data, statements, loading)
 
     monkeypatch.setattr(RdfStore, "_bulk_load", failing_second_chunk)
-    with pytest.raises(OSError, match="disk full"):
-        store.load(make_release("2"))
+    assert_failed_load_leaves_no_trace(store, home, "disk full")
     assert loaded == [3, 3]
-    assert snapshot(home) == before
-    assert list(store.tmp_dir.iterdir()) == []
     monkeypatch.setattr(RdfStore, "_bulk_load", bulk_load)
     second = store.load(make_release("2"))  # in chunks of 3 statements: the same graph as in one chunk
     rdf = RdfStore(store.rdf_dir)
@@ -144,16 +147,12 @@ def test_a_failed_artefact_build_fails_the_load_and_leaves_no_trace(home: Path,
     load."""
     store = writable_store(home)
     store.load(make_release("1"))
-    before = snapshot(home)
 
     def broken(*args: object, **kwargs: object) -> int:
         raise OSError("no space left for the search index")
 
     monkeypatch.setattr(artefacts, "build_search_index", broken)
-    with pytest.raises(OSError, match="search index"):
-        store.load(make_release("2"))
-    assert snapshot(home) == before
-    assert list(store.tmp_dir.iterdir()) == []
+    assert_failed_load_leaves_no_trace(store, home, "search index")
 
 
 def test_reconcile_removes_leftovers_of_a_killed_load(home: Path) -> None:
