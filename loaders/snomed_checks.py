@@ -33,7 +33,8 @@ def missing_concepts(files: list[Rf2File], concepts: pl.Series, strict: bool) ->
             if strict:
                 fail_at(rf2.name, rf2.frame, unknown, column, "references a concept missing from the Concept file")
                 continue
-            found = rf2.frame.filter(unknown).select(pl.col(column).alias("id"), "moduleId", "effectiveTime")
+            found = rf2.frame.filter(unknown).select(pl.col(column).alias("id"), "moduleId", "effectiveTime"
+                                                     ).cast(pl.String)
             missing.append(found)
     if not missing:
         return pl.DataFrame(schema={"id": pl.String, "moduleId": pl.String, "effectiveTime": pl.String})

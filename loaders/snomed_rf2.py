@@ -73,6 +73,13 @@ _DROPPED: dict[str, tuple[str, ...]] = {
 }
 """Columns not used after validation, dropped to keep large releases small in memory."""
 
+CATEGORICAL = ("effectiveTime", "active", "moduleId", "typeId", "characteristicTypeId", "refsetId", "acceptabilityId",
+               "definitionStatusId", "languageCode")
+"""Columns with a handful of distinct values (modules, types, refsets, dates), kept as polars categoricals once
+validated: a text column holds each 18-digit SCTID again on every row. On the synthetic International-shaped
+release the frames of ``read_release`` went from 1.6 GB to 0.7 GB resident (benchmarks/README.md). Categoricals
+compare, sort and ``max`` as their text, and ``to_list`` gives text."""
+
 SCTID_COLUMNS: dict[str, tuple[str, ...]] = {
     "concept": ("id",),
     "description": ("id",),
@@ -177,6 +184,7 @@ def read_file(where: str, name: str, read: Callable[[], bytes], on_disk: Path | 
     frame = frame.with_columns(pl.col("line").cast(pl.UInt32))
     _check_values(where, kind, frame)
     frame = frame.drop(_DROPPED.get(kind, ()))
+    frame = frame.with_columns(pl.col(c).cast(pl.Categorical) for c in CATEGORICAL if c in frame.columns)
     date = FILE_DATE.search(name)
     return Rf2File(kind, where, _release_type(name), date.group(1) if date else None, frame)
 

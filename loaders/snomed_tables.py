@@ -22,7 +22,7 @@ REFSET_PATTERN = re.compile(r"Refset_(\w*?)(?:Snapshot|Delta|Full)")
 
 
 def _characteristic() -> pl.Expr:
-    return pl.col("characteristicTypeId").replace(CHARACTERISTICS).alias("characteristic")
+    return pl.col("characteristicTypeId").cast(pl.String).replace(CHARACTERISTICS).alias("characteristic")
 
 
 def relationship_table(files: list[Rf2File]) -> pl.DataFrame:
@@ -34,7 +34,7 @@ def relationship_table(files: list[Rf2File]) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     return pl.concat([
         f.filter(pl.col("active") == "1").select(
-            pl.col("sourceId").alias("source"), pl.col("typeId").alias("type"),
+            pl.col("sourceId").alias("source"), pl.col("typeId").cast(pl.String).alias("type"),
             pl.col("destinationId").alias("destination"), pl.col("relationshipGroup").cast(pl.Int32).alias("grp"),
             _characteristic())
         for f in frames
@@ -54,7 +54,7 @@ def concrete_table(files: list[Rf2File]) -> pl.DataFrame:
     raw = pl.col("value")
     number = raw.str.starts_with("#")
     return pl.concat(frames).select(
-        pl.col("sourceId").alias("source"), pl.col("typeId").alias("type"),
+        pl.col("sourceId").alias("source"), pl.col("typeId").cast(pl.String).alias("type"),
         pl.when(number).then(raw.str.slice(1)).otherwise(raw.str.strip_prefix('"').str.strip_suffix('"'))
         .alias("value"),
         pl.when(number & raw.str.contains(r"[.eE]")).then(pl.lit("decimal"))
@@ -81,7 +81,7 @@ def refset_tables(files: list[Rf2File]) -> tuple[pl.DataFrame, pl.DataFrame]:
         active = rf2.frame.filter(pl.col("active") == "1")
         fields = (pl.struct([pl.col(c).fill_null("") for c in extra]).struct.json_encode() if extra
                   else pl.lit(None, dtype=pl.String))
-        members.append(active.select(pl.col("refsetId").alias("refset"),
+        members.append(active.select(pl.col("refsetId").cast(pl.String).alias("refset"),
                                      pl.col("referencedComponentId").alias("referenced"), fields.alias("fields")))
         for refset_id in rf2.frame["refsetId"].unique(maintain_order=True).to_list():
             refsets.append({"id": refset_id, "kind": refset_kind(rf2.name),
