@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
 
+from smt.allocation import bound_fragmentation
 from smt.model import Release
 
 Loader = Callable[..., Iterable[Release]]
@@ -71,6 +72,7 @@ def run_loader(name: str, path: Path, version: str | None = None, *, context: Ma
     if unknown:
         raise ValueError(f"loader '{name}' does not take option(s): {', '.join(sorted(unknown))}")
     loader = get_loader(name, stream)
+    bound_fragmentation()  # from the start of the bulk work: the release model's blocks too
     accepted = _parameters(loader)
     given = {k: v for k, v in options.items() if v is not None}
     given.update({k: v for k, v in (context or {}).items() if k in accepted})

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import orjson
 
-from smt.allocation import gc_paused, release_memory
+from smt.allocation import bound_fragmentation, gc_paused, release_memory
 from smt.errors import ArtefactOutdated, NotFound, ReleaseExists, SmtError
 from smt.model import Release, release_meta
 from smt.progress import SILENT, Progress
@@ -371,6 +371,7 @@ class ReleaseStore:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         if self.compile is None:
             raise SmtError("this store was opened without a compile step: it cannot load releases")
+        bound_fragmentation()
         with self._write_lock():
             with self._rdf() as rdf:
                 self._reconcile(rdf)
